@@ -1,0 +1,127 @@
+"""The filter interface shared by every per-document step.
+
+A step is a frozen dataclass whose fields are its thresholds. It measures a
+document (:meth:`Filter.score`), optionally rewrites it (:meth:`Filter.apply`,
+used by normalisers and redactors), and decides from the measurements alone
+(:meth:`Filter.decide`), so notebooks can re-decide from stored scores without
+re-scoring. Steps never count anything themselves: ``pipeline.stages.ApplyFilter``
+does the accounting for all of them.
+
+Heavy resources (fastText model, Sudachi dictionary, word lists) are loaded by
+:meth:`Filter.load`, never in ``__init__``; they live in a private state dict
+that is dropped when the step is pickled, so a step ships cheaply to workers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping
+
+from schemas.records import Doc
+
+REGISTRY: dict[str, type["Filter"]] = {}
+
+
+class ConfigError(ValueError):
+    """A step was configured with an unknown name or unknown/invalid thresholds."""
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Base class of every per-document step.
+
+    Class attributes:
+        name: snake_case, unique and stable: config key, metric namespace suffix
+            and reject label.
+        stage: The pipeline stage the step belongs to (``filter`` for quality
+            filters; ``normalize``, ``langid``, ``tokenize``, ``pii`` otherwise).
+        reasons: The closed set of drop reasons :meth:`decide` may return.
+
+    Example:
+        >>> from filters.builtin import LengthFilter
+        >>> f = LengthFilter(min_chars=3)
+        >>> doc = Doc(id="1", url="", source="", crawl_date="", text="ねこ")
+        >>> f.decide(f.score(doc))
+        'too_short'
+    """
+
+    name: ClassVar[str] = ""
+    stage: ClassVar[str] = "filter"
+    reasons: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("name"):
+            if cls.name in REGISTRY and REGISTRY[cls.name].__qualname__ != cls.__qualname__:
+                raise ValueError(f"duplicate filter name {cls.name!r}")
+            REGISTRY[cls.name] = cls
+
+    # -- resources -----------------------------------------------------------
+    @property
+    def _state(self) -> dict[str, Any]:
+        state = self.__dict__.get("_furui_state")
+        if state is None:
+            state = {}
+            object.__setattr__(self, "_furui_state", state)
+        return state
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_furui_state"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def load(self) -> None:
+        """Loads heavy resources. Idempotent; called once per worker in ``DoFn.setup``."""
+
+    # -- the three operations -----------------------------------------------
+    def score(self, doc: Doc) -> dict[str, float]:
+        """Returns deterministic measurements of ``doc`` (no decision)."""
+        return {}
+
+    def decide(self, scores: Mapping[str, float]) -> str | None:
+        """Returns one of :attr:`reasons` to drop, or ``None`` to keep.
+
+        Reads only ``scores`` and the thresholds (dataclass fields).
+        """
+        return None
+
+    def apply(self, doc: Doc) -> tuple[Doc, dict[str, float]]:
+        """Returns the (possibly rewritten) document and its scores.
+
+        Filters keep the default (no rewrite); normalisers and redactors override it.
+        """
+        return doc, self.score(doc)
+
+    def apply_batch(self, docs: list[Doc]) -> list[tuple[Doc, dict[str, float]]]:
+        """Batched :meth:`apply`; steps whose models batch well override it."""
+        return [self.apply(d) for d in docs]
+
+    def thresholds(self) -> dict[str, Any]:
+        """The thresholds in force (``dataclasses.asdict``), for reports and cards."""
+        return dataclasses.asdict(self)
+
+
+def build_filter(name: str, params: Mapping[str, Any]) -> Filter:
+    """Builds a registered step from its config entry.
+
+    Raises:
+        ConfigError: Unknown step name or unknown threshold key.
+
+    >>> build_filter("length", {"min_chars": 10}).min_chars
+    10
+    """
+    cls = REGISTRY.get(name)
+    if cls is None:
+        raise ConfigError(f"unknown filter {name!r}; known: {', '.join(sorted(REGISTRY))}")
+    fields = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(params) - fields)
+    if unknown:
+        raise ConfigError(
+            f"filter {name!r}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(fields)) or 'none'}"
+        )
+    try:
+        return cls(**params)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"filter {name!r}: {exc}") from exc

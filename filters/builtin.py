@@ -1,0 +1,6 @@
+"""Imports every built-in step so that it registers in ``filters.base.REGISTRY``.
+
+Add one import line per new filter module.
+"""
+
+from filters import hiragana, langid, length, normalize, tokenize  # noqa: F401

@@ -1,0 +1,69 @@
+"""Unicode and whitespace normalisation of extracted Japanese text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import ClassVar, Mapping
+
+from filters.base import Filter
+from schemas.records import Doc
+
+# Zero-width and invisible format characters that carry no text. NFKC leaves them.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# C0/C1 controls except tab and newline.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SPACES = re.compile(r"[ \t\u3000\u00a0]+")
+
+
+def normalize_text(text: str, nfkc: bool = True) -> str:
+    """Normalises text the way every later stage expects it.
+
+    * NFKC, applied once: full-width ASCII becomes ASCII, half-width katakana
+      becomes full-width, and a kana followed by a combining (han)dakuten is
+      *composed* (か + U+3099 -> が). Combining marks are never stripped: doing
+      so turns が into か and makes different words collide in dedup.
+    * Invisible format characters and control characters are removed.
+    * Line endings become ``\\n``; runs of spaces collapse to one; each line is
+      stripped; blank lines are dropped (one line per paragraph).
+
+    >>> normalize_text("ＡＢＣ　ｶﾞｷﾞ\\r\\n\\r\\n  か\\u3099  ")
+    'ABC ガギ\\nが'
+    """
+    if nfkc:
+        text = unicodedata.normalize("NFKC", text)
+    text = text.translate(_INVISIBLE)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+@dataclass(frozen=True)
+class NormalizeText(Filter):
+    """NFKC + whitespace normaliser (see :func:`normalize_text`).
+
+    Reasons:
+        empty: nothing but whitespace or invisible characters is left.
+
+    Thresholds:
+        nfkc: apply NFKC (default True; turn off only for already-normalised input).
+
+    >>> step = NormalizeText()
+    >>> doc, scores = step.apply(Doc(id="1", url="", source="", crawl_date="", text="ｶﾞ\\u200b"))
+    >>> doc.text, doc.n_chars, step.decide(scores)
+    ('ガ', 1, None)
+    """
+
+    name: ClassVar[str] = "normalize"
+    stage: ClassVar[str] = "normalize"
+    reasons: ClassVar[tuple[str, ...]] = ("empty",)
+    nfkc: bool = True
+
+    def apply(self, doc: Doc) -> tuple[Doc, dict[str, float]]:
+        text = normalize_text(doc.text, self.nfkc)
+        return doc._replace(text=text, n_chars=len(text)), {"chars": float(len(text))}
+
+    def decide(self, scores: Mapping[str, float]) -> str | None:
+        return "empty" if scores["chars"] == 0 else None

@@ -1,0 +1,163 @@
+"""Japanese morphological analysis with SudachiPy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Iterator
+
+from filters.base import Filter
+from filters.langid import ResourceMissingError
+from schemas.records import Doc
+
+# Sudachi refuses inputs longer than 49,149 bytes (megagonlabs/ginza#242).
+SUDACHI_MAX_BYTES = 49_149
+_SENTENCE_ENDS = "。！？!?."
+# POS (first level) that are not words: excluded from the denominators.
+_NON_WORD_POS = frozenset({"補助記号", "空白"})
+
+
+def chunk_text(text: str, max_bytes: int) -> Iterator[str]:
+    """Splits ``text`` into pieces of at most ``max_bytes`` UTF-8 bytes.
+
+    Splits between lines where possible, then after sentence ends, then anywhere,
+    so no chunk ever reaches Sudachi's input limit.
+
+    >>> [len(c.encode()) <= 9 for c in chunk_text("あいう\\nえおか。きくけこ", 9)]
+    [True, True, True, True]
+    >>> "".join(chunk_text("ab\\ncd", 3)).replace("\\n", "") == "abcd"
+    True
+    """
+    if len(text.encode("utf-8")) <= max_bytes:
+        yield text
+        return
+    buf: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        piece = line + "\n"
+        n = len(piece.encode("utf-8"))
+        if n > max_bytes:
+            if buf:
+                yield "".join(buf)
+                buf, size = [], 0
+            yield from _split_long(piece, max_bytes)
+            continue
+        if size + n > max_bytes:
+            yield "".join(buf)
+            buf, size = [], 0
+        buf.append(piece)
+        size += n
+    if buf:
+        yield "".join(buf)
+
+
+def _split_long(line: str, max_bytes: int) -> Iterator[str]:
+    start = 0
+    while start < len(line):
+        # Characters are at most 4 bytes: this many always fit.
+        end = min(len(line), start + max_bytes // 4)
+        # Extend while it still fits, then back off to a sentence end if any.
+        while end < len(line) and len(line[start : end + 1].encode("utf-8")) <= max_bytes:
+            end += 1
+        cut = end
+        if end < len(line):
+            for i in range(end - 1, start, -1):
+                if line[i] in _SENTENCE_ENDS:
+                    cut = i + 1
+                    break
+        yield line[start:cut]
+        start = cut
+
+
+@dataclass(frozen=True)
+class SudachiTokenizer(Filter):
+    """Tokenises with SudachiPy and records the morphology statistics filters need.
+
+    Text is chunked below Sudachi's 49,149-byte input limit (:func:`chunk_text`).
+    Only the ``pos`` field is loaded from the dictionary (Sudachi subsetting),
+    which is all the statistics below need.
+
+    Scores:
+        n_tokens: morphemes, symbols included.
+        n_words: morphemes that are not symbols or whitespace (補助記号, 空白).
+        noun_ratio: 名詞 / n_words (0 when there are no words); used by the
+            HojiChar-style too-many-nouns filter.
+        particle_ratio: 助詞 / n_words.
+
+    Thresholds:
+        mode: Sudachi split mode A, B or C (default C, the longest units).
+        dict: dictionary edition installed from PyPI (``core``; ``small``/``full``
+            if their packages are installed) or a path to a ``system.dic``.
+        chunk_bytes: chunk size, below 49,149 (default 40,000).
+
+    This step never drops a document (no reasons).
+    """
+
+    name: ClassVar[str] = "tokenize"
+    stage: ClassVar[str] = "tokenize"
+    reasons: ClassVar[tuple[str, ...]] = ()
+    mode: str = "C"
+    dict: str = "core"
+    chunk_bytes: int = 40_000
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("A", "B", "C"):
+            raise ValueError(f"mode must be A, B or C, not {self.mode!r}")
+        if not 0 < self.chunk_bytes < SUDACHI_MAX_BYTES:
+            raise ValueError(f"chunk_bytes must be in (0, {SUDACHI_MAX_BYTES})")
+
+    def load(self) -> None:
+        if "tokenizer" in self._state:
+            return
+        try:
+            from sudachipy import Dictionary
+        except ImportError as exc:  # pragma: no cover - hard dependency
+            raise ResourceMissingError("sudachipy is not installed") from exc
+        try:
+            if self.dict.endswith(".dic"):
+                dictionary = Dictionary(dict_type=None, dict=self.dict)
+            else:
+                dictionary = Dictionary(dict=self.dict)
+        except Exception as exc:
+            raise ResourceMissingError(
+                f"Sudachi dictionary {self.dict!r} not available: install sudachidict-{self.dict} "
+                f"or give a system.dic path ({exc})"
+            ) from exc
+        tokenizer = dictionary.tokenizer(mode=self.mode, fields={"pos"})
+        # Map POS id -> first-level POS once; morphemes then only return an int.
+        first = []
+        i = 0
+        while True:
+            pos = dictionary.pos_of(i)
+            if pos is None:
+                break
+            first.append(pos[0])
+            i += 1
+        self._state["tokenizer"] = tokenizer
+        self._state["pos_first"] = first
+
+    def score(self, doc: Doc) -> dict[str, float]:
+        self.load()
+        tokenizer = self._state["tokenizer"]
+        pos_first = self._state["pos_first"]
+        n_tokens = n_words = nouns = particles = 0
+        for chunk in chunk_text(doc.text, self.chunk_bytes):
+            for m in tokenizer.tokenize(chunk):
+                n_tokens += 1
+                p = pos_first[m.part_of_speech_id()]
+                if p in _NON_WORD_POS:
+                    continue
+                n_words += 1
+                if p == "名詞":
+                    nouns += 1
+                elif p == "助詞":
+                    particles += 1
+        return {
+            "n_tokens": float(n_tokens),
+            "n_words": float(n_words),
+            "noun_ratio": nouns / n_words if n_words else 0.0,
+            "particle_ratio": particles / n_words if n_words else 0.0,
+        }
+
+    def apply(self, doc: Doc) -> tuple[Doc, dict[str, float]]:
+        scores = self.score(doc)
+        return doc._replace(n_tokens=int(scores["n_tokens"])), scores

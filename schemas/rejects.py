@@ -1,0 +1,29 @@
+"""Arrow schema of the rejects output (``rejects-*.parquet``).
+
+One row per input record or document that did not reach the documents output.
+The thresholds in force are not repeated per row: the run's config is copied
+next to the outputs and its SHA-256 is in every file's metadata.
+
+Version history:
+    1: initial schema.
+"""
+
+import pyarrow as pa
+
+SCHEMA_VERSION = "1"
+
+SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("url", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("stage", pa.string(), nullable=False),
+        pa.field("filter", pa.string(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("detail", pa.string(), nullable=False),
+        pa.field("scores", pa.map_(pa.string(), pa.float64()), nullable=False),
+        pa.field("dup_of", pa.string(), nullable=False),
+        pa.field("n_chars", pa.int64(), nullable=False),
+    ],
+    metadata={"schema_version": SCHEMA_VERSION, "furui_output": "rejects"},
+)

@@ -1,0 +1,22 @@
+"""Arrow schema of the funnel statistics (``stats.parquet``), mirrored in ``stats.json``.
+
+One row per (stage, filter, reason) count. ``reason == "kept"`` rows carry the
+number of documents that left the stage on the main output.
+
+Version history:
+    1: initial schema.
+"""
+
+import pyarrow as pa
+
+SCHEMA_VERSION = "1"
+
+SCHEMA = pa.schema(
+    [
+        pa.field("stage", pa.string(), nullable=False),
+        pa.field("filter", pa.string(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("count", pa.int64(), nullable=False),
+    ],
+    metadata={"schema_version": SCHEMA_VERSION, "furui_output": "stats"},
+)
