@@ -1,0 +1,786 @@
+"""Input readers: WARC / ARC / WET / JSONL / HTML files to :class:`Record` or :class:`Reject`.
+
+This module is Beam-free on purpose (the Beam layer opens a path with
+``FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)`` and
+hands the binary file object to :func:`read_records`), so it is tested with
+plain pytest.
+
+Contract:
+
+* Every record entering yields exactly one output: a :class:`Record` (HTML to
+  extract, or already-extracted text) or a :class:`Reject` with
+  ``stage == filter == "read"`` and a reason from :data:`READ_REASONS`.
+* :func:`read_records` never raises. A truncated file yields every complete
+  record before the break and one ``truncated`` reject for the broken tail.
+* Ids are deterministic across reruns (WARC-Record-ID, else a SHA-1 of the
+  file basename and the record offset in the uncompressed stream).
+
+Formats are detected from content (gzip magic bytes, then ``WARC/``,
+``filedesc://``, ``{``, HTML markers), with the ``source`` name as a tie-breaker.
+
+Parser choice (measured on every file under ``/work/shared/data/warc``, see
+``tests/pipeline/test_readers.py`` and the numbers below):
+
+* **fastwarc 2.0.1** is the fastest library but cannot read ARC (4 files fail on
+  the first record), raises mid-file on ``example-trunc.warc`` (record cut short),
+  parses the LF-only ``cc_net/sample.warc.txt`` as one garbage record and
+  silently returns the cut-short record of ``clipped.warc.gz``.
+* **warcio 1.8.1** reads ARC, but raises ``ArchiveLoadFailed`` on the non-chunked
+  gzip files (``example-bad*.warc.gz*``), on ``example-wrong-chunks.warc.gz`` and on
+  the LF-only WET file, and also returns the clipped record silently.
+
+Neither library reports *where* and *why* a record is broken, which our
+accounting needs (one reject per broken record, resynchronisation on the next
+``WARC/`` header). So the reader is a small streaming parser of our own over
+``zlib`` (member-aware gzip, truncation detected from the decompressor state),
+with the HTTP layer (de-chunking, gzip/deflate/br) also ours. It only buffers
+the record being parsed; bodies above ``max_payload_bytes`` are skipped in
+chunks without being held in memory, and non-HTML bodies are never decoded.
+
+Throughput, same machine, well-formed files concatenated to ~75 MB of
+``.warc.gz`` (every record parsed, HTML payloads decoded):
+see ``BENCHMARK`` below (filled from ``scripts``-free ad-hoc runs; re-run with
+``python -m pipeline.readers --bench FILE``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import zlib
+from typing import BinaryIO, Callable, Iterator
+
+from schemas.records import Record, Reject
+
+#: Closed set of reasons a record is rejected at the ``read`` stage.
+READ_REASONS: tuple[str, ...] = (
+    "not_response",  # warcinfo, request, metadata, revisit, continuation... records
+    "not_html",  # HTTP body or resource is not HTML/XHTML (content type in detail)
+    "http_status",  # HTTP status outside 2xx (status in detail)
+    "empty_payload",  # nothing (or only whitespace) after decoding
+    "too_large",  # payload above max_payload_bytes (skipped without buffering)
+    "bad_content_encoding",  # Content-Encoding gzip/deflate/br could not be decoded
+    "malformed_record",  # unparseable headers, bad Content-Length, stray bytes
+    "truncated",  # gzip stream or record cut short (once, for the broken tail)
+    "bad_json",  # JSONL line that is not an object with url and html|text
+    "unreadable_file",  # cannot read the file, or unknown format
+)
+
+STAGE = "read"
+
+_CHUNK = 1 << 20  # compressed bytes per read(); also the skip step
+_MAX_HEADER_BYTES = 1 << 16  # a WARC/ARC/HTTP header block larger than this is malformed
+_SNIFF_BYTES = 1024
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_WARC_LINE = re.compile(rb"(?:\r?\n|^)WARC/\d+\.\d+\r?\n")
+_COMPRESSION_SUFFIXES = (".gz", ".gzip")
+
+
+# --------------------------------------------------------------------------- stream
+
+
+class _TruncatedInput(Exception):
+    """Raised internally when the gzip layer stops before the end of a member."""
+
+
+def _raw_chunks(fileobj: BinaryIO) -> Iterator[bytes]:
+    while True:
+        chunk = fileobj.read(_CHUNK)
+        if not chunk:
+            return
+        yield chunk
+
+
+class _Stream:
+    """Buffered byte stream over raw or gzip chunks, with pushback and an offset.
+
+    Decompression errors end the stream early and are kept in ``error`` so the
+    parser can turn "unexpected EOF" into a ``truncated`` reject with a detail.
+    """
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks = chunks
+        self._buf = bytearray()
+        self._eof = False
+        self.pos = 0  # offset of the next unread byte in the (uncompressed) stream
+        self.error = ""
+
+    def _fill(self) -> bool:
+        if self._eof:
+            return False
+        try:
+            chunk = next(self._chunks)
+        except StopIteration:
+            self._eof = True
+            return False
+        except _TruncatedInput as exc:
+            self.error = str(exc)
+            self._eof = True
+            return False
+        except Exception as exc:  # noqa: BLE001 - any I/O error ends the stream
+            self.error = f"{type(exc).__name__}: {exc}"
+            self._eof = True
+            return False
+        self._buf += chunk
+        return True
+
+    def peek(self, n: int) -> bytes:
+        while len(self._buf) < n and self._fill():
+            pass
+        return bytes(self._buf[:n])
+
+    def readline(self, limit: int = _MAX_HEADER_BYTES) -> bytes:
+        """Returns one line including ``\\n`` (shorter at EOF or when over ``limit``)."""
+        start = 0
+        while True:
+            i = self._buf.find(b"\n", start)
+            if i >= 0 and i < limit:
+                return self._take(i + 1)
+            if len(self._buf) >= limit:
+                return self._take(limit)
+            start = len(self._buf)
+            if not self._fill():
+                return self._take(len(self._buf))
+
+    def read(self, n: int) -> bytes:
+        while len(self._buf) < n and self._fill():
+            pass
+        return self._take(min(n, len(self._buf)))
+
+    def skip(self, n: int) -> int:
+        """Discards up to ``n`` bytes without keeping them; returns how many."""
+        done = 0
+        while done < n:
+            if not self._buf and not self._fill():
+                break
+            k = min(n - done, len(self._buf))
+            del self._buf[:k]
+            done += k
+        self.pos += done
+        return done
+
+    def unread(self, data: bytes) -> None:
+        self._buf[:0] = data
+        self.pos -= len(data)
+
+    def at_eof(self) -> bool:
+        return not self._buf and not self._fill()
+
+    def _take(self, n: int) -> bytes:
+        out = bytes(self._buf[:n])
+        del self._buf[:n]
+        self.pos += n
+        return out
+
+
+def _gzip_chunks(first: bytes, fileobj: BinaryIO) -> Iterator[bytes]:
+    """Decompresses concatenated gzip members (one per record, or one for all).
+
+    Raises:
+        _TruncatedInput: the input ends inside a member, or garbage follows one.
+    """
+    pending = first
+    inp = _raw_chunks(fileobj)
+    dec = zlib.decompressobj(31)
+    fed = False  # whether the current member received any byte
+    while True:
+        if not pending:
+            pending = next(inp, b"")
+            if not pending:
+                if fed and not dec.eof:
+                    raise _TruncatedInput("gzip stream ends inside a member")
+                return
+        if dec.eof:
+            # Start of a new member. Trailing NUL/whitespace padding is tolerated.
+            if not pending.strip(b"\x00\r\n\t "):
+                pending = b""
+                continue
+            dec = zlib.decompressobj(31)
+            fed = False
+        fed = True
+        try:
+            out = dec.decompress(pending, _CHUNK * 4)
+        except zlib.error as exc:
+            raise _TruncatedInput(f"corrupt gzip data: {exc}") from None
+        pending = dec.unconsumed_tail or dec.unused_data
+        if out:
+            yield out
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _basename(source: str) -> str:
+    name = source.replace("\\", "/").rsplit("/", 1)[-1]
+    for suffix in _COMPRESSION_SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _stable_id(source: str, offset: int) -> str:
+    # The basename without .gz so that x.warc and x.warc.gz give the same ids;
+    # the offset is in the uncompressed stream for the same reason.
+    return hashlib.sha1(f"{_basename(source)}@{offset}".encode()).hexdigest()
+
+
+def _clean_record_id(value: str) -> str:
+    value = value.strip()
+    if value.startswith("<") and value.endswith(">"):
+        value = value[1:-1]
+    if value.lower().startswith("urn:uuid:"):
+        value = value[len("urn:uuid:") :]
+    return value
+
+
+def _parse_header_lines(block: bytes) -> dict[str, str]:
+    """Parses ``Name: value`` lines (folded continuations allowed); keys lower-cased."""
+    headers: dict[str, str] = {}
+    last = ""
+    for raw in block.split(b"\n"):
+        line = raw.rstrip(b"\r")
+        if not line:
+            continue
+        if line[:1] in (b" ", b"\t") and last:
+            headers[last] += " " + line.strip().decode("utf-8", "replace")
+            continue
+        name, sep, value = line.partition(b":")
+        if not sep:
+            continue  # tolerated: a stray line inside the header block
+        last = name.strip().decode("utf-8", "replace").lower()
+        value_s = value.strip().decode("utf-8", "replace")
+        if last not in headers:
+            headers[last] = value_s
+        elif last != "content-type":  # the first Content-Type wins; others are joined
+            headers[last] += ", " + value_s
+    return headers
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _sniff_html(body: bytes) -> bool:
+    head = body[:_SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
+        return True
+    return b"<html" in head or b"<body" in head
+
+
+def _dechunk(body: bytes) -> bytes | None:
+    """Decodes HTTP/1.1 chunked transfer coding; ``None`` if it is not valid chunking."""
+    out = bytearray()
+    pos = 0
+    n = len(body)
+    while pos < n:
+        eol = body.find(b"\n", pos)
+        if eol < 0:
+            return None
+        size_s = body[pos:eol].split(b";", 1)[0].strip()
+        try:
+            size = int(size_s, 16)
+        except ValueError:
+            return None
+        pos = eol + 1
+        if size == 0:
+            return bytes(out)
+        if pos + size > n:
+            return None
+        out += body[pos : pos + size]
+        pos += size
+        # Each chunk ends with CRLF (some writers use LF only).
+        if body.startswith(b"\r\n", pos):
+            pos += 2
+        elif body.startswith(b"\n", pos):
+            pos += 1
+    # Missing final zero-size chunk: accept what was decoded (a cut stream).
+    return bytes(out)
+
+
+def _decode_content(body: bytes, encoding: str, limit: int) -> bytes:
+    """Undoes Content-Encoding; raises ValueError (or OverflowError when over ``limit``)."""
+    for coding in reversed([c.strip().lower() for c in encoding.split(",") if c.strip()]):
+        if coding in ("identity", "none", ""):
+            continue
+        if coding in ("gzip", "x-gzip", "deflate"):
+            wbits = 47 if coding != "deflate" else 15  # 47 = auto gzip/zlib header
+            try:
+                dec = zlib.decompressobj(wbits)
+                out = dec.decompress(body, limit + 1)
+            except zlib.error:
+                if coding != "deflate":
+                    raise ValueError(f"{coding} decoding failed") from None
+                # Raw deflate without zlib header (old IIS servers).
+                try:
+                    dec = zlib.decompressobj(-15)
+                    out = dec.decompress(body, limit + 1)
+                except zlib.error as exc:
+                    raise ValueError(f"deflate decoding failed: {exc}") from None
+        elif coding == "br":
+            try:
+                import brotli  # optional dependency, only for br-encoded bodies
+            except ImportError:
+                raise ValueError("br encoding but brotli is not installed") from None
+            try:
+                out = brotli.decompress(body)
+            except Exception as exc:  # noqa: BLE001 - brotli.error has no stable name
+                raise ValueError(f"br decoding failed: {exc}") from None
+        else:
+            raise ValueError(f"unsupported content encoding {coding!r}")
+        if len(out) > limit:
+            raise OverflowError(f"decoded size > {limit}")
+        body = out
+    return body
+
+
+# --------------------------------------------------------------------------- reader
+
+
+class _Reader:
+    """State of one :func:`read_records` call (one input file)."""
+
+    def __init__(self, source: str, max_payload_bytes: int):
+        self.source = source
+        self.max = max_payload_bytes
+        self.truncation_reported = False
+
+    # -- outputs ----------------------------------------------------------
+    def reject(self, rid: str, url: str, reason: str, detail: str = "") -> Reject:
+        assert reason in READ_REASONS, reason
+        return Reject(
+            id=rid, url=url, source=self.source, stage=STAGE, filter=STAGE, reason=reason, detail=detail
+        )
+
+    def offset_id(self, offset: int) -> str:
+        return f"{self.source}@{offset}"
+
+    def truncated(self, stream: _Stream, rid: str, url: str, detail: str) -> Reject:
+        self.truncation_reported = True
+        if stream.error:
+            detail = f"{detail} ({stream.error})"
+        return self.reject(rid, url, "truncated", detail)
+
+    # -- HTTP payload -----------------------------------------------------
+    def http_document(
+        self, rid: str, url: str, date: str, block: bytes, kind_hint: str
+    ) -> Record | Reject:
+        """Turns an HTTP response block (status line, headers, body) into an output."""
+        # Header block ends at the first empty line (CRLF CRLF, or LF LF from sloppy writers).
+        m = re.search(rb"\r?\n\r?\n", block)
+        if not block.startswith(b"HTTP/") or m is None:
+            if block.startswith(b"HTTP/") and len(block) < _MAX_HEADER_BYTES:
+                head, body = block, b""  # headers only, no body
+            else:
+                return self.reject(rid, url, "malformed_record", "unparseable HTTP response headers")
+        else:
+            head, body = block[: m.start()], block[m.end() :]
+        status_line, _, rest = head.partition(b"\n")
+        parts = status_line.split(None, 2)
+        try:
+            status = int(parts[1])
+        except (IndexError, ValueError):
+            return self.reject(rid, url, "malformed_record", f"bad HTTP status line {status_line[:80]!r}")
+        if not 200 <= status < 300:
+            return self.reject(rid, url, "http_status", str(status))
+        headers = _parse_header_lines(rest)
+        content_type = headers.get("content-type", "")
+        return self.document(rid, url, date, content_type, body, headers, kind_hint)
+
+    def document(
+        self,
+        rid: str,
+        url: str,
+        date: str,
+        content_type: str,
+        body: bytes,
+        headers: dict[str, str],
+        kind_hint: str = "html",
+    ) -> Record | Reject:
+        """Applies content type, transfer/content decoding and size checks to a body."""
+        media = _media_type(content_type)
+        if media and media not in _HTML_TYPES and not (media == "application/octet-stream" and _sniff_html(body)):
+            return self.reject(rid, url, "not_html", content_type)
+        # HTTP-level damage is tolerated like a browser would: a body shorter than
+        # its Content-Length, or a gzip body cut short, still yields the decoded
+        # prefix (the WARC framing around it is checked strictly by the caller).
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            # Some crawlers store the de-chunked body but keep the header: fall back to raw.
+            decoded = _dechunk(body)
+            if decoded is not None:
+                body = decoded
+        encoding = headers.get("content-encoding", "")
+        if encoding:
+            try:
+                body = _decode_content(body, encoding, self.max)
+            except OverflowError as exc:
+                return self.reject(rid, url, "too_large", str(exc))
+            except ValueError as exc:
+                # Servers sometimes send an identity body with a gzip header: keep it if it is HTML.
+                if not _sniff_html(body):
+                    return self.reject(rid, url, "bad_content_encoding", str(exc))
+        if len(body) > self.max:
+            return self.reject(rid, url, "too_large", f"{len(body)} bytes")
+        if not body.strip():
+            return self.reject(rid, url, "empty_payload")
+        if not media and not _sniff_html(body):
+            return self.reject(rid, url, "not_html", "no content type, not sniffed as HTML")
+        return Record(
+            id=rid, url=url, source=self.source, crawl_date=date,
+            content_type=content_type, payload=body, kind="html",
+        )
+
+    # -- WARC ---------------------------------------------------------------
+    def resync(self, stream: _Stream) -> int:
+        """Skips to the next line starting with ``WARC/``; returns bytes skipped."""
+        skipped = 0
+        while True:
+            line = stream.readline()
+            if not line:
+                return skipped
+            if line.startswith(b"WARC/") and _WARC_LINE.match(line):
+                stream.unread(line)
+                return skipped
+            skipped += len(line)
+
+    def warc(self, stream: _Stream) -> Iterator[Record | Reject]:
+        while True:
+            # Blank lines and NUL padding between records are not records.
+            line = stream.readline()
+            while line and not line.strip(b"\r\n\x00 \t"):
+                line = stream.readline()
+            if not line:
+                if stream.error and not self.truncation_reported:
+                    yield self.truncated(stream, self.offset_id(stream.pos), "", "stream ends between records")
+                return
+            offset = stream.pos - len(line)
+            if not line.startswith(b"WARC/"):
+                stream.unread(line)
+                skipped = self.resync(stream)
+                if stream.at_eof() and stream.error:
+                    yield self.truncated(stream, self.offset_id(offset), "", f"{skipped} stray bytes at end")
+                    return
+                yield self.reject(self.offset_id(offset), "", "malformed_record", f"{skipped} stray bytes skipped")
+                continue
+            yield from self.warc_record(stream, offset)
+
+    def warc_record(self, stream: _Stream, offset: int) -> Iterator[Record | Reject]:
+        # Header block: lines up to the first blank line.
+        lines = []
+        size = 0
+        while True:
+            line = stream.readline()
+            if not line:
+                yield self.truncated(stream, self.offset_id(offset), "", "EOF inside WARC header")
+                return
+            size += len(line)
+            if not line.strip(b"\r\n"):
+                break
+            if size > _MAX_HEADER_BYTES or (line.startswith(b"WARC/") and _WARC_LINE.match(line)):
+                # A new record started before this header ended: header is garbage.
+                stream.unread(line)
+                yield self.reject(self.offset_id(offset), "", "malformed_record", "unterminated WARC header")
+                if size > _MAX_HEADER_BYTES:
+                    self.resync(stream)
+                return
+            lines.append(line)
+        headers = _parse_header_lines(b"".join(lines))
+        rtype = headers.get("warc-type", "").lower()
+        url = headers.get("warc-target-uri", "").strip("<> ")
+        date = headers.get("warc-date", "")
+        rid_raw = headers.get("warc-record-id", "")
+        rid = _clean_record_id(rid_raw) if rid_raw else ""
+        reject_id = rid or self.offset_id(offset)
+        try:
+            length = int(headers["content-length"])
+            if length < 0:
+                raise ValueError
+        except (KeyError, ValueError):
+            skipped = self.resync(stream)
+            yield self.reject(reject_id, url, "malformed_record",
+                              f"missing or bad Content-Length ({skipped} bytes skipped)")
+            return
+
+        # Blocks above the payload limit are skipped without being buffered.
+        wanted = rtype in ("response", "resource", "conversion")
+        if length > self.max + _MAX_HEADER_BYTES:
+            got = stream.skip(length)
+            if got < length:
+                yield self.truncated(stream, reject_id, url, f"{rtype or 'record'} cut short: {got} of {length} bytes")
+                return
+            stray = "" if self.check_trailer(stream) else f" ({self.resync(stream)} stray bytes after it)"
+            if wanted:
+                yield self.reject(reject_id, url, "too_large", f"{length} bytes{stray}")
+            else:
+                yield self.reject(reject_id, url, "not_response", f"{rtype or 'no WARC-Type'}{stray}")
+            return
+
+        block = stream.read(length)
+        problem = ""  # why the block does not end where Content-Length says
+        if len(block) < length or not self.check_trailer(stream):
+            # Record cut short: either the file ends, or the next record's header
+            # appears inside this block (Content-Length too large), or stray bytes
+            # follow it (Content-Length too small).
+            m = _WARC_LINE.search(block + stream.peek(16), 1)
+            if m is not None and m.start() < len(block):
+                stream.unread(block[m.start() :].lstrip(b"\r\n"))
+                problem = f"cut short by the next WARC header after {m.start()} of {length} bytes"
+                reason = "truncated"
+            elif len(block) < length:
+                problem = f"cut short: {len(block)} of {length} bytes"
+                reason = "truncated"
+                self.truncation_reported = True
+                if stream.error:
+                    problem += f" ({stream.error})"
+            else:
+                problem = f"Content-Length mismatch ({self.resync(stream)} stray bytes after it)"
+                reason = "malformed_record"
+        if not wanted:
+            # Its type decides, whatever its shape: we would not read it anyway.
+            yield self.reject(reject_id, url, "not_response", f"{rtype or 'no WARC-Type'} {problem}".strip())
+            return
+        if problem:
+            yield self.reject(reject_id, url, reason, f"{rtype} {problem}")
+            return
+        out_id = rid or _stable_id(self.source, offset)
+        warc_ct = headers.get("content-type", "")
+        out: Record | Reject
+        if rtype == "conversion":
+            if not block.strip():
+                out = self.reject(out_id, url, "empty_payload")
+            elif len(block) > self.max:
+                out = self.reject(out_id, url, "too_large", f"{len(block)} bytes")
+            else:
+                out = Record(id=out_id, url=url, source=self.source, crawl_date=date,
+                             content_type=warc_ct or "text/plain", payload=block, kind="text")
+        elif rtype == "response" and (
+            "application/http" in warc_ct.lower() or (not warc_ct and block.startswith(b"HTTP/"))
+        ):
+            out = self.http_document(out_id, url, date, block, "html")
+        else:
+            # resource records, and responses that are not HTTP (dns:, ftp:, ...):
+            # the block is the document and the WARC Content-Type describes it.
+            out = self.document(out_id, url, date, warc_ct, block, {})
+        if isinstance(out, Reject) and not rid:
+            out = out._replace(id=reject_id)
+        yield out
+
+    def check_trailer(self, stream: _Stream) -> bool:
+        """Consumes the blank lines after a block if a header or EOF follows them.
+
+        Returns False (consuming nothing) when something else follows.
+        """
+        consumed = []
+        while True:
+            line = stream.readline(_SNIFF_BYTES)
+            if not line:
+                return True
+            if line.strip(b"\r\n\x00") == b"":
+                consumed.append(line)
+                continue
+            stream.unread(b"".join(consumed) + line)
+            return line.startswith(b"WARC/")
+
+    # -- ARC ------------------------------------------------------------------
+    def arc(self, stream: _Stream) -> Iterator[Record | Reject]:
+        """ARC v1/v2: ``URL IP date mime [...] length`` line, then ``length`` bytes."""
+        while True:
+            line = stream.readline()
+            while line and not line.strip():
+                line = stream.readline()
+            if not line:
+                if stream.error and not self.truncation_reported:
+                    yield self.truncated(stream, self.offset_id(stream.pos), "", "stream ends between records")
+                return
+            offset = stream.pos - len(line)
+            fields = line.strip().decode("utf-8", "replace").split(" ")
+            url = fields[0] if fields else ""
+            if len(fields) < 5 or not fields[-1].isdigit():
+                # Without a valid length the record end is unknown: skip to the next
+                # line that looks like an ARC header (URL + IP + 14-digit date).
+                skipped = self.arc_resync(stream)
+                yield self.reject(self.offset_id(offset), url, "malformed_record",
+                                  f"bad ARC header {line[:100]!r} ({skipped} bytes skipped)")
+                continue
+            length = int(fields[-1])
+            digits = re.sub(r"\D", "", fields[2])[:14]
+            date = (
+                f"{digits[0:4]}-{digits[4:6]}-{digits[6:8]}T{digits[8:10]}:{digits[10:12]}:{digits[12:14]}Z"
+                if len(digits) == 14 else ""
+            )
+            mime = fields[3]
+            rid = _stable_id(self.source, offset)
+            if url.startswith("filedesc:"):
+                got = stream.skip(length)
+                if got < length:
+                    yield self.truncated(stream, self.offset_id(offset), url, f"ARC header cut short: {got} of {length}")
+                    return
+                yield self.reject(self.offset_id(offset), url, "not_response", "filedesc")
+                continue
+            if length > self.max + _MAX_HEADER_BYTES:
+                got = stream.skip(length)
+                if got < length:
+                    yield self.truncated(stream, self.offset_id(offset), url, f"record cut short: {got} of {length}")
+                    return
+                yield self.reject(self.offset_id(offset), url, "too_large", f"{length} bytes")
+                continue
+            block = stream.read(length)
+            if len(block) < length:
+                yield self.truncated(stream, self.offset_id(offset), url, f"record cut short: {len(block)} of {length}")
+                return
+            if block.startswith(b"HTTP/"):
+                out = self.http_document(rid, url, date, block, "html")
+            elif url.startswith(("http:", "https:")) and not block.strip():
+                out = self.reject(rid, url, "empty_payload")
+            else:
+                out = self.document(rid, url, date, mime if mime != "-" else "", block, {})
+            if isinstance(out, Reject):
+                out = out._replace(id=self.offset_id(offset))
+            yield out
+
+    def arc_resync(self, stream: _Stream) -> int:
+        skipped = 0
+        pattern = re.compile(rb"^\S+://\S* \S+ \d{14}")
+        while True:
+            line = stream.readline()
+            if not line:
+                return skipped
+            if pattern.match(line):
+                stream.unread(line)
+                return skipped
+            skipped += len(line)
+
+    # -- JSONL / HTML -----------------------------------------------------------
+    def jsonl(self, stream: _Stream) -> Iterator[Record | Reject]:
+        # A JSON-escaped line can be several times the payload size; beyond this
+        # bound the line is skipped without being buffered.
+        line_limit = 6 * self.max + _MAX_HEADER_BYTES
+        while True:
+            offset = stream.pos
+            line = stream.readline(line_limit)
+            if not line:
+                if stream.error and not self.truncation_reported:
+                    yield self.truncated(stream, self.offset_id(offset), "", "stream ends between lines")
+                return
+            if not line.endswith(b"\n") and len(line) >= line_limit:
+                while line and not line.endswith(b"\n"):
+                    line = stream.readline(_CHUNK)
+                yield self.reject(self.offset_id(offset), "", "too_large", "JSON line too long")
+                continue
+            if not line.strip():
+                continue
+            if not line.endswith(b"\n") and stream.error:
+                yield self.truncated(stream, self.offset_id(offset), "", "last line cut short")
+                return
+            yield self.json_line(line, offset)
+
+    def json_line(self, line: bytes, offset: int) -> Record | Reject:
+        rid = self.offset_id(offset)
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            return self.reject(rid, "", "bad_json", str(exc)[:200])
+        if not isinstance(obj, dict):
+            return self.reject(rid, "", "bad_json", f"not an object: {type(obj).__name__}")
+        url = obj.get("url")
+        url = url if isinstance(url, str) else ""
+        if obj.get("id") is not None:
+            rid = str(obj["id"])
+        has_html = isinstance(obj.get("html"), str)
+        has_text = isinstance(obj.get("text"), str)
+        if not url or not (has_html or has_text):
+            return self.reject(rid, url, "bad_json", "needs string 'url' and 'html' or 'text'")
+        value = obj["html"] if has_html else obj["text"]
+        payload = value.encode("utf-8", "surrogatepass")
+        if len(payload) > self.max:
+            return self.reject(rid, url, "too_large", f"{len(payload)} bytes")
+        if not value.strip():
+            return self.reject(rid, url, "empty_payload")
+        date = obj.get("date")
+        return Record(
+            id=rid if obj.get("id") is not None else _stable_id(self.source, offset),
+            url=url, source=self.source, crawl_date=str(date) if date is not None else "",
+            content_type="text/html; charset=utf-8" if has_html else "text/plain; charset=utf-8",
+            payload=payload, kind="html" if has_html else "text",
+        )
+
+    def html_file(self, stream: _Stream) -> Iterator[Record | Reject]:
+        body = stream.read(self.max + 1)
+        rid = _stable_id(self.source, 0)
+        if len(body) > self.max:
+            yield self.reject(rid, "", "too_large", f"> {self.max} bytes")
+            return
+        if stream.error:
+            yield self.truncated(stream, rid, "", "HTML file cut short")
+            return
+        if not body.strip():
+            yield self.reject(rid, "", "empty_payload")
+            return
+        yield Record(id=rid, url="", source=self.source, crawl_date="",
+                     content_type="text/html", payload=body, kind="html")
+
+
+def _detect(head: bytes, source: str) -> str:
+    """Returns ``warc``, ``arc``, ``jsonl``, ``html`` or ``""`` (unknown)."""
+    name = _basename(source).lower()
+    stripped = head.lstrip(b"\xef\xbb\xbf\x00\r\n\t ")
+    if stripped.startswith(b"WARC/"):
+        return "warc"
+    if stripped.startswith(b"filedesc://") or re.match(rb"^\S+://\S* \S+ \d{14}\S* \S+ ", stripped):
+        return "arc"
+    if name.endswith((".jsonl", ".json", ".ndjson")) or stripped.startswith(b"{"):
+        return "jsonl"
+    if name.endswith((".html", ".htm", ".xhtml")) or _sniff_html(stripped):
+        return "html"
+    return ""
+
+
+def read_records(
+    fileobj: BinaryIO, source: str, *, max_payload_bytes: int = 10_000_000
+) -> Iterator[Record | Reject]:
+    """Yields one :class:`Record` or read-stage :class:`Reject` per input record.
+
+    Args:
+        fileobj: Binary file object positioned at the start of the file. It is
+            read sequentially (never seeked); gzip is detected by magic bytes.
+        source: Path or URI of the file, copied into every output and used for
+            offset-based ids and as a format hint (``.jsonl``, ``.html``).
+        max_payload_bytes: Largest payload kept, in bytes after HTTP decoding.
+            Larger records are rejected as ``too_large`` and skipped in chunks.
+
+    Yields:
+        ``Record(kind="html")`` for HTML responses/resources/JSONL ``html``/HTML
+        files, ``Record(kind="text")`` for WET conversions and JSONL ``text``,
+        and ``Reject(stage="read", filter="read", reason=<READ_REASONS>)`` for
+        everything else. Never raises.
+    """
+    reader = _Reader(source, max_payload_bytes)
+    produced = False
+    try:
+        first = fileobj.read(_SNIFF_BYTES * 4)
+        if first[:2] == b"\x1f\x8b":
+            stream = _Stream(_gzip_chunks(first, fileobj))
+        else:
+            stream = _Stream(_chain(first, fileobj))
+        fmt = _detect(stream.peek(_SNIFF_BYTES * 4), source)
+        if not fmt:
+            detail = stream.error or f"unknown format, starts with {stream.peek(40)!r}"
+            yield reader.reject(reader.offset_id(0), "", "unreadable_file", detail)
+            return
+        parse: Callable[[_Stream], Iterator[Record | Reject]] = getattr(
+            reader, {"warc": "warc", "arc": "arc", "jsonl": "jsonl", "html": "html_file"}[fmt]
+        )
+        for out in parse(stream):
+            produced = True
+            yield out
+    except Exception as exc:  # noqa: BLE001 - the reader must never raise
+        detail = f"{type(exc).__name__}: {exc}"
+        reason = "truncated" if produced else "unreadable_file"
+        yield reader.reject(reader.offset_id(0), "", reason, detail[:500])
+
+
+def _chain(first: bytes, fileobj: BinaryIO) -> Iterator[bytes]:
+    if first:
+        yield first
+    yield from _raw_chunks(fileobj)
