@@ -1,0 +1,216 @@
+"""The run configuration: one versioned TOML file parsed into frozen dataclasses.
+
+Layout of the file (see ``pipeline/configs/default.toml`` for every key and its
+default)::
+
+    config_version = 1
+    [io]          # reading inputs
+    [extract]     # charset decoding + trafilatura
+    [[filters]]   # every per-document step after extraction, in execution order:
+                  # normalize, langid, tokenize, quality filters, pii
+    [dedup]       # exact + near-duplicate removal
+    [output]      # shards, card metadata
+
+Unknown sections or keys are errors (a typo must not silently fall back to a
+default). The SHA-256 of the file's bytes goes into every output's metadata.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Mapping
+
+import filters  # noqa: F401  (registers the built-in steps)
+from filters.base import ConfigError, Filter, build_filter
+
+CONFIG_VERSION = 1
+DEFAULT_CONFIG = "default.toml"
+
+
+@dataclass(frozen=True)
+class IoConfig:
+    """``[io]``: reading inputs.
+
+    Attributes:
+        max_payload_bytes: HTTP bodies larger than this are rejected as
+            ``read/too_large`` (default 10 MB; real article pages are < 1 MB).
+        reshuffle: redistribute records across workers after reading. Off by
+            default: at scale the input is thousands of files, already parallel;
+            turn it on when a run has a few large files and many workers.
+    """
+
+    max_payload_bytes: int = 10_000_000
+    reshuffle: bool = False
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    """``[extract]``: main-text extraction.
+
+    Attributes:
+        timeout_s: hard per-document time limit for trafilatura, seconds.
+        isolate: run trafilatura in a child process so the limit can be enforced
+            and a crash cannot take the worker down (default true).
+        favor: ``balanced``, ``precision`` or ``recall`` (trafilatura's modes).
+        include_tables: keep table text.
+        include_comments: keep user comments.
+    """
+
+    timeout_s: float = 10.0
+    isolate: bool = True
+    favor: str = "balanced"
+    include_tables: bool = True
+    include_comments: bool = False
+
+    def __post_init__(self) -> None:
+        if self.favor not in ("balanced", "precision", "recall"):
+            raise ValueError("favor must be balanced, precision or recall")
+        if self.timeout_s <= 0:
+            raise ValueError("timeout_s must be > 0")
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """``[output]``: shards and dataset-card metadata.
+
+    Attributes:
+        shard_bytes: target uncompressed text bytes per Parquet shard (default 256 MB).
+        row_group_bytes: target uncompressed bytes per row group (default 64 MB,
+            small enough for streaming readers, large enough for good compression).
+        compression: Parquet codec (default zstd).
+        compression_level: codec level (zstd 3: fast, ~30% smaller than snappy).
+        dataset_name: name shown on the dataset card.
+        license: license identifier for the card (HF style, e.g. ``other``).
+        description: one paragraph for the card.
+        card: write the dataset card at the end of ``furui run``.
+    """
+
+    shard_bytes: int = 256_000_000
+    row_group_bytes: int = 64_000_000
+    compression: str = "zstd"
+    compression_level: int = 3
+    dataset_name: str = "furui-ja"
+    license: str = "other"
+    description: str = ""
+    card: bool = True
+
+
+@dataclass(frozen=True)
+class Config:
+    """A parsed, validated run configuration."""
+
+    config_version: int
+    io: IoConfig
+    extract: ExtractConfig
+    steps: tuple[Filter, ...]
+    dedup: Any  # dedup.params.DedupParams, or None when dedup is disabled
+    output: OutputConfig
+    text: str = field(repr=False, default="")
+    sha256: str = ""
+
+    def step_names(self) -> list[str]:
+        """Names of the per-document steps in execution order."""
+        return [s.name for s in self.steps]
+
+
+def _section(cls, data: Mapping[str, Any] | None, where: str):
+    data = dict(data or {})
+    allowed = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ConfigError(f"[{where}]: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+    try:
+        return cls(**data)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"[{where}]: {exc}") from exc
+
+
+def _dedup(data: Mapping[str, Any] | None):
+    from dedup.params import DedupParams
+
+    data = dict(data or {})
+    if "keeper" in data:
+        data["keeper"] = tuple(data["keeper"])
+    allowed = {f.name for f in dataclasses.fields(DedupParams)}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ConfigError(f"[dedup]: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+    try:
+        return DedupParams(**data)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"[dedup]: {exc}") from exc
+
+
+_TOP_KEYS = {"config_version", "io", "extract", "filters", "dedup", "output"}
+
+
+def parse_config(text: str) -> Config:
+    """Parses and validates a TOML config.
+
+    Raises:
+        ConfigError: on syntax errors, unknown keys, wrong version or bad values.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config is not valid TOML: {exc}") from exc
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise ConfigError(f"unknown top-level key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_TOP_KEYS))}")
+    version = data.get("config_version")
+    if version != CONFIG_VERSION:
+        raise ConfigError(f"config_version must be {CONFIG_VERSION}, got {version!r}")
+    steps: list[Filter] = []
+    for i, entry in enumerate(data.get("filters", [])):
+        if not isinstance(entry, dict) or "name" not in entry:
+            raise ConfigError(f"[[filters]] entry {i + 1} has no name")
+        params = {k: (tuple(v) if isinstance(v, list) else v) for k, v in entry.items() if k != "name"}
+        steps.append(build_filter(entry["name"], params))
+    names = [s.name for s in steps]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"[[filters]]: step(s) listed twice: {', '.join(dupes)}")
+    if not steps or steps[0].name != "normalize":
+        raise ConfigError("[[filters]]: the first step must be 'normalize' (every later step expects NFKC text)")
+    dedup_data = data.get("dedup")
+    return Config(
+        config_version=version,
+        io=_section(IoConfig, data.get("io"), "io"),
+        extract=_section(ExtractConfig, data.get("extract"), "extract"),
+        steps=tuple(steps),
+        dedup=_dedup(dedup_data) if dedup_data is not None else None,
+        output=_section(OutputConfig, data.get("output"), "output"),
+        text=text,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+
+
+def default_config_text() -> str:
+    """The bundled default config, verbatim."""
+    return (resources.files("pipeline") / "configs" / DEFAULT_CONFIG).read_text(encoding="utf-8")
+
+
+def load_config(path: str | None = None) -> Config:
+    """Loads ``path`` (any Beam filesystem path) or the bundled default.
+
+    Raises:
+        ConfigError: unreadable file or invalid content.
+    """
+    if path is None:
+        return parse_config(default_config_text())
+    try:
+        if "://" in path:
+            from apache_beam.io.filesystems import FileSystems
+
+            with FileSystems.open(path) as fh:
+                text = fh.read().decode("utf-8")
+        else:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+    except (OSError, UnicodeDecodeError, Exception) as exc:  # noqa: B014 - any IO failure
+        raise ConfigError(f"cannot read config {path}: {exc}") from exc
+    return parse_config(text)

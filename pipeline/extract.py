@@ -1,0 +1,291 @@
+"""Charset decoding and main-text extraction (Beam-free).
+
+Decoding follows the order browsers use, adapted to Japanese crawls: a byte
+order mark, then the HTTP ``Content-Type`` charset, then a ``<meta>`` charset in
+the first 4 KiB, then detection. A declared charset that does not decode
+strictly is distrusted and detection takes over (mislabelled pages are common).
+Labels are mapped the way the WHATWG Encoding Standard does: ``Shift_JIS`` and
+its aliases decode as ``cp932`` (Windows-31J, what Japanese sites actually
+send), ``ISO-8859-1``/``ASCII`` as ``cp1252``.
+
+Extraction runs trafilatura. With ``isolate=True`` it runs in a child process
+per worker so that a page that makes lxml spin (or crash) is stopped after
+``timeout_s`` and becomes a reject instead of stalling or killing the worker;
+the child is restarted transparently. Sending a page over a pipe costs tens of
+microseconds, against milliseconds for extraction.
+"""
+
+from __future__ import annotations
+
+import codecs
+import multiprocessing
+import re
+import threading
+from dataclasses import dataclass
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_HEADER_CHARSET = re.compile(rb"charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:\-]+)", re.I)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:\-]+)", re.I)
+
+# WHATWG label -> Python codec, for the labels that differ in practice.
+_LABELS = {
+    "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932", "x-sjis": "cp932",
+    "ms_kanji": "cp932", "windows-31j": "cp932", "csshiftjis": "cp932", "ms932": "cp932",
+    "cp932": "cp932", "x-ms-cp932": "cp932",
+    "euc-jp": "euc_jp", "x-euc-jp": "euc_jp", "eucjp": "euc_jp", "cseucpkdfmtjapanese": "euc_jp",
+    "iso-2022-jp": "iso2022_jp_2", "csiso2022jp": "iso2022_jp_2", "jis": "iso2022_jp_2",
+    "iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "us-ascii": "cp1252",
+    "ascii": "cp1252", "windows-1252": "cp1252",
+    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030",
+    "euc-kr": "cp949", "ks_c_5601-1987": "cp949",
+    "utf8": "utf-8", "unicode-1-1-utf-8": "utf-8",
+}
+# Tried in this order when nothing trustworthy is declared.
+_JA_CANDIDATES = ("utf-8", "cp932", "euc_jp")
+
+
+def codec_for(label: str) -> str | None:
+    """Maps a charset label to a Python codec name, or ``None`` if unknown.
+
+    >>> codec_for("Shift_JIS"), codec_for("EUC-JP"), codec_for("utf8"), codec_for("nonsense")
+    ('cp932', 'euc_jp', 'utf-8', None)
+    """
+    name = _LABELS.get(label.strip().lower(), label.strip().lower())
+    try:
+        return codecs.lookup(name).name if name not in _LABELS.values() else name
+    except LookupError:
+        return None
+
+
+def declared_charsets(payload: bytes, content_type: str) -> list[str]:
+    """Charsets declared by the BOM, the HTTP header and ``<meta>``, in that order."""
+    found: list[str] = []
+    for bom, name in _BOMS:
+        if payload.startswith(bom):
+            found.append(name)
+    m = _HEADER_CHARSET.search(content_type.encode("latin-1", "replace"))
+    if m:
+        found.append(m.group(1).decode("ascii", "replace"))
+    m = _META_CHARSET.search(payload[:4096])
+    if m:
+        found.append(m.group(1).decode("ascii", "replace"))
+    return found
+
+
+def _japanese_score(text: str) -> int:
+    # Kana are the tell: mis-decoded CJK bytes produce kanji soup or replacement
+    # characters, rarely hiragana in quantity.
+    return sum(1 for ch in text if "\u3041" <= ch <= "\u30ff")
+
+
+def decode_html(payload: bytes, content_type: str = "") -> tuple[str, str]:
+    """Decodes an HTML payload; returns ``(text, codec)``.
+
+    Never raises: if nothing decodes strictly, the best candidate is decoded
+    with replacement characters (which later stages can measure).
+
+    >>> decode_html("<meta charset=shift_jis>日本語".encode("cp932"))[1]
+    'cp932'
+    >>> decode_html("日本語のページです".encode("euc_jp"))
+    ('日本語のページです', 'euc_jp')
+    """
+    for label in declared_charsets(payload, content_type):
+        codec = codec_for(label)
+        if codec is None:
+            continue
+        try:
+            text = payload.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        if codec == "utf-16":
+            return text, codec
+        return text.lstrip("\ufeff"), codec
+    return detect_and_decode(payload)
+
+
+def detect_and_decode(payload: bytes) -> tuple[str, str]:
+    """Decodes bytes whose charset is undeclared or wrongly declared.
+
+    ISO-2022-JP is recognised by its escape sequences; otherwise UTF-8, CP932 and
+    EUC-JP are tried strictly and, when several succeed, the one producing the
+    most kana wins; charset-normalizer handles everything else.
+    """
+    if b"\x1b$B" in payload or b"\x1b$@" in payload or b"\x1b(J" in payload:
+        try:
+            return payload.decode("iso2022_jp_2"), "iso2022_jp_2"
+        except UnicodeDecodeError:
+            pass
+    try:
+        return payload.decode("utf-8").lstrip("\ufeff"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    ok: list[tuple[int, str, str]] = []
+    for codec in _JA_CANDIDATES[1:]:
+        try:
+            text = payload.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        ok.append((_japanese_score(text), codec, text))
+    if ok:
+        # Highest kana count; ties go to the earlier (more common) codec.
+        best = max(ok, key=lambda t: (t[0], -_JA_CANDIDATES.index(t[1])))
+        if best[0] > 0 or len(ok) == 1:
+            return best[2], best[1]
+    try:
+        from charset_normalizer import from_bytes
+
+        match = from_bytes(payload[:200_000]).best()
+        if match is not None and match.encoding:
+            codec = codec_for(match.encoding) or match.encoding
+            return payload.decode(codec, errors="replace"), codec
+    except Exception:  # detection is best effort; fall through to replacement
+        pass
+    return payload.decode("utf-8", errors="replace"), "utf-8"
+
+
+def looks_binary(text: str) -> bool:
+    """True if decoded text is mostly not text (NUL bytes or control characters).
+
+    >>> looks_binary("<html>普通のページ</html>"), looks_binary("PNG\\x00\\x00\\x01\\x02" * 20)
+    (False, True)
+    """
+    head = text[:2048]
+    if not head:
+        return False
+    if "\x00" in head:
+        return True
+    bad = sum(1 for ch in head if ch < " " and ch not in "\t\r\n\f")
+    return bad / len(head) > 0.05
+
+
+# --------------------------------------------------------------------------
+# trafilatura
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """What trafilatura is asked for (mirrors the ``[extract]`` config section)."""
+
+    favor: str = "balanced"  # "precision", "recall" or "balanced"
+    include_tables: bool = True
+    include_comments: bool = False
+
+
+def extract_main_text(html: str, url: str, options: ExtractOptions) -> str:
+    """Runs trafilatura on one decoded page; returns '' when it finds no main text."""
+    import trafilatura
+
+    text = trafilatura.extract(
+        html,
+        url=url or None,
+        output_format="txt",
+        include_comments=options.include_comments,
+        include_tables=options.include_tables,
+        include_images=False,
+        include_links=False,
+        favor_precision=options.favor == "precision",
+        favor_recall=options.favor == "recall",
+        deduplicate=False,
+        with_metadata=False,
+        fast=False,
+    )
+    return text or ""
+
+
+class ExtractionTimeout(Exception):
+    """trafilatura did not finish within the per-document time limit."""
+
+
+class ExtractorCrashed(Exception):
+    """The isolated extraction process died while working on the document."""
+
+
+def _child_main(conn, options: ExtractOptions) -> None:  # pragma: no cover - runs in a child
+    while True:
+        try:
+            msg = conn.recv()
+        except EOFError:
+            return
+        if msg is None:
+            return
+        html, url = msg
+        try:
+            conn.send(("ok", extract_main_text(html, url, options)))
+        except Exception as exc:  # reported to the parent as a reject reason
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+class Extractor:
+    """Main-text extraction with a hard per-document time limit.
+
+    With ``isolate=True`` trafilatura runs in one long-lived child process; a
+    document that exceeds ``timeout_s`` kills the child (raising
+    :class:`ExtractionTimeout`) and the next document starts a fresh one.
+    With ``isolate=False`` extraction runs in-process without a hard limit
+    (useful for profiling). Not thread-safe: Beam gives each DoFn instance to
+    one thread at a time.
+    """
+
+    def __init__(self, options: ExtractOptions, timeout_s: float = 10.0, isolate: bool = True):
+        self.options = options
+        self.timeout_s = timeout_s
+        self.isolate = isolate
+        self._proc = None
+        self._conn = None
+        self._lock = threading.Lock()
+
+    def _start(self) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_child_main, args=(child, self.options), daemon=True)
+        proc.start()
+        child.close()
+        self._proc, self._conn = proc, parent
+
+    def _kill(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.join(5)
+        if self._conn is not None:
+            self._conn.close()
+        self._proc = self._conn = None
+
+    def extract(self, html: str, url: str = "") -> str:
+        """Returns the main text ('' if none).
+
+        Raises:
+            ExtractionTimeout: over the time limit (isolated mode only).
+            ExtractorCrashed: the child died on this document.
+            RuntimeError: trafilatura raised (message carries the type).
+        """
+        if not self.isolate:
+            return extract_main_text(html, url, self.options)
+        with self._lock:
+            if self._proc is None or not self._proc.is_alive():
+                self._start()
+            try:
+                self._conn.send((html, url))
+                if not self._conn.poll(self.timeout_s):
+                    self._kill()
+                    raise ExtractionTimeout(f"extraction exceeded {self.timeout_s:g}s")
+                status, value = self._conn.recv()
+            except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as exc:
+                self._kill()
+                raise ExtractorCrashed(f"extraction process died: {type(exc).__name__}") from exc
+            if status == "error":
+                raise RuntimeError(value)
+            return value
+
+    def close(self) -> None:
+        """Stops the child process (idempotent)."""
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    self._conn.send(None)
+                except OSError:
+                    pass
+            self._kill()

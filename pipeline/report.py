@@ -1,0 +1,204 @@
+"""Run statistics: the per-stage, per-reason funnel, histograms and PII counts.
+
+The statistics are computed from the data itself inside the pipeline (small
+``(key, count)`` pairs summed by a combiner), not from runner metrics, because
+some runners report only attempted metric values. What reaches one worker at
+the end is a few hundred aggregated counters, never documents or ids.
+
+``build_funnel`` is pure: it derives every step's ``in``/``kept`` from the
+number of records read and the reject counts, because steps are sequential:
+``in(step k) = in(step k-1) - dropped(step k-1)``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import json
+from typing import Any, Iterable
+
+import apache_beam as beam
+
+from schemas import clusters, documents, rejects, stats
+from schemas.records import Doc, Reject
+
+N_CHARS_EDGES = [0, 100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 51200, 102400]
+LANG_SCORE_EDGES = [round(i * 0.05, 2) for i in range(21)]
+
+
+def bucket(edges: list[float], value: float) -> int:
+    """Index of the histogram bin of ``value`` (last bin is open-ended).
+
+    >>> bucket([0, 10, 20], 0), bucket([0, 10, 20], 15), bucket([0, 10, 20], 99)
+    (0, 1, 2)
+    """
+    return max(0, min(len(edges) - 1, bisect.bisect_right(edges, value) - 1))
+
+
+# --- keys emitted by the pipeline ------------------------------------------
+
+def record_keys(_record) -> Iterable[tuple[tuple, int]]:
+    yield ("records",), 1
+
+
+def reject_keys(r: Reject) -> Iterable[tuple[tuple, int]]:
+    yield ("reject", r.stage, r.filter, r.reason), 1
+    if r.filter == "langid" and "langid.score" in r.scores:
+        yield ("hist", "lang_score", bucket(LANG_SCORE_EDGES, r.scores["langid.score"])), 1
+
+
+def doc_keys(d: Doc) -> Iterable[tuple[tuple, int]]:
+    yield ("documents",), 1
+    yield ("hist", "n_chars", bucket(N_CHARS_EDGES, d.n_chars)), 1
+    for kind, n in d.pii.items():
+        yield ("pii", kind), int(n)
+
+
+def langid_keys(d: Doc) -> Iterable[tuple[tuple, int]]:
+    yield ("hist", "lang_score", bucket(LANG_SCORE_EDGES, d.lang_score)), 1
+
+
+def cluster_keys(row: dict) -> Iterable[tuple[tuple, int]]:
+    # One row per member: a cluster of size s contributes s rows.
+    yield ("cluster_rows", row["kind"], int(row["size"])), 1
+
+
+# --- assembling stats.json --------------------------------------------------
+
+def build_funnel(records_in: int, reject_counts: dict[tuple[str, str, str], int],
+                 steps: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Per-step funnel rows ``{stage, filter, in, kept, dropped}``.
+
+    Args:
+        records_in: input records (Records + read rejects).
+        reject_counts: ``(stage, filter, reason) -> count``.
+        steps: ``(stage, filter)`` in execution order, starting with read.
+
+    >>> build_funnel(10, {("read", "read", "not_response"): 4, ("filter", "length", "too_short"): 1},
+    ...              [("read", "read"), ("filter", "length")])[1]
+    {'stage': 'filter', 'filter': 'length', 'in': 6, 'kept': 5, 'dropped': {'too_short': 1}}
+    """
+    rows = []
+    n = records_in
+    for stage, name in steps:
+        dropped = {reason: c for (s, f, reason), c in sorted(reject_counts.items()) if s == stage and f == name}
+        kept = n - sum(dropped.values())
+        rows.append({"stage": stage, "filter": name, "in": n, "kept": kept, "dropped": dropped})
+        n = kept
+    return rows
+
+
+def assemble_stats(pairs: Iterable[tuple[tuple, int]], base: dict[str, Any],
+                   steps: list[tuple[str, str]]) -> dict[str, Any]:
+    """Turns the summed ``(key, count)`` pairs into the ``stats.json`` document."""
+    reject_counts: dict[tuple[str, str, str], int] = {}
+    hist: dict[str, dict[int, int]] = {"n_chars": {}, "lang_score": {}}
+    pii: dict[str, int] = {}
+    cluster_rows: dict[tuple[str, int], int] = {}
+    docs = records_read = 0
+    for key, count in pairs:
+        kind = key[0]
+        if kind == "records":
+            records_read = count
+        elif kind == "reject":
+            reject_counts[(key[1], key[2], key[3])] = count
+        elif kind == "documents":
+            docs = count
+        elif kind == "hist":
+            hist[key[1]][key[2]] = count
+        elif kind == "pii":
+            pii[key[1]] = count
+        elif kind == "cluster_rows":
+            cluster_rows[(key[1], key[2])] = count
+    rejected = sum(reject_counts.values())
+    read_rejects = sum(c for (s, _, _), c in reject_counts.items() if s == "read")
+    records_in = records_read + read_rejects
+    # Reject stages that the config did not list (defensive: nothing may vanish).
+    known = set(steps)
+    extra = sorted({(s, f) for (s, f, _) in reject_counts if (s, f) not in known})
+    funnel = build_funnel(records_in, reject_counts, list(steps) + extra)
+    sizes: dict[str, dict[str, int]] = {}
+    for (kind, size), rows in sorted(cluster_rows.items()):
+        sizes.setdefault(kind, {})[str(size)] = rows // size
+    out = copy.deepcopy(base)
+    out.update(
+        records_in=records_in,
+        documents_out=docs,
+        rejected=rejected,
+        accounted=records_in == docs + rejected,
+        funnel=funnel,
+        reasons=[
+            {"stage": s, "filter": f, "reason": r, "count": c} for (s, f, r), c in sorted(reject_counts.items())
+        ],
+        pii=dict(sorted(pii.items())),
+        histograms={
+            "n_chars": {"edges": N_CHARS_EDGES, "counts": [hist["n_chars"].get(i, 0) for i in range(len(N_CHARS_EDGES))]},
+            "lang_score": {"edges": LANG_SCORE_EDGES,
+                           "counts": [hist["lang_score"].get(i, 0) for i in range(len(LANG_SCORE_EDGES))]},
+            "cluster_size": {k: v for kind in sorted(sizes) for k, v in sizes[kind].items()} if len(sizes) <= 1
+            else {f"{kind}:{k}": v for kind in sorted(sizes) for k, v in sizes[kind].items()},
+            "cluster_size_by_kind": sizes,
+        },
+    )
+    if "dedup" in out:
+        out["dedup"]["clusters"] = sum(sum(v.values()) for v in sizes.values())
+    return out
+
+
+SCHEMA_VERSIONS = {
+    "documents": documents.SCHEMA_VERSION,
+    "rejects": rejects.SCHEMA_VERSION,
+    "clusters": clusters.SCHEMA_VERSION,
+    "stats": stats.SCHEMA_VERSION,
+}
+
+
+def stats_rows(stats_doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of ``stats.parquet``: one per (stage, filter, reason), plus ``kept`` rows."""
+    rows = []
+    for f in stats_doc["funnel"]:
+        rows.append({"stage": f["stage"], "filter": f["filter"], "reason": "kept", "count": f["kept"]})
+        for reason, c in f["dropped"].items():
+            rows.append({"stage": f["stage"], "filter": f["filter"], "reason": reason, "count": c})
+    return rows
+
+
+def format_funnel(stats_doc: dict[str, Any]) -> str:
+    """A plain-text funnel table for the terminal."""
+    lines = [f"{'stage':<10} {'step':<22} {'in':>9} {'kept':>9}  dropped"]
+    for f in stats_doc["funnel"]:
+        dropped = ", ".join(f"{r}={c}" for r, c in f["dropped"].items()) or "-"
+        lines.append(f"{f['stage']:<10} {f['filter']:<22} {f['in']:>9} {f['kept']:>9}  {dropped}")
+    lines.append(
+        f"records in: {stats_doc['records_in']}  documents out: {stats_doc['documents_out']}  "
+        f"rejected: {stats_doc['rejected']}  accounted: {'yes' if stats_doc['accounted'] else 'NO'}"
+    )
+    return "\n".join(lines)
+
+
+class ComputeStats(beam.PTransform):
+    """Sums the statistics keys of every branch into one ``stats.json`` dict.
+
+    Input: a PCollection of ``(key, count)`` pairs (already flattened from the
+    branches). The combiner lifts partial sums onto each worker, so only the
+    distinct keys (a few hundred) are shuffled.
+    """
+
+    def __init__(self, base: dict[str, Any], steps: list[tuple[str, str]]):
+        super().__init__()
+        self.base = base
+        self.steps = steps
+
+    def expand(self, pairs):
+        base, steps = self.base, self.steps
+        return (
+            pairs
+            | "Sum" >> beam.CombinePerKey(sum)
+            | "Collect" >> beam.combiners.ToList()  # only the aggregated keys, bounded
+            | "Assemble" >> beam.Map(assemble_stats, base, steps)
+        )
+
+
+def dumps(stats_doc: dict[str, Any]) -> str:
+    """Serialises stats deterministically."""
+    return json.dumps(stats_doc, ensure_ascii=False, indent=2, sort_keys=False) + "\n"

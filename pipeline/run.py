@@ -1,0 +1,307 @@
+"""Builds and runs the furui pipeline.
+
+``build_pipeline`` composes the stages::
+
+    ReadWarc -> ExtractText -> Normalize -> IdentifyLanguage -> Filter/... (incl.
+    Tokenize, RedactPii, in config order) -> Dedup -> WriteDocuments
+                                                   \\-> WriteRejects (every stage's rejects)
+                                                   \\-> WriteClusters, WriteStats
+
+and ``run`` is the ``furui run`` entry point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import sys
+import time
+from importlib import resources, metadata
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from filters.base import ConfigError
+from pipeline import report
+from pipeline.config import Config, load_config
+from pipeline.extract import ExtractOptions
+from pipeline.stages import REJECTED, ApplyFilter, ExtractText, ReadWarc, step_label
+from pipeline.write import TMP_DIR, WriteShards, join, write_atomically
+from schemas import clusters as clusters_schema
+from schemas import documents as documents_schema
+from schemas import rejects as rejects_schema
+from schemas import stats as stats_schema
+from schemas.records import Doc, Reject
+
+log = logging.getLogger("furui")
+
+OUTPUT_KINDS = ("documents", "rejects", "clusters")
+
+
+def furui_version() -> str:
+    """Installed furui version ('0+unknown' when run from a source tree)."""
+    try:
+        return metadata.version("furui")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def sample_path() -> str:
+    """Path of the bundled sample WARC."""
+    return str(resources.files("pipeline") / "resources" / "sample.warc.gz")
+
+
+def _doc_row(d: Doc) -> dict[str, Any]:
+    row = d._asdict()
+    row["scores"] = dict(d.scores)
+    row["pii"] = dict(d.pii)
+    return row
+
+
+def _reject_row(r: Reject) -> dict[str, Any]:
+    row = r._asdict()
+    row["scores"] = dict(r.scores)
+    return row
+
+
+def _text_size(row: dict[str, Any]) -> int:
+    # UTF-8 size of the text plus a small per-row overhead for the other columns.
+    return len(row["text"].encode("utf-8")) + 200
+
+
+def _small_size(_row: dict[str, Any]) -> int:
+    return 200
+
+
+class _NoClusters(beam.PTransform):
+    def expand(self, pbegin):
+        return pbegin | beam.Create([]).with_output_types(dict)
+
+
+def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: str) -> None:
+    """Adds every furui stage to ``p``, reading ``inputs`` and writing under ``out_dir``."""
+    read = p | "ReadWarc" >> ReadWarc(inputs, cfg.io.max_payload_bytes, cfg.io.reshuffle)
+    extracted = read["kept"] | "ExtractText" >> ExtractText(
+        ExtractOptions(cfg.extract.favor, cfg.extract.include_tables, cfg.extract.include_comments),
+        cfg.extract.timeout_s,
+        cfg.extract.isolate,
+    )
+    rejects = [read[REJECTED], extracted[REJECTED]]
+    stat_pairs = [read["kept"] | "Stats/Records" >> beam.FlatMap(report.record_keys)]
+    docs = extracted["kept"]
+    steps: list[tuple[str, str]] = [("read", "read"), ("extract", "extract")]
+    for step in cfg.steps:
+        out = docs | step_label(step) >> ApplyFilter(step)
+        docs = out["kept"]
+        rejects.append(out[REJECTED])
+        steps.append((step.stage, step.name))
+        if step.name == "langid":
+            stat_pairs.append(docs | "Stats/LangScore" >> beam.FlatMap(report.langid_keys))
+    if cfg.dedup is not None and (cfg.dedup.exact or cfg.dedup.near):
+        from pipeline.dedup import Deduplicate
+
+        deduped = docs | "Dedup" >> Deduplicate(cfg.dedup)
+        docs, cluster_rows = deduped["kept"], deduped["clusters"]
+        rejects.append(deduped["rejected"])
+        if cfg.dedup.exact:
+            steps.append(("dedup", "exact_dedup"))
+        if cfg.dedup.near:
+            steps.append(("dedup", "near_dedup"))
+    else:
+        cluster_rows = p | "NoClusters" >> _NoClusters()
+    all_rejects = rejects | "AllRejects" >> beam.Flatten()
+
+    meta = {"config_sha256": cfg.sha256, "furui_version": furui_version()}
+    out_cfg = cfg.output
+    common = dict(shard_bytes=out_cfg.shard_bytes, row_group_bytes=out_cfg.row_group_bytes,
+                  compression=out_cfg.compression, compression_level=out_cfg.compression_level)
+    (docs | "DocRows" >> beam.Map(_doc_row)
+          | "WriteDocuments" >> WriteShards("documents", documents_schema.SCHEMA, out_dir, meta,
+                                            _text_size, lambda r: r["id"], **common))
+    (all_rejects | "RejectRows" >> beam.Map(_reject_row)
+                 | "WriteRejects" >> WriteShards("rejects", rejects_schema.SCHEMA, out_dir, meta,
+                                                 _small_size, lambda r: r["id"], **common))
+    (cluster_rows | "WriteClusters" >> WriteShards("clusters", clusters_schema.SCHEMA, out_dir, meta,
+                                                   _small_size, lambda r: r["cluster_id"], **common))
+
+    stat_pairs += [
+        all_rejects | "Stats/Rejects" >> beam.FlatMap(report.reject_keys),
+        docs | "Stats/Documents" >> beam.FlatMap(report.doc_keys),
+        cluster_rows | "Stats/Clusters" >> beam.FlatMap(report.cluster_keys),
+    ]
+    base = {
+        "furui_version": furui_version(),
+        "config_sha256": cfg.sha256,
+        "config_version": cfg.config_version,
+        "schema_versions": report.SCHEMA_VERSIONS,
+        "inputs": [redact_url(i) for i in inputs],
+        "filters": [
+            {"name": s.name, "stage": s.stage, "thresholds": _jsonable(s.thresholds())} for s in cfg.steps
+        ],
+    }
+    if cfg.dedup is not None:
+        d = _jsonable(dataclasses.asdict(cfg.dedup))
+        d["threshold"] = round(cfg.dedup.threshold, 4)
+        base["dedup"] = d
+    (stat_pairs
+     | "Stats/All" >> beam.Flatten()
+     | "Stats" >> report.ComputeStats(base, steps)
+     | "WriteStats" >> beam.Map(_write_stats, out_dir, meta))
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=list))
+
+
+def redact_url(path: str) -> str:
+    """Drops credentials embedded in a URL (``s3://KEY:SECRET@bucket/x`` -> ``s3://bucket/x``).
+
+    >>> redact_url("s3://AKIA:secret@bucket/a.warc.gz"), redact_url("/data/x.warc")
+    ('s3://bucket/a.warc.gz', '/data/x.warc')
+    """
+    if "://" in path:
+        scheme, rest = path.split("://", 1)
+        host, sep, tail = rest.partition("/")
+        if "@" in host:
+            host = host.rsplit("@", 1)[1]
+        return f"{scheme}://{host}{sep}{tail}"
+    return path
+
+
+def _write_stats(stats_doc: dict[str, Any], out_dir: str, meta: dict[str, str]) -> str:
+    import pyarrow as pa
+
+    from pipeline.write import table_bytes
+
+    write_atomically(out_dir, "stats.json", report.dumps(stats_doc).encode("utf-8"))
+    schema = stats_schema.SCHEMA.with_metadata({**stats_schema.SCHEMA.metadata, **meta})
+    table = pa.Table.from_pylist(report.stats_rows(stats_doc), schema=schema)
+    write_atomically(out_dir, "stats.parquet", table_bytes(table, schema, "zstd", 3, 100_000))
+    return out_dir
+
+
+# ---------------------------------------------------------------------------
+# furui run
+
+
+class UsageError(Exception):
+    """A user mistake reported as one line with a non-zero exit code."""
+
+
+def default_runner_args(beam_args: list[str]) -> list[str]:
+    """Adds an explicit local runner unless the user chose one.
+
+    Beam's implicit default tries to download the Prism runner, which fails
+    offline; the local default is the DirectRunner (FnApiRunner) in
+    multi-processing mode with one worker per CPU.
+    """
+    if any(a == "--runner" or a.startswith("--runner=") for a in beam_args):
+        return beam_args
+    extra = ["--runner=DirectRunner"]
+    if not any(a.startswith("--direct_running_mode") for a in beam_args):
+        extra.append("--direct_running_mode=multi_processing")
+    if not any(a.startswith("--direct_num_workers") for a in beam_args):
+        extra.append(f"--direct_num_workers={os.cpu_count() or 1}")
+    return extra + beam_args
+
+
+def check_inputs(inputs: list[str]) -> None:
+    """Fails fast, in the driver, when an input pattern matches nothing."""
+    for pattern in inputs:
+        try:
+            result = FileSystems.match([pattern])[0]
+        except Exception as exc:
+            raise UsageError(f"cannot list input {redact_url(pattern)}: {exc}") from exc
+        if not result.metadata_list:
+            raise UsageError(f"input not found: {redact_url(pattern)}")
+
+
+def prepare_output(out_dir: str) -> None:
+    """Creates the output directory, checks it is writable, clears a previous run's files."""
+    if "://" not in out_dir:
+        try:
+            os.makedirs(out_dir, exist_ok=True)
+            probe = os.path.join(out_dir, ".furui-write-test")
+            with open(probe, "w") as fh:
+                fh.write("ok")
+            os.remove(probe)
+        except OSError as exc:
+            raise UsageError(f"output directory not writable: {out_dir}: {exc.strerror or exc}") from exc
+    old: list[str] = []
+    for kind in OUTPUT_KINDS:
+        for m in FileSystems.match([join(out_dir, kind, f"{kind}-*.parquet")])[0].metadata_list:
+            old.append(m.path)
+    for name in ("stats.json", "stats.parquet", "_SUCCESS", "config.toml"):
+        if FileSystems.exists(join(out_dir, name)):
+            old.append(join(out_dir, name))
+    if old:
+        FileSystems.delete(old)
+
+
+def finish_output(out_dir: str, cfg: Config) -> dict[str, Any]:
+    """Writes the config copy and the success marker; returns the stats."""
+    write_atomically(out_dir, "config.toml", cfg.text.encode("utf-8"))
+    tmp = join(out_dir, TMP_DIR)
+    if FileSystems.exists(tmp):
+        FileSystems.delete([tmp])
+    with FileSystems.open(join(out_dir, "stats.json")) as fh:
+        stats_doc = json.loads(fh.read().decode("utf-8"))
+    write_atomically(out_dir, "_SUCCESS", b"")
+    return stats_doc
+
+
+def parse_run_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(
+        prog="furui run",
+        description="Run the furui pipeline: WARC/WET/ARC/JSONL/HTML in, Parquet + stats + card out. "
+        "Unrecognised --options are passed to Apache Beam (e.g. --runner, --direct_num_workers).",
+    )
+    parser.add_argument("inputs", nargs="*", help="input files or globs (any Beam filesystem); default: bundled sample")
+    parser.add_argument("--output", "-o", required=True, help="output directory (local, s3://, gs://)")
+    parser.add_argument("--config", "-c", default=None, help="TOML config (default: bundled pipeline/configs/default.toml)")
+    return parser.parse_known_args(argv)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """``furui run``: returns the process exit code."""
+    args, beam_args = parse_run_args(list(sys.argv[1:] if argv is None else argv))
+    try:
+        cfg = load_config(args.config)
+        inputs = args.inputs or [sample_path()]
+        beam_args = default_runner_args(beam_args)
+        options = PipelineOptions(beam_args)
+        check_inputs(inputs)
+        prepare_output(args.output)
+    except (ConfigError, UsageError) as exc:
+        print(f"furui: error: {exc}", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    log.info("furui %s: %d input pattern(s) -> %s (config %s)", furui_version(), len(inputs),
+             redact_url(args.output), cfg.sha256[:12])
+    if cfg.dedup is not None:
+        log.info("dedup: %d bands x %d rows, implied Jaccard threshold %.3f",
+                 cfg.dedup.bands, cfg.dedup.rows, cfg.dedup.threshold)
+    p = beam.Pipeline(options=options)
+    build_pipeline(p, inputs, cfg, args.output)
+    result = p.run()
+    result.wait_until_finish()
+    stats_doc = finish_output(args.output, cfg)
+    elapsed = time.monotonic() - started
+    print(report.format_funnel(stats_doc))
+    print(f"wall time: {elapsed:.1f}s  ({stats_doc['records_in'] / max(elapsed, 1e-9):.1f} records/s)")
+    if cfg.output.card and "://" not in args.output:
+        try:
+            from pipeline.card import write_card
+
+            print(f"dataset card: {write_card(args.output)}")
+        except ImportError:
+            pass
+    if not stats_doc["accounted"]:
+        print("furui: error: accounting invariant violated (records in != documents + rejects)", file=sys.stderr)
+        return 1
+    return 0

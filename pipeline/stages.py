@@ -1,0 +1,297 @@
+"""Beam stages: reading, extraction and the generic per-document step.
+
+Every stage is a composite ``PTransform`` whose ``expand`` only composes. A
+stage's DoFn yields kept elements on the main output and rejects on the
+``rejected`` tagged output; exceptions are caught per element, counted and
+turned into rejects with reason ``error.<ExceptionType>``: nothing is dropped
+silently and no document can crash the job.
+
+Metrics (for monitoring; the rejects table is the audit record):
+``furui.read``, ``furui.extract``, ``furui.<stage>`` and ``furui.filter.<name>``
+with counters ``in``, ``kept``, ``dropped.<reason>``, ``error.<Type>``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Iterable
+
+import apache_beam as beam
+from apache_beam import pvalue
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+
+from filters.base import Filter
+from pipeline.extract import (
+    ExtractionTimeout,
+    ExtractOptions,
+    Extractor,
+    ExtractorCrashed,
+    decode_html,
+    looks_binary,
+)
+from schemas.records import Doc, Record, Reject
+
+REJECTED = "rejected"
+KEPT = "kept"
+
+# Stable step-label prefixes per stage (renaming breaks job updates and metrics).
+STAGE_LABELS = {
+    "normalize": "Normalize",
+    "langid": "IdentifyLanguage",
+    "tokenize": "Tokenize",
+    "filter": "Filter",
+    "pii": "RedactPii",
+}
+
+EXTRACT_REASONS = ("binary_payload", "no_text", "timeout", "crashed")
+
+log = logging.getLogger(__name__)
+
+
+def _truncate(msg: str, n: int = 300) -> str:
+    return msg if len(msg) <= n else msg[: n - 1] + "…"
+
+
+class _Counters:
+    """Counters of one stage, created once per DoFn instance in ``setup``."""
+
+    def __init__(self, namespace: str, reasons: Iterable[str]):
+        self.namespace = namespace
+        self.c_in = Metrics.counter(namespace, "in")
+        self.c_kept = Metrics.counter(namespace, "kept")
+        self.dropped = {r: Metrics.counter(namespace, f"dropped.{r}") for r in reasons}
+        self.errors: dict[str, object] = {}
+
+    def drop(self, reason: str) -> None:
+        if reason.startswith("error."):
+            c = self.errors.get(reason)
+            if c is None:
+                c = self.errors[reason] = Metrics.counter(self.namespace, reason)
+            c.inc()
+        else:
+            self.dropped[reason].inc()
+
+
+# ---------------------------------------------------------------------------
+# Reading
+
+
+class _ReadFileFn(beam.DoFn):
+    def __init__(self, max_payload_bytes: int):
+        self.max_payload_bytes = max_payload_bytes
+
+    def setup(self):
+        from pipeline.readers import READ_REASONS
+
+        self.counters = _Counters("furui.read", READ_REASONS)
+        self.c_files = Metrics.counter("furui.read", "files")
+
+    def process(self, path: str):
+        from pipeline.readers import read_records
+
+        self.c_files.inc()
+        try:
+            fh = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+        except Exception as exc:  # unreadable file: one counted reject, never a crash
+            self.counters.c_in.inc()
+            self.counters.drop("unreadable_file")
+            yield pvalue.TaggedOutput(
+                REJECTED,
+                Reject(id=f"{path}@0", url="", source=path, stage="read", filter="read",
+                       reason="unreadable_file", detail=_truncate(f"{type(exc).__name__}: {exc}")),
+            )
+            return
+        with fh:
+            for item in read_records(fh, path, max_payload_bytes=self.max_payload_bytes):
+                self.counters.c_in.inc()
+                if isinstance(item, Reject):
+                    self.counters.drop(item.reason)
+                    yield pvalue.TaggedOutput(REJECTED, item)
+                else:
+                    self.counters.c_kept.inc()
+                    yield item
+
+
+class ReadWarc(beam.PTransform):
+    """Reads WARC/ARC/WET/JSONL/HTML files matching ``patterns`` into ``Record``s.
+
+    Globs are expanded inside the pipeline (``fileio.MatchAll``) and the file
+    list is reshuffled so files, not records, are spread over workers. Returns
+    a ``DoOutputsTuple`` with ``kept`` (Records) and ``rejected`` (Rejects).
+    """
+
+    def __init__(self, patterns: list[str], max_payload_bytes: int, reshuffle_records: bool = False):
+        super().__init__()
+        self.patterns = list(patterns)
+        self.max_payload_bytes = max_payload_bytes
+        self.reshuffle_records = reshuffle_records
+
+    def expand(self, pbegin):
+        from apache_beam.io import fileio
+
+        paths = (
+            pbegin
+            | "Patterns" >> beam.Create(self.patterns)
+            | "Match" >> fileio.MatchAll(empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
+            | "Path" >> beam.Map(lambda m: m.path)
+            | "Dedupe" >> beam.Distinct()
+        )
+        out = paths | "ReadFile" >> beam.ParDo(_ReadFileFn(self.max_payload_bytes)).with_outputs(
+            REJECTED, main=KEPT
+        )
+        if not self.reshuffle_records:
+            return out
+        return {KEPT: out[KEPT] | "Spread" >> beam.Reshuffle(), REJECTED: out[REJECTED]}
+
+
+# ---------------------------------------------------------------------------
+# Extraction
+
+
+class _ExtractFn(beam.DoFn):
+    def __init__(self, options: ExtractOptions, timeout_s: float, isolate: bool):
+        self.options = options
+        self.timeout_s = timeout_s
+        self.isolate = isolate
+        self.extractor = None
+
+    def setup(self):
+        # setup() may run more than once per worker: only start what is missing.
+        if self.extractor is None:
+            self.extractor = Extractor(self.options, self.timeout_s, self.isolate)
+        self.counters = _Counters("furui.extract", EXTRACT_REASONS)
+        self.chars = Metrics.distribution("furui.extract", "chars_out")
+
+    def teardown(self):
+        if self.extractor is not None:
+            self.extractor.close()
+            self.extractor = None
+
+    def _reject(self, rec: Record, reason: str, detail: str = "", charset: str = ""):
+        self.counters.drop(reason)
+        return pvalue.TaggedOutput(
+            REJECTED,
+            Reject(id=rec.id, url=rec.url, source=rec.source, stage="extract", filter="extract",
+                   reason=reason, detail=_truncate(detail or charset)),
+        )
+
+    def process(self, rec: Record):
+        self.counters.c_in.inc()
+        try:
+            if rec.kind == "text":
+                text, charset = rec.payload.decode("utf-8", errors="replace"), "utf-8"
+            else:
+                html, charset = decode_html(rec.payload, rec.content_type)
+                if looks_binary(html):
+                    yield self._reject(rec, "binary_payload", f"content-type={rec.content_type!r}")
+                    return
+                text = self.extractor.extract(html, rec.url)
+        except ExtractionTimeout as exc:
+            yield self._reject(rec, "timeout", str(exc))
+            return
+        except ExtractorCrashed as exc:
+            yield self._reject(rec, "crashed", str(exc))
+            return
+        except Exception as exc:  # any other failure: a counted reject, never a crash
+            yield self._reject(rec, f"error.{type(exc).__name__}", f"{type(exc).__name__}: {exc}")
+            return
+        if not text.strip():
+            yield self._reject(rec, "no_text", charset=charset)
+            return
+        self.counters.c_kept.inc()
+        self.chars.update(len(text))
+        yield Doc(id=rec.id, url=rec.url, source=rec.source, crawl_date=rec.crawl_date,
+                  text=text, charset=charset, n_chars=len(text))
+
+
+class ExtractText(beam.PTransform):
+    """Decodes each HTML record's charset and extracts its main text with trafilatura.
+
+    Text records (WET, JSONL ``text``) are decoded as UTF-8 and passed through.
+    Reasons: ``binary_payload``, ``no_text``, ``timeout``, ``crashed``, ``error.<Type>``.
+    """
+
+    def __init__(self, options: ExtractOptions, timeout_s: float = 10.0, isolate: bool = True):
+        super().__init__()
+        self.options = options
+        self.timeout_s = timeout_s
+        self.isolate = isolate
+
+    def expand(self, records):
+        return records | "Extract" >> beam.ParDo(
+            _ExtractFn(self.options, self.timeout_s, self.isolate)
+        ).with_outputs(REJECTED, main=KEPT)
+
+
+# ---------------------------------------------------------------------------
+# The generic per-document step
+
+
+def metrics_namespace(step: Filter) -> str:
+    """``furui.filter.<name>`` for quality filters, ``furui.<stage>`` otherwise."""
+    return f"furui.filter.{step.name}" if step.stage == "filter" else f"furui.{step.stage}"
+
+
+class _StepFn(beam.DoFn):
+    def __init__(self, step: Filter):
+        self.step = step
+
+    def setup(self):
+        self.step.load()  # idempotent
+        self.counters = _Counters(metrics_namespace(self.step), self.step.reasons)
+        self.chars_in = Metrics.distribution(metrics_namespace(self.step), "chars_in")
+        self.prefix = self.step.name + "."
+
+    def _reject(self, doc: Doc, reason: str, scores: dict, detail: str = ""):
+        self.counters.drop(reason)
+        return pvalue.TaggedOutput(
+            REJECTED,
+            Reject(id=doc.id, url=doc.url, source=doc.source, stage=self.step.stage,
+                   filter=self.step.name, reason=reason, detail=_truncate(detail), scores=scores,
+                   n_chars=len(doc.text)),
+        )
+
+    def process(self, doc: Doc):
+        self.counters.c_in.inc()
+        self.chars_in.update(len(doc.text))
+        try:
+            new, scores = self.step.apply(doc)
+            reason = self.step.decide(scores)
+        except Exception as exc:  # a failing step rejects this document only
+            yield self._reject(doc, f"error.{type(exc).__name__}", {}, f"{type(exc).__name__}: {exc}")
+            return
+        prefixed = {self.prefix + k: float(v) for k, v in scores.items()}
+        if reason is None:
+            self.counters.c_kept.inc()
+            merged = dict(new.scores)
+            merged.update(prefixed)
+            yield new._replace(scores=merged)
+        elif reason in self.step.reasons:
+            yield self._reject(doc, reason, prefixed)
+        else:
+            # A filter returned a reason it never declared: a bug, made visible
+            # in the rejects table and the counters rather than a crash.
+            yield self._reject(doc, "error.UndeclaredReason", prefixed, f"undeclared reason {reason!r}")
+
+
+class ApplyFilter(beam.PTransform):
+    """Applies one per-document step (normaliser, LID, tokenizer, filter, redactor).
+
+    This is the only code that emits per-filter metrics. Returns a
+    ``DoOutputsTuple`` with ``kept`` Docs (scores merged under ``<name>.``) and
+    ``rejected`` Rejects.
+    """
+
+    def __init__(self, step: Filter):
+        super().__init__()
+        self.step = step
+
+    def expand(self, docs):
+        return docs | "Apply" >> beam.ParDo(_StepFn(self.step)).with_outputs(REJECTED, main=KEPT)
+
+
+def step_label(step: Filter) -> str:
+    """Stable label of a step in the graph, e.g. ``Filter/hiragana_ratio``."""
+    return f"{STAGE_LABELS.get(step.stage, step.stage.title())}/{step.name}"

@@ -1,0 +1,187 @@
+"""Deterministic, size-targeted, atomically committed Parquet shards.
+
+``WriteShards`` turns a PCollection of records into
+``<out>/<kind>/<kind>-00000-of-0000N.parquet``:
+
+1. The total payload size is summed (a combiner: one number leaves each
+   worker) and gives the shard count ``N = ceil(total / shard_bytes)``.
+2. Each record goes to shard ``hash(id) mod N`` (a stable hash, not Python's).
+3. One ``GroupByKey`` gathers a shard on one worker, which sorts it by ``id``
+   and writes it with fixed writer options. Same input + same config gives the
+   same rows in the same order in the same shard: byte-identical files.
+4. The file is written under ``<out>/.furui-tmp/`` and renamed into place only
+   when complete, so a killed run never leaves a partial file under a final
+   name. A retried bundle rewrites the same temp name with the same bytes.
+
+Memory per worker is bounded by one shard (``shard_bytes`` of payload), never
+by the corpus.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import os
+import posixpath
+from typing import Any, Callable
+
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
+
+TMP_DIR = ".furui-tmp"
+
+
+def shard_of(key: str, n_shards: int) -> int:
+    """Stable shard index of ``key`` (independent of process and hash seed).
+
+    >>> shard_of("doc-1", 4) == shard_of("doc-1", 4)
+    True
+    """
+    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % n_shards
+
+
+def shard_name(kind: str, index: int, count: int) -> str:
+    """``documents-00003-of-00012.parquet``."""
+    return f"{kind}-{index:05d}-of-{count:05d}.parquet"
+
+
+def join(base: str, *parts: str) -> str:
+    """Joins paths for local and ``scheme://`` locations alike."""
+    if "://" in base:
+        return posixpath.join(base, *parts)
+    return os.path.join(base, *parts)
+
+
+def table_bytes(table: pa.Table, schema: pa.Schema, compression: str, level: int | None,
+                rows_per_group: int) -> bytes:
+    """Serialises ``table`` to Parquet bytes with fixed, deterministic options."""
+    sink = io.BytesIO()
+    pq.write_table(
+        table,
+        sink,
+        compression=compression,
+        compression_level=level,
+        row_group_size=max(1, rows_per_group),
+        use_dictionary=True,
+        write_statistics=True,
+        store_schema=True,
+    )
+    return sink.getvalue()
+
+
+def _ensure_parent(path: str) -> None:
+    # Object stores have no directories; local filesystems need them.
+    if "://" not in path:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+
+
+def write_atomically(out_dir: str, rel_path: str, data: bytes) -> str:
+    """Writes ``data`` to a temp name under ``out_dir`` and renames it to ``rel_path``."""
+    final = join(out_dir, rel_path)
+    tmp = join(out_dir, TMP_DIR, rel_path.replace("/", "__"))
+    _ensure_parent(tmp)
+    _ensure_parent(final)
+    with FileSystems.create(tmp) as fh:
+        fh.write(data)
+    if FileSystems.exists(final):
+        FileSystems.delete([final])
+    FileSystems.rename([tmp], [final])
+    return final
+
+
+class _WriteShardFn(beam.DoFn):
+    def __init__(self, kind, schema, out_dir, metadata, compression, level, shard_bytes, row_group_bytes, size_of):
+        self.kind = kind
+        self.schema = schema
+        self.out_dir = out_dir
+        self.metadata = metadata
+        self.compression = compression
+        self.level = level
+        self.shard_bytes = shard_bytes
+        self.row_group_bytes = row_group_bytes
+        self.size_of = size_of
+
+    def _write(self, index: int, count: int, rows: list[dict[str, Any]]) -> str:
+        rows.sort(key=lambda r: r["id"] if "id" in r else (r.get("cluster_id"), r.get("doc_id")))
+        size = sum(self.size_of(r) for r in rows) or 1
+        per_group = max(1, int(len(rows) * self.row_group_bytes / size)) if rows else 1
+        schema = self.schema.with_metadata({**(self.schema.metadata or {}), **self.metadata})
+        table = pa.Table.from_pylist(rows, schema=schema)
+        data = table_bytes(table, schema, self.compression, self.level, per_group)
+        return write_atomically(self.out_dir, f"{self.kind}/{shard_name(self.kind, index, count)}", data)
+
+    def process(self, element, total_bytes):
+        index, rows = element
+        count = n_shards(total_bytes, self.shard_bytes)
+        yield self._write(index, count, list(rows))
+
+
+class _WriteEmptyFn(_WriteShardFn):
+    def process(self, _, total_count):
+        # An empty output still gets one (empty) shard, so readers find a file.
+        if total_count == 0:
+            yield self._write(0, 1, [])
+
+
+def n_shards(total_bytes: int, shard_bytes: int) -> int:
+    """Number of shards for ``total_bytes`` of payload (at least one).
+
+    >>> n_shards(0, 100), n_shards(100, 100), n_shards(101, 100)
+    (1, 1, 2)
+    """
+    return max(1, math.ceil(total_bytes / shard_bytes))
+
+
+class WriteShards(beam.PTransform):
+    """Writes ``rows`` (dicts matching ``schema``) as deterministic Parquet shards.
+
+    Args:
+        kind: output name (``documents``, ``rejects``, ``clusters``): folder and file prefix.
+        schema: the Arrow schema (from ``schemas/``).
+        out_dir: run output directory (any Beam filesystem).
+        metadata: extra file metadata (config hash, furui version).
+        size_of: payload size estimate of one row, for shard and row-group sizing.
+        shard_id: the row key that assigns a row to a shard.
+    """
+
+    def __init__(self, kind: str, schema: pa.Schema, out_dir: str, metadata: dict[str, str],
+                 size_of: Callable[[dict], int], shard_id: Callable[[dict], str],
+                 shard_bytes: int = 256_000_000, row_group_bytes: int = 64_000_000,
+                 compression: str = "zstd", compression_level: int | None = 3):
+        super().__init__()
+        self.kind = kind
+        self.schema = schema
+        self.out_dir = out_dir
+        self.metadata = metadata
+        self.size_of = size_of
+        self.shard_id = shard_id
+        self.shard_bytes = shard_bytes
+        self.row_group_bytes = row_group_bytes
+        self.compression = compression
+        self.compression_level = compression_level
+
+    def expand(self, rows):
+        size_of, shard_id, shard_bytes = self.size_of, self.shard_id, self.shard_bytes
+        fn_args = (self.kind, self.schema, self.out_dir, self.metadata, self.compression,
+                   self.compression_level, self.shard_bytes, self.row_group_bytes, self.size_of)
+        total = rows | "TotalBytes" >> (beam.Map(size_of) | beam.CombineGlobally(sum))
+        count = rows | "Count" >> beam.combiners.Count.Globally()
+        keyed = rows | "AssignShard" >> beam.Map(
+            lambda r, t: (shard_of(shard_id(r), n_shards(t, shard_bytes)), r),
+            t=beam.pvalue.AsSingleton(total),
+        )
+        written = (
+            keyed
+            | "GroupShard" >> beam.GroupByKey()
+            | "WriteShard" >> beam.ParDo(_WriteShardFn(*fn_args), total_bytes=beam.pvalue.AsSingleton(total))
+        )
+        empty = (
+            rows.pipeline
+            | "Once" >> beam.Create([None])
+            | "WriteIfEmpty" >> beam.ParDo(_WriteEmptyFn(*fn_args), total_count=beam.pvalue.AsSingleton(count))
+        )
+        return (written, empty) | "Files" >> beam.Flatten()
