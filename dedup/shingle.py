@@ -1,0 +1,237 @@
+"""Shingling: turn a normalised text into the set of n-grams MinHash works on.
+
+Two views of the same shingles:
+
+* :func:`shingles` returns them as strings (reference path, datasketch mode,
+  exact Jaccard in tests);
+* :func:`shingle_hashes_batch` returns 64-bit hashes of the same n-grams for a
+  whole batch of documents with a handful of numpy passes (the hot path).
+
+Characters are taken as they are after NFKC: combining marks and dakuten are
+never stripped, so ``が`` and ``か`` stay different shingles (STYLE.md 5).
+A document shorter than ``n`` units has one shingle, its whole text, so it still
+gets a signature; an empty document has no shingle.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+_M64 = (1 << 64) - 1
+# MurmurHash3 fmix64 constants: an avalanching bijection on 64-bit words.
+_C1 = np.uint64(0xFF51AFD7ED558CCD)
+_C2 = np.uint64(0xC4CEB9FE1A85EC53)
+_S33 = np.uint64(33)
+_SEP = "\x1f"  # joins word n-grams into one string (never produced by Sudachi surfaces)
+
+
+def fmix64(x: np.ndarray) -> np.ndarray:
+    """MurmurHash3 64-bit finaliser, element-wise and in place on a copy.
+
+    Args:
+        x: uint64 array.
+
+    Returns:
+        A new uint64 array; equal inputs give equal outputs, and every output
+        bit depends on every input bit (so low/high bits can be used as
+        independent hash bits).
+
+    >>> int(fmix64(np.array([0], dtype=np.uint64))[0])
+    0
+    >>> int(fmix64(np.array([1], dtype=np.uint64))[0]) != 1
+    True
+    """
+    x = np.atleast_1d(np.asarray(x, dtype=np.uint64))
+    x = x ^ (x >> _S33)  # the only allocation besides ``tmp``
+    x *= _C1
+    tmp = x >> _S33
+    x ^= tmp
+    x *= _C2
+    np.right_shift(x, _S33, out=tmp)
+    x ^= tmp
+    return x
+
+
+def _position_multipliers(n: int, seed: int) -> np.ndarray:
+    """Random odd 64-bit multipliers, one per n-gram position (fixed by ``seed``)."""
+    gen = np.random.Generator(np.random.PCG64(seed))
+    return gen.integers(0, 1 << 63, size=n, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+
+
+def tokenize_words(text: str, tokenizer: Callable[[str], Sequence[str]] | None = None) -> list[str]:
+    """Split text into Sudachi surface forms (mode C) for word shingles.
+
+    Args:
+        text: NFKC-normalised text.
+        tokenizer: Callable returning surfaces; injected in tests. When None a
+            SudachiPy ``core`` dictionary tokenizer is created once per process.
+
+    Returns:
+        List of surface strings (whitespace-only morphemes dropped).
+    """
+    if tokenizer is None:
+        tokenizer = _default_sudachi()
+    return [w for w in tokenizer(text) if w.strip()]
+
+
+_SUDACHI = None
+
+
+def _default_sudachi() -> Callable[[str], Sequence[str]]:
+    global _SUDACHI
+    if _SUDACHI is None:
+        from sudachipy import Dictionary, SplitMode
+
+        tok = Dictionary(dict="core").create(mode=SplitMode.C)
+        # Sudachi refuses inputs over 49,149 bytes: split on lines, then chunk.
+        def run(text: str) -> list[str]:
+            out: list[str] = []
+            for chunk in _chunks(text, 16000):
+                out.extend(m.surface() for m in tok.tokenize(chunk))
+            return out
+
+        _SUDACHI = run
+    return _SUDACHI
+
+
+def _chunks(text: str, size: int):
+    for start in range(0, len(text), size):
+        yield text[start : start + size]
+
+
+def shingles(text: str, n: int = 5, tokenizer: str = "char", words: Sequence[str] | None = None) -> list[str]:
+    """Return the n-gram shingles of a text as strings (with repeats).
+
+    Args:
+        text: NFKC-normalised document text.
+        n: Shingle length in characters or words (default 5, see ``DedupParams``).
+        tokenizer: ``"char"`` or ``"sudachi"``.
+        words: Pre-computed Sudachi surfaces (only for ``tokenizer="sudachi"``).
+
+    Returns:
+        Character n-grams, or word n-grams joined by U+001F. A text shorter
+        than ``n`` units yields one shingle (the whole text); '' yields none.
+
+    >>> shingles("がっこうです", 5)
+    ['がっこうで', 'っこうです']
+    >>> shingles("か", 5)
+    ['か']
+    >>> shingles("", 5)
+    []
+    """
+    if tokenizer == "char":
+        units: Sequence[str] = text
+        join = "".join
+    else:
+        units = list(words) if words is not None else tokenize_words(text)
+        join = _SEP.join
+    if not units:
+        return []
+    if len(units) < n:
+        return [join(units)]
+    return [join(units[i : i + n]) for i in range(len(units) - n + 1)]
+
+
+def jaccard(a: Sequence[str], b: Sequence[str]) -> float:
+    """Exact Jaccard similarity of two shingle collections (as sets).
+
+    >>> jaccard(["a", "b"], ["b", "c"])
+    0.3333333333333333
+    """
+    sa, sb = set(a), set(b)
+    if not sa and not sb:
+        return 1.0
+    return len(sa & sb) / len(sa | sb)
+
+
+def _word_units(words: Sequence[str]) -> np.ndarray:
+    import xxhash
+
+    # One 64-bit id per word; the rolling combination below then forms n-grams.
+    return np.fromiter((xxhash.xxh3_64_intdigest(w) for w in words), dtype=np.uint64, count=len(words))
+
+
+def shingle_hashes_batch(
+    texts: Sequence[str],
+    n: int = 5,
+    seed: int = 1,
+    tokenizer: str = "char",
+    words: Sequence[Sequence[str]] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hash every n-gram of every text of a batch to 64 bits, vectorised.
+
+    The n-gram hash is ``fmix64(sum_j unit[i+j] * A_j)`` with random odd
+    multipliers ``A_j`` (a multilinear hash, then an avalanching finaliser),
+    computed with ``n`` numpy passes over the concatenated batch instead of one
+    Python call per shingle. Units are Unicode code points (``"char"``) or
+    xxh3 hashes of Sudachi surfaces (``"sudachi"``).
+
+    Args:
+        texts: Documents of the batch (NFKC text).
+        n: Shingle length in units.
+        seed: Hash seed (equal seeds give equal hashes).
+        tokenizer: ``"char"`` or ``"sudachi"``.
+        words: Pre-tokenised surfaces per document (``"sudachi"`` only).
+
+    Returns:
+        ``(hashes, offsets)``: uint64 hashes of all shingles of the batch, and
+        int64 offsets of length ``len(texts) + 1`` so that document ``d`` owns
+        ``hashes[offsets[d]:offsets[d+1]]`` (repeats included; MinHash ignores
+        them).
+
+    >>> h, off = shingle_hashes_batch(["がっこうです", "か", ""], n=5)
+    >>> off.tolist()
+    [0, 2, 3, 3]
+    >>> h2, _ = shingle_hashes_batch(["っこうです"], n=5)
+    >>> bool(h[1] == h2[0])
+    True
+    """
+    if tokenizer == "char":
+        blob = "".join(texts).encode("utf-32-le")
+        units = np.frombuffer(blob, dtype=np.uint32).astype(np.uint64)
+        lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    else:
+        if words is None:
+            words = [tokenize_words(t) for t in texts]
+        lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+        units = _word_units([w for ws in words for w in ws])
+    starts = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    # Shift unit values away from 0 so that a short document's padding (0) is
+    # distinguishable from a real unit.
+    units = units + np.uint64(1)
+    mult = _position_multipliers(n, seed)
+    total = units.shape[0]
+    # Pad with n-1 zeros so every start position has a full window; windows that
+    # run past their document's end are discarded below (or kept as the single
+    # whole-text shingle of a short document, where padding contributes 0).
+    padded = np.concatenate([units, np.zeros(n - 1, dtype=np.uint64)])
+    acc = padded[0:total] * mult[0]
+    tmp = np.empty_like(acc)
+    for j in range(1, n):
+        # In-place arithmetic: no temporaries (this loop is the hot path).
+        np.multiply(padded[j : j + total], mult[j], out=tmp)
+        acc += tmp
+    counts = np.where(lengths >= n, lengths - n + 1, np.minimum(lengths, 1))
+    # Keep, for each document, its first `counts[d]` window starts.
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    if offsets[-1] == total:
+        keep = acc  # nothing to drop (single document of length >= n is impossible here)
+    else:
+        doc_of_window = np.repeat(np.arange(len(texts)), counts)
+        idx = np.arange(offsets[-1], dtype=np.int64) - offsets[:-1][doc_of_window] + starts[:-1][doc_of_window]
+        keep = acc[idx]
+    short = (lengths > 0) & (lengths < n)
+    if short.any():
+        # A short document's window also covers the next document's first
+        # units: recompute its single shingle over its own units only.
+        for d in np.flatnonzero(short):
+            s, e = starts[d], starts[d + 1]
+            h = np.zeros(1, dtype=np.uint64)
+            for j in range(e - s):
+                h += units[s + j : s + j + 1] * mult[j]
+            keep[offsets[d]] = h[0]
+    return fmix64(keep ^ np.uint64(seed)), offsets
