@@ -207,6 +207,9 @@ def default_runner_args(beam_args: list[str]) -> list[str]:
         extra.append("--direct_running_mode=multi_processing")
     if not any(a.startswith("--direct_num_workers") for a in beam_args):
         extra.append(f"--direct_num_workers={os.cpu_count() or 1}")
+    if not any(a.startswith("--default_sdk_harness_log_level") for a in beam_args):
+        # Worker processes otherwise log every bundle at INFO.
+        extra.append("--default_sdk_harness_log_level=WARNING")
     return extra + beam_args
 
 

@@ -1,0 +1,84 @@
+import json
+import re
+
+import pytest
+
+from filters.base import build_filter
+from filters.langid import LanguageId, ResourceMissingError
+from schemas.records import Doc
+from tests.conftest import shared
+
+
+def doc(text):
+    return Doc(id="1", url="", source="", crawl_date="", text=text)
+
+
+@pytest.fixture(scope="module")
+def lid():
+    step = LanguageId()
+    step.load()
+    return step
+
+
+def test_japanese_kept_english_rejected(lid):
+    new, scores = lid.apply(doc("今日は天気が良いので、公園まで散歩に出かけました。\n桜がとてもきれいでした。"))
+    assert new.lang == "ja" and lid.decide(scores) is None and new.quality == new.lang_score
+    new, scores = lid.apply(doc("The quick brown fox jumps over the lazy dog near the river bank."))
+    assert new.lang == "en" and lid.decide(scores) == "wrong_language"
+
+
+def test_low_score_boundary():
+    step = LanguageId(min_score=0.9)
+    assert step.decide({"score": 0.9, "is_wanted": 1.0}) is None
+    assert step.decide({"score": 0.89, "is_wanted": 1.0}) == "low_score"
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    step = build_filter("langid", {"model_path": str(tmp_path / "nope.ftz")})
+    with pytest.raises(ResourceMissingError, match="nope.ftz"):
+        step.load()
+
+
+def _visible_text(html: str) -> str:
+    html = re.sub(r"(?is)<(script|style)[^>]*>.*?</\1>", " ", html)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def _group(rel: str, info: dict) -> str | None:
+    # The script heuristic calls kanji-heavy Japanese index pages "zh"; a page
+    # under a Japanese path is never used as a negative.
+    japanese_path = "/ja/" in rel or ".ja." in rel or "-ja/" in rel
+    heuristic, attr = info.get("script_heuristic_lang") or "", info.get("html_lang_attr") or ""
+    if heuristic == "ja" and attr.startswith("ja"):
+        return "ja"
+    if japanese_path:
+        return None
+    if heuristic in ("zh", "ko"):
+        return heuristic
+    if heuristic.startswith("latin") and attr.startswith("en"):
+        return "en"
+    return None
+
+
+@pytest.mark.slow
+def test_debian_docs_languages(lid):
+    """Real pages: Japanese debian-docs pages are ja; English, Chinese, Korean ones are not."""
+    data = shared()
+    labels = json.loads((data / "html" / "debian-docs" / "lang_labels.json").read_text())
+    groups: dict[str, list[str]] = {}
+    for rel, info in sorted(labels.items()):
+        g = _group(rel, info)
+        if g:
+            groups.setdefault(g, []).append(rel)
+    results = {}
+    for lang, rels in groups.items():
+        labels_found = []
+        for rel in rels[:40]:
+            text = _visible_text((data / rel).read_bytes().decode("utf-8", "replace"))
+            labels_found.append(lid.predict(text)[0])
+        results[lang] = (sum(label == "ja" for label in labels_found), len(labels_found))
+    ja_hits, ja_total = results["ja"]
+    assert ja_total >= 20 and ja_hits / ja_total >= 0.95, results
+    for lang in ("zh", "ko", "en"):
+        hits, total = results[lang]
+        assert total >= 10 and hits == 0, (lang, results)

@@ -1,0 +1,64 @@
+import pickle
+
+import pytest
+
+from filters.tokenize import SUDACHI_MAX_BYTES, SudachiTokenizer, chunk_text
+from schemas.records import Doc
+
+
+def doc(text):
+    return Doc(id="1", url="", source="", crawl_date="", text=text)
+
+
+def test_chunks_stay_below_the_sudachi_limit_and_lose_nothing():
+    line = "吾輩は猫である。名前はまだ無い。" * 2000  # ~96 KB on one line
+    text = "\n".join([line, "短い行", line])
+    chunks = list(chunk_text(text, 40_000))
+    assert all(len(c.encode("utf-8")) <= 40_000 for c in chunks)
+    assert "".join(chunks).replace("\n", "") == text.replace("\n", "")
+
+
+def test_long_line_splits_after_sentence_end():
+    chunks = list(chunk_text("あいうえお。" * 10, 30))
+    assert all(c.rstrip("\n").endswith("。") for c in chunks)
+
+
+def test_tokenizer_counts_and_noun_ratio():
+    step = SudachiTokenizer()
+    new, scores = step.apply(doc("東京都に住んでいます。"))
+    # 東京都 / に / 住ん / で / い / ます / 。 ; the symbol is not a word
+    assert scores["n_tokens"] == 7
+    assert scores["n_words"] == 6
+    assert scores["noun_ratio"] == pytest.approx(1 / 6)
+    assert new.n_tokens == 7
+
+
+def test_tokenizer_handles_text_over_the_sudachi_limit():
+    step = SudachiTokenizer()
+    text = "今日は良い天気です。" * 6000  # ~180 KB, far over 49,149 bytes
+    assert len(text.encode()) > SUDACHI_MAX_BYTES
+    _, scores = step.apply(doc(text))
+    assert scores["n_tokens"] >= 6000 * 5
+
+
+def test_split_modes_differ():
+    text = "国家公務員の選挙管理委員会"
+    a = SudachiTokenizer(mode="A").score(doc(text))["n_tokens"]
+    c = SudachiTokenizer(mode="C").score(doc(text))["n_tokens"]
+    assert a > c
+
+
+def test_invalid_config_is_rejected():
+    with pytest.raises(ValueError):
+        SudachiTokenizer(mode="D")
+    with pytest.raises(ValueError):
+        SudachiTokenizer(chunk_bytes=SUDACHI_MAX_BYTES)
+
+
+def test_loaded_tokenizer_pickles_without_its_dictionary():
+    step = SudachiTokenizer()
+    step.load()
+    blob = pickle.dumps(step)
+    assert len(blob) < 1000
+    again = pickle.loads(blob)
+    assert again.score(doc("猫です。"))["n_tokens"] == 3

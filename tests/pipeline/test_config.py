@@ -1,0 +1,57 @@
+import pytest
+
+from filters.base import ConfigError
+from pipeline.config import default_config_text, load_config, parse_config
+
+
+def test_default_config_loads_and_starts_with_normalize():
+    cfg = load_config()
+    names = cfg.step_names()
+    assert names[0] == "normalize" and "langid" in names and "tokenize" in names
+    assert len(cfg.sha256) == 64
+
+
+def test_hash_changes_with_content():
+    text = default_config_text()
+    assert parse_config(text).sha256 != parse_config(text + "\n# changed\n").sha256
+
+
+@pytest.mark.parametrize(
+    "patch, message",
+    [
+        (("[io]", "[io]\nmax_payload_byte = 3"), "unknown key"),
+        (("config_version = 1", "config_version = 99"), "config_version"),
+        (("[output]", "[outptu]"), "unknown top-level"),
+        (('name = "length"', 'name = "lenght"'), "unknown filter"),
+        (("min_chars = 200", "min_char = 200"), "unknown key"),
+        (('favor = "balanced"', 'favor = "fast"'), "favor"),
+    ],
+)
+def test_bad_config_is_one_clear_error(patch, message):
+    text = default_config_text().replace(*patch, 1)
+    with pytest.raises(ConfigError, match=message):
+        parse_config(text)
+
+
+def test_normalize_must_come_first():
+    text = 'config_version = 1\n[[filters]]\nname = "length"\n[[filters]]\nname = "normalize"\n'
+    with pytest.raises(ConfigError, match="first step"):
+        parse_config(text)
+
+
+def test_step_listed_twice_is_an_error():
+    text = 'config_version = 1\n[[filters]]\nname = "normalize"\n[[filters]]\nname = "normalize"\n'
+    with pytest.raises(ConfigError, match="twice"):
+        parse_config(text)
+
+
+def test_unreadable_file(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(str(tmp_path / "missing.toml"))
+
+
+def test_invalid_toml(tmp_path):
+    p = tmp_path / "c.toml"
+    p.write_text("config_version = = 1")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(str(p))

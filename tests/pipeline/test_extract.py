@@ -1,0 +1,99 @@
+"""Charset decoding and trafilatura extraction, without Beam."""
+
+import time
+
+import pytest
+
+from pipeline.extract import (
+    ExtractionTimeout,
+    ExtractOptions,
+    Extractor,
+    codec_for,
+    decode_html,
+    declared_charsets,
+    looks_binary,
+)
+from tests.conftest import shared
+
+ARTICLE = (
+    "<html><head><title>記事</title></head><body>"
+    "<nav><a href='/'>ホーム</a> | <a href='/news'>ニュース</a> | <a href='/about'>会社概要</a></nav>"
+    "<article><h1>商店街の夏祭り</h1>"
+    "<p>今年の夏祭りは三年ぶりに通常の規模で開かれ、商店街には朝から多くの家族連れが訪れた。</p>"
+    "<p>実行委員会によると、来場者は二日間で約二万人に上り、地元の飲食店や雑貨店の売り上げも例年を大きく上回ったという。</p>"
+    "<p>夜には盆踊りが行われ、子どもから高齢者までが輪になって踊り、久しぶりのにぎわいを楽しんだ。</p>"
+    "</article><footer>Copyright 2024 Example News. All rights reserved.</footer></body></html>"
+)
+
+
+def test_declared_order_bom_header_meta():
+    payload = b"\xef\xbb\xbf<meta charset='euc-jp'>"
+    assert declared_charsets(payload, "text/html; charset=Shift_JIS") == ["utf-8", "Shift_JIS", "euc-jp"]
+
+
+def test_whatwg_label_mapping():
+    assert codec_for("x-sjis") == "cp932"
+    assert codec_for("ISO-8859-1") == "cp1252"
+    assert codec_for("ISO-2022-JP") == "iso2022_jp_2"
+
+
+@pytest.mark.parametrize("codec", ["cp932", "euc_jp", "iso2022_jp", "utf-8"])
+def test_undeclared_japanese_is_detected(codec):
+    text = "<p>今日はとても良い天気ですね。散歩に行きましょう。</p>"
+    decoded, used = decode_html(text.encode(codec))
+    assert decoded == text, used
+
+
+def test_wrong_declaration_is_distrusted():
+    text = "<p>日本語のページです。ひらがなとカタカナ。</p>"
+    decoded, used = decode_html(text.encode("euc_jp"), "text/html; charset=utf-8")
+    assert decoded == text and used == "euc_jp"
+
+
+def test_cp932_extensions_decode():
+    # ① and NEC special characters exist in CP932, not in strict Shift_JIS.
+    text = "<meta charset=Shift_JIS>①②③ 髙橋さん"
+    decoded, used = decode_html(text.encode("cp932"))
+    assert decoded == text and used == "cp932"
+
+
+def test_binary_detection():
+    assert looks_binary("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    assert not looks_binary(ARTICLE)
+
+
+@pytest.mark.slow
+def test_chardet_japanese_pages_decode_without_replacement():
+    """>= 95% of real Shift_JIS / EUC-JP / ISO-2022-JP pages decode without U+FFFD."""
+    root = shared("encoding", "chardet-tests")
+    files = [p for d in ("SHIFT_JIS", "EUC-JP", "iso-2022-jp", "CP932") for p in sorted((root / d).iterdir())]
+    clean = [p for p in files if "\ufffd" not in decode_html(p.read_bytes())[0]]
+    assert len(files) >= 50
+    assert len(clean) / len(files) >= 0.95, [p.name for p in files if p not in clean]
+
+
+@pytest.mark.parametrize("isolate", [True, False])
+def test_extraction_keeps_article_drops_boilerplate(isolate):
+    ex = Extractor(ExtractOptions(), timeout_s=30, isolate=isolate)
+    try:
+        text = ex.extract(ARTICLE, "https://example.jp/news/1")
+    finally:
+        ex.close()
+    assert "盆踊り" in text and "商店街" in text
+    assert "Copyright" not in text and "会社概要" not in text
+
+
+def test_timeout_kills_and_recovers():
+    ex = Extractor(ExtractOptions(), timeout_s=0.02, isolate=True)
+    try:
+        ex.extract(ARTICLE)  # warm up: start the child and import trafilatura
+    except ExtractionTimeout:
+        pass
+    huge = ARTICLE.replace("</article>", "<p>" + "長い段落です。" * 40000 + "</p></article>") * 3
+    with pytest.raises(ExtractionTimeout):
+        ex.extract(huge)
+    ex.timeout_s = 30
+    t0 = time.monotonic()
+    assert "盆踊り" in ex.extract(ARTICLE)  # a fresh child took over
+    assert time.monotonic() - t0 < 30
+    ex.close()

@@ -1,0 +1,122 @@
+"""Stages on the in-process Beam runner: kept and rejected outputs, counters."""
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import apache_beam as beam
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from filters.base import Filter
+from filters.length import LengthFilter
+from pipeline.extract import ExtractOptions
+from pipeline.stages import ApplyFilter, ExtractText, ReadWarc
+from schemas.records import Doc, Record
+from tests.conftest import IN_MEMORY
+from tests.pipeline.test_extract import ARTICLE
+
+
+def doc(i, text):
+    return Doc(id=f"d{i}", url=f"https://example.jp/{i}", source="s", crawl_date="", text=text, n_chars=len(text))
+
+
+def counters(result, namespace):
+    out = {}
+    for c in result.metrics().query(MetricsFilter().with_namespace(namespace))["counters"]:
+        out[c.key.metric.name] = out.get(c.key.metric.name, 0) + c.committed
+    return out
+
+
+def test_apply_filter_splits_and_counts():
+    docs = [doc(1, "あ" * 5), doc(2, "い" * 20), doc(3, "う" * 2)]
+    p = TestPipeline(options=PipelineOptions(IN_MEMORY))
+    out = p | beam.Create(docs) | "Filter/length" >> ApplyFilter(LengthFilter(min_chars=3, max_chars=10))
+    assert_that(out["kept"] | beam.Map(lambda d: (d.id, d.scores["length.n_chars"])), equal_to([("d1", 5.0)]),
+                label="kept")
+    assert_that(out["rejected"] | beam.Map(lambda r: (r.id, r.stage, r.filter, r.reason)),
+                equal_to([("d2", "filter", "length", "too_long"), ("d3", "filter", "length", "too_short")]),
+                label="rejected")
+    result = p.run()
+    result.wait_until_finish()
+    c = counters(result, "furui.filter.length")
+    assert c["in"] == 3 and c["kept"] == 1 and c["dropped.too_long"] == 1 and c["dropped.too_short"] == 1
+    assert c["in"] == c["kept"] + sum(v for k, v in c.items() if k.startswith(("dropped.", "error.")))
+
+
+@dataclass(frozen=True)
+class _Exploding(Filter):
+    name: ClassVar[str] = "test_exploding"
+    reasons: ClassVar[tuple[str, ...]] = ("never",)
+
+    def score(self, doc):
+        if "爆" in doc.text:
+            raise ZeroDivisionError("boom")
+        return {"ok": 1.0}
+
+
+@dataclass(frozen=True)
+class _Liar(Filter):
+    name: ClassVar[str] = "test_liar"
+    reasons: ClassVar[tuple[str, ...]] = ("declared",)
+
+    def decide(self, scores):
+        return "undeclared"
+
+
+def test_exceptions_and_undeclared_reasons_become_rejects():
+    p = TestPipeline(options=PipelineOptions(IN_MEMORY))
+    docs = p | beam.Create([doc(1, "平和"), doc(2, "爆発")])
+    boom = docs | "Filter/test_exploding" >> ApplyFilter(_Exploding())
+    liar = boom["kept"] | "Filter/test_liar" >> ApplyFilter(_Liar())
+    assert_that(boom["rejected"] | beam.Map(lambda r: (r.id, r.reason, r.detail)),
+                equal_to([("d2", "error.ZeroDivisionError", "ZeroDivisionError: boom")]), label="errors")
+    assert_that(liar["rejected"] | beam.Map(lambda r: (r.id, r.reason)),
+                equal_to([("d1", "error.UndeclaredReason")]), label="liar")
+    assert_that(liar["kept"], equal_to([]), label="nothing kept")
+    p.run().wait_until_finish()
+
+
+def _record(i, payload, content_type="text/html; charset=utf-8", kind="html"):
+    return Record(id=f"r{i}", url=f"https://example.jp/{i}", source="s", crawl_date="2024-01-01T00:00:00Z",
+                  content_type=content_type, payload=payload, kind=kind)
+
+
+def test_extract_text_stage():
+    records = [
+        _record(1, ARTICLE.encode("utf-8")),
+        _record(2, ARTICLE.replace("<head>", "<head><meta charset='shift_jis'>").encode("cp932"), "text/html"),
+        _record(3, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10, "text/html"),
+        _record(4, b"<html><body><script>var x = 1;</script></body></html>"),
+        _record(5, "プレーンテキストの本文です。".encode(), "", kind="text"),
+    ]
+    p = TestPipeline(options=PipelineOptions(IN_MEMORY))
+    out = p | beam.Create(records) | "ExtractText" >> ExtractText(ExtractOptions(), timeout_s=30)
+    assert_that(out["kept"] | beam.Map(lambda d: (d.id, d.charset, "盆踊り" in d.text or "本文" in d.text)),
+                equal_to([("r1", "utf-8", True), ("r2", "cp932", True), ("r5", "utf-8", True)]), label="kept")
+    assert_that(out["rejected"] | beam.Map(lambda r: (r.id, r.stage, r.reason)),
+                equal_to([("r3", "extract", "binary_payload"), ("r4", "extract", "no_text")]), label="rejected")
+    p.run().wait_until_finish()
+
+
+def test_read_warc_counts_every_record(tmp_path):
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    path = tmp_path / "t.warc.gz"
+    with open(path, "wb") as fh:
+        w = WARCWriter(fh, gzip=True)
+        w.write_record(w.create_warcinfo_record("t.warc.gz", {"software": "test"}))
+        for i, (ctype, body) in enumerate([("text/html; charset=utf-8", ARTICLE.encode()), ("image/png", b"\x89PNG")]):
+            headers = StatusAndHeaders("200 OK", [("Content-Type", ctype)], protocol="HTTP/1.1")
+            w.write_record(w.create_warc_record(f"https://example.jp/{i}", "response",
+                                                payload=BytesIO(body), http_headers=headers))
+    p = TestPipeline(options=PipelineOptions(IN_MEMORY))
+    out = p | ReadWarc([str(tmp_path / "*.warc.gz"), str(path)], 10_000_000)
+    assert_that(out["kept"] | beam.Map(lambda r: r.url), equal_to(["https://example.jp/0"]), label="kept")
+    assert_that(out["rejected"] | beam.Map(lambda r: r.reason), equal_to(["not_response", "not_html"]),
+                label="rejected")
+    p.run().wait_until_finish()
