@@ -1,0 +1,820 @@
+"""The dataset card of a run: ``OUTPUT_DIR/README.md`` plus ``OUTPUT_DIR/plots/*.png``.
+
+``furui card OUTPUT_DIR`` (also called at the end of ``furui run``) writes a
+Hugging Face dataset card: YAML front matter (language, license, size bucket,
+``configs`` pointing at ``documents/*.parquet``) followed by the sources, the
+pipeline version and config, the per-stage and per-reason funnel, the filter
+thresholds, the dedup parameters, the PII policy and counts, and the known
+limitations.
+
+The card is built only from ``stats.json``, ``config.toml`` and the Parquet
+footers (row counts, file metadata), never from document text, so it cannot
+leak PII from the corpus. Two more leaks are closed here:
+
+* config values under a secret-looking key (``*key*``, ``*secret*``,
+  ``*token*``, ``*password*``, ``*credential*``...) are replaced by
+  ``<redacted>``;
+* credentials embedded in URLs (``s3://AKIA...:secret@bucket/x``,
+  ``https://user:pass@host/x``, presigned query strings) are stripped from input
+  paths and config values.
+
+Plots are rendered with matplotlib's Agg canvas on a private ``Figure`` (no
+``pyplot`` global state, so a notebook's backend is untouched) and saved with
+fixed metadata so that the same stats give byte-identical PNGs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+import sys
+import tomllib
+from typing import Any, Iterable, Mapping
+
+log = logging.getLogger(__name__)
+
+REDACTED = "<redacted>"
+CARD_NAME = "README.md"
+PLOTS_DIR = "plots"
+MAX_LISTED_INPUTS = 20
+
+# Parts of a key name that mark its value as a secret. Matched against whole
+# name segments (split on ``_``, ``-``, ``.`` and camelCase) so that
+# ``tokenize`` or ``min_tokens`` are not mistaken for ``token``.
+_SECRET_SEGMENTS = frozenset(
+    {
+        "key",
+        "keys",
+        "apikey",
+        "secret",
+        "secrets",
+        "token",
+        "password",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "credential",
+        "credentials",
+        "auth",
+        "authorization",
+        "signature",
+        "sig",
+        "cookie",
+        "private",
+    }
+)
+# Access key ids have a fixed shape; redact them wherever they appear.
+_ACCESS_KEY_RE = re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{12,}\b")
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)(.*)$", re.DOTALL)
+
+# Hugging Face ``size_categories`` buckets, keyed by their upper bound.
+_SIZE_BUCKETS = (
+    (1_000, "n<1K"),
+    (10_000, "1K<n<10K"),
+    (100_000, "10K<n<100K"),
+    (1_000_000, "100K<n<1M"),
+    (10_000_000, "1M<n<10M"),
+    (100_000_000, "10M<n<100M"),
+    (1_000_000_000, "100M<n<1B"),
+    (10_000_000_000, "1B<n<10B"),
+    (100_000_000_000, "10B<n<100B"),
+    (1_000_000_000_000, "100B<n<1T"),
+)
+
+
+# --------------------------------------------------------------------------- scrubbing
+
+
+def is_secret_key(name: str) -> bool:
+    """Whether a config key name looks like it holds a secret.
+
+    >>> [is_secret_key(k) for k in ("aws_secret_access_key", "apiKey", "tokenize", "min_tokens")]
+    [True, True, False, False]
+    """
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", str(name))
+    segments = {s.lower() for s in re.split(r"[_\-.\s]+", spaced) if s}
+    return bool(segments & _SECRET_SEGMENTS) or str(name).lower() in _SECRET_SEGMENTS
+
+
+def strip_userinfo(value: str) -> str:
+    """Removes credentials embedded in a URL-like string.
+
+    Strips ``user:password@`` after the scheme and redacts the query string when it
+    carries a signature or token (presigned URLs). Over-stripping is preferred to
+    leaking: AWS secret keys may contain ``/``, so everything up to the first ``@``
+    goes whenever a ``:`` precedes it.
+
+    >>> strip_userinfo("s3://AKIAABCDEFGHIJKLMNOP:ab/cd+ef@bucket/crawl/x.warc.gz")
+    's3://bucket/crawl/x.warc.gz'
+    >>> strip_userinfo("https://user:pass@example.com/a.warc")
+    'https://example.com/a.warc'
+    >>> strip_userinfo("/data/crawl/a@b.warc.gz")
+    '/data/crawl/a@b.warc.gz'
+    """
+    text = str(value)
+    m = _SCHEME_RE.match(text)
+    if m:
+        scheme, rest = m.groups()
+        at = rest.find("@")
+        slash = rest.find("/")
+        if at != -1 and (slash == -1 or at < slash or ":" in rest[:at]):
+            rest = rest[at + 1 :]
+        query_at = rest.find("?")
+        if query_at != -1:
+            names = [p.split("=", 1)[0] for p in re.split(r"[&;]", rest[query_at + 1 :])]
+            if any(is_secret_key(n) or "credential" in n.lower() or "signature" in n.lower() for n in names):
+                rest = rest[:query_at] + "?" + REDACTED
+        text = scheme + rest
+    return _ACCESS_KEY_RE.sub(REDACTED, text)
+
+
+def scrub(value: Any, key: str = "") -> Any:
+    """Returns a copy of a parsed config (or any JSON-like value) without secrets.
+
+    Values under a secret-looking key are replaced by ``<redacted>`` (empty strings
+    are kept, they reveal nothing and show that the key is unset); every string is
+    passed through :func:`strip_userinfo`.
+
+    >>> scrub({"io": {"endpoint": "https://u:p@h/x", "secret_key": "abc", "token": ""}})
+    {'io': {'endpoint': 'https://h/x', 'secret_key': '<redacted>', 'token': ''}}
+    """
+    if key and is_secret_key(key) and value not in ("", None, [], {}):
+        return REDACTED
+    if isinstance(value, Mapping):
+        return {k: scrub(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub(v) for v in value]
+    if isinstance(value, str):
+        return strip_userinfo(value)
+    return value
+
+
+def secret_paths(value: Any, path: str = "") -> list[str]:
+    """Dotted paths of the values that :func:`scrub` would change (never the values)."""
+    found: list[str] = []
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            sub = f"{path}.{k}" if path else str(k)
+            if is_secret_key(str(k)) and v not in ("", None, [], {}):
+                found.append(sub)
+            else:
+                found.extend(secret_paths(v, sub))
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            found.extend(secret_paths(v, f"{path}[{i}]"))
+    elif isinstance(value, str) and strip_userinfo(value) != value:
+        found.append(path)
+    return found
+
+
+# --------------------------------------------------------------------------- TOML
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_\-]+", key) else json.dumps(key, ensure_ascii=False)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, Mapping):
+        inner = ", ".join(f"{_toml_key(str(k))} = {_toml_value(v)}" for k, v in value.items())
+        return "{ " + inner + " }" if inner else "{}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def _is_table_array(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping) for v in value)
+
+
+def dump_toml(data: Mapping[str, Any], _prefix: str = "") -> str:
+    """Serialises a parsed TOML document (``tomllib`` output) back to TOML.
+
+    Comments and formatting of the original are lost; used only when the verbatim
+    config cannot be shown because values had to be redacted.
+    """
+    lines: list[str] = []
+    tables = []
+    for k, v in data.items():
+        if isinstance(v, Mapping) or _is_table_array(v):
+            tables.append((k, v))
+        else:
+            lines.append(f"{_toml_key(str(k))} = {_toml_value(v)}")
+    for k, v in tables:
+        name = f"{_prefix}.{_toml_key(str(k))}" if _prefix else _toml_key(str(k))
+        if isinstance(v, Mapping):
+            lines.append("")
+            lines.append(f"[{name}]")
+            body = dump_toml(v, name)
+            if body:
+                lines.append(body)
+        else:
+            for item in v:
+                lines.append("")
+                lines.append(f"[[{name}]]")
+                body = dump_toml(item, name)
+                if body:
+                    lines.append(body)
+    return "\n".join(lines).strip("\n")
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_stats(out_dir: str) -> dict[str, Any]:
+    """Reads ``stats.json`` (an empty dict if the file is absent)."""
+    path = os.path.join(out_dir, "stats.json")
+    if not os.path.exists(path):
+        log.warning("no stats.json in %s; the card will have no funnel", out_dir)
+        return {}
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    return data if isinstance(data, dict) else {}
+
+
+def load_config(out_dir: str) -> tuple[str, dict[str, Any]]:
+    """Reads ``config.toml``: its verbatim text and its parsed form ('' and {} if absent)."""
+    path = os.path.join(out_dir, "config.toml")
+    if not os.path.exists(path):
+        return "", {}
+    with open(path, "rb") as f:
+        raw = f.read()
+    text = raw.decode("utf-8")
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        log.warning("config.toml does not parse (%s); it is left out of the card", exc)
+        return "", {}
+
+
+def _documents_footers(out_dir: str) -> tuple[list[str], int, dict[str, str]]:
+    """Shard paths, total rows and the first shard's file metadata (from footers only)."""
+    paths = sorted(glob.glob(os.path.join(out_dir, "documents", "*.parquet")))
+    rows = 0
+    meta: dict[str, str] = {}
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:  # pragma: no cover - pyarrow is a core dependency
+        return paths, 0, meta
+    for i, path in enumerate(paths):
+        md = pq.read_metadata(path)
+        rows += md.num_rows
+        if i == 0 and md.metadata:
+            meta = {k.decode(): v.decode("utf-8", "replace") for k, v in md.metadata.items() if k != b"ARROW:schema"}
+    return paths, rows, meta
+
+
+def size_category(n: int) -> str:
+    """The Hugging Face ``size_categories`` bucket of ``n`` examples.
+
+    >>> size_category(40), size_category(1000), size_category(12_345_678)
+    ('n<1K', '1K<n<10K', '10M<n<100M')
+    """
+    for bound, label in _SIZE_BUCKETS:
+        if n < bound:
+            return label
+    return "n>1T"
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def _new_figure(width: float, height: float):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig, path: str) -> None:
+    # Software=None drops the matplotlib version string; PNG has no timestamp by
+    # default, so identical stats give identical bytes.
+    fig.savefig(path, format="png", metadata={"Software": None})
+
+
+def _funnel_rows(stats: Mapping[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for entry in stats.get("funnel") or []:
+        if not isinstance(entry, Mapping):
+            continue
+        dropped = entry.get("dropped") or {}
+        if not isinstance(dropped, Mapping):
+            dropped = {}
+        n_in = _int(entry.get("in"))
+        kept = _int(entry.get("kept"))
+        stage = str(entry.get("stage", ""))
+        rows.append(
+            {
+                "stage": stage,
+                "filter": str(entry.get("filter", stage)),
+                "in": n_in,
+                "kept": kept,
+                "dropped": {str(k): _int(v) for k, v in sorted(dropped.items())},
+            }
+        )
+    return rows
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _step_label(row: Mapping[str, Any]) -> str:
+    return row["filter"] if row["filter"] == row["stage"] else f"{row['stage']}/{row['filter']}"
+
+
+def plot_funnel(stats: Mapping[str, Any], path: str) -> bool:
+    """Horizontal bars: documents kept after each step, dropped part stacked."""
+    rows = _funnel_rows(stats)
+    if not rows:
+        return False
+    labels = ["input"] + [_step_label(r) for r in rows]
+    first_in = rows[0]["in"] or _int(stats.get("records_in"))
+    kept = [first_in] + [r["kept"] for r in rows]
+    dropped = [0] + [sum(r["dropped"].values()) for r in rows]
+    fig = _new_figure(7.5, 0.45 * len(labels) + 1.2)
+    ax = fig.add_subplot(1, 1, 1)
+    ys = list(range(len(labels)))[::-1]
+    ax.barh(ys, kept, color="#3b6ea5", label="kept")
+    ax.barh(ys, dropped, left=kept, color="#e0a458", label="dropped")
+    top = max((k + d for k, d in zip(kept, dropped)), default=1) or 1
+    for y, k, d in zip(ys, kept, dropped):
+        ax.text(k + d + top * 0.01, y, f"{k:,}", va="center", fontsize=8)
+    ax.set_yticks(ys)
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.set_xlim(0, top * 1.15)
+    ax.set_xlabel("documents")
+    ax.set_title("Funnel: documents kept after each step")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    _save(fig, path)
+    return True
+
+
+def _histogram(stats: Mapping[str, Any], name: str) -> tuple[list[float], list[int]] | None:
+    hist = (stats.get("histograms") or {}).get(name)
+    if not isinstance(hist, Mapping):
+        return None
+    edges = [float(e) for e in hist.get("edges") or []]
+    counts = [_int(c) for c in hist.get("counts") or []]
+    if len(counts) == 0 or len(edges) != len(counts) + 1:
+        return None
+    return edges, counts
+
+
+def plot_histogram(stats: Mapping[str, Any], name: str, path: str, xlabel: str, title: str) -> bool:
+    """Bar plot of a pre-binned histogram ``stats["histograms"][name]``."""
+    hist = _histogram(stats, name)
+    if hist is None:
+        return False
+    edges, counts = hist
+    fig = _new_figure(7.0, 3.6)
+    ax = fig.add_subplot(1, 1, 1)
+    widths = [b - a for a, b in zip(edges, edges[1:])]
+    ax.bar(edges[:-1], counts, width=widths, align="edge", color="#3b6ea5", edgecolor="white", linewidth=0.5)
+    # Length bins are usually logarithmic; a log axis keeps them equally wide.
+    if edges[0] > 0 and edges[-1] / edges[0] >= 100:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("documents")
+    ax.set_title(title)
+    fig.tight_layout()
+    _save(fig, path)
+    return True
+
+
+def plot_cluster_sizes(stats: Mapping[str, Any], path: str) -> bool:
+    """Bar plot of near-duplicate cluster sizes (``{"2": n, "3": m, ...}``)."""
+    sizes = (stats.get("histograms") or {}).get("cluster_size")
+    if not isinstance(sizes, Mapping) or not sizes:
+        return False
+    items = sorted(((_int(k), _int(v)) for k, v in sizes.items()), key=lambda kv: kv[0])
+    fig = _new_figure(7.0, 3.6)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.bar([str(k) for k, _ in items], [v for _, v in items], color="#3b6ea5")
+    positive = [v for _, v in items if v > 0]
+    # Cluster sizes are heavy-tailed; a log axis keeps the tail visible.
+    if positive and max(positive) / min(positive) >= 100:
+        ax.set_yscale("log")
+    ax.set_xlabel("documents in cluster")
+    ax.set_ylabel("clusters")
+    ax.set_title("Near-duplicate cluster sizes")
+    fig.tight_layout()
+    _save(fig, path)
+    return True
+
+
+def write_plots(out_dir: str, stats: Mapping[str, Any]) -> dict[str, str]:
+    """Writes the PNG plots; returns {plot name: path relative to out_dir}."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        log.warning("matplotlib is not installed (pip install 'furui[card]'); the card has no plots")
+        return {}
+    plots_dir = os.path.join(out_dir, PLOTS_DIR)
+    os.makedirs(plots_dir, exist_ok=True)
+    made: dict[str, str] = {}
+    jobs = {
+        "funnel": lambda p: plot_funnel(stats, p),
+        "n_chars": lambda p: plot_histogram(
+            stats, "n_chars", p, "characters per document", "Document length (kept documents)"
+        ),
+        "lang_score": lambda p: plot_histogram(
+            stats, "lang_score", p, "language-ID score for ja", "Language score (kept documents)"
+        ),
+        "cluster_size": lambda p: plot_cluster_sizes(stats, p),
+    }
+    for name, job in jobs.items():
+        path = os.path.join(plots_dir, f"{name}.png")
+        if job(path):
+            made[name] = f"{PLOTS_DIR}/{name}.png"
+        elif os.path.exists(path):
+            os.remove(path)  # a stale plot from an earlier card must not be shown
+    return made
+
+
+# --------------------------------------------------------------------------- markdown
+
+
+def _cell(value: Any) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> list[str]:
+    header = list(header)
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:.1f}%" if whole else "n/a"
+
+
+def _human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"  # pragma: no cover
+
+
+def _yaml_str(value: str) -> str:
+    # JSON strings are valid YAML double-quoted scalars.
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def _front_matter(pretty_name: str, license_id: str, n_docs: int) -> list[str]:
+    return [
+        "---",
+        "language:",
+        "- ja",
+        f"license: {_yaml_str(license_id)}",
+        f"pretty_name: {_yaml_str(pretty_name)}",
+        "size_categories:",
+        f"- {size_category(n_docs)}",
+        "task_categories:",
+        "- text-generation",
+        "tags:",
+        "- furui",
+        "- web-crawl",
+        "configs:",
+        "- config_name: default",
+        "  data_files:",
+        "  - split: train",
+        '    path: "documents/*.parquet"',
+        "---",
+    ]
+
+
+def _filter_thresholds(stats: Mapping[str, Any], config: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    rows = []
+    entries = stats.get("filters")
+    if isinstance(entries, list) and entries:
+        for entry in entries:
+            if not isinstance(entry, Mapping):
+                continue
+            thresholds = scrub(entry.get("thresholds") or {})
+            rows.append(
+                (
+                    str(entry.get("name", "")),
+                    str(entry.get("stage", "")),
+                    ", ".join(f"`{k} = {_toml_value(v)}`" for k, v in thresholds.items()) or "(none)",
+                )
+            )
+        return rows
+    for entry in config.get("filters") or []:
+        if isinstance(entry, Mapping):
+            params = {k: v for k, v in scrub(entry).items() if k != "name"}
+            rows.append(
+                (
+                    str(entry.get("name", "")),
+                    "",
+                    ", ".join(f"`{k} = {_toml_value(v)}`" for k, v in params.items()) or "(none)",
+                )
+            )
+    return rows
+
+
+def _dedup_params(stats: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
+    params: dict[str, Any] = dict(scrub(config.get("dedup") or {}))
+    params.update(scrub(stats.get("dedup") or {}))
+    bands, rows = params.get("bands"), params.get("rows")
+    if "threshold" not in params and isinstance(bands, int) and isinstance(rows, int) and bands and rows:
+        params["threshold"] = round((1.0 / bands) ** (1.0 / rows), 3)
+    return params
+
+
+def _pii_section(stats: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
+    pii_cfg: dict[str, Any] = dict(scrub(config.get("pii") or {}))
+    for entry in config.get("filters") or []:
+        if isinstance(entry, Mapping) and entry.get("name") == "pii":
+            pii_cfg.update({k: v for k, v in scrub(entry).items() if k != "name"})
+    counts = stats.get("pii") or {}
+    lines = [
+        "## Personal information",
+        "",
+        "Spans that look like personal information are replaced in the text by a"
+        " placeholder before deduplication; the original values are not stored in any"
+        " output, and this card reports only counts.",
+        "",
+    ]
+    if pii_cfg:
+        lines += ["Configuration in force:", ""]
+        lines += [f"- `{k} = {_toml_value(v)}`" for k, v in pii_cfg.items()]
+        lines.append("")
+    if isinstance(counts, Mapping) and counts:
+        lines += _table(["Type", "Spans redacted"], [(k, f"{_int(v):,}") for k, v in sorted(counts.items())])
+    else:
+        lines.append("No PII counts were recorded for this run (the PII step may be disabled).")
+    lines.append("")
+    return lines
+
+
+_LIMITATIONS = [
+    "Language identification uses fastText `lid.176` on the first characters of each"
+    " document; short or mixed-language pages can be misclassified in either direction.",
+    "Quality filters are heuristics (length, character-class ratios), not a trained"
+    " quality model; there is no toxicity or adult-content classifier.",
+    "PII redaction is pattern-based (e-mail addresses, phone numbers and similar);"
+    " names, postal addresses and free-form identifiers are not detected, and recall"
+    " is below 100%.",
+    "Near-duplicate removal is MinHash-LSH: pairs below the implied Jaccard threshold"
+    " are kept, and duplicates are removed only within this run, not against other"
+    " corpora or earlier runs.",
+    "Main-text extraction (trafilatura) can keep boilerplate (menus, footers) or drop"
+    " parts of the article.",
+    "Documents are web pages written by third parties; copyright and terms of use of"
+    " the original pages apply regardless of the license field of this card.",
+    "Funnel counts come from the run's statistics; on runners that report only"
+    " attempted metrics they can include retried work. The rejects table is the audit"
+    " record.",
+]
+
+
+def render_card(out_dir: str, stats: Mapping[str, Any], config_text: str, config: Mapping[str, Any], plots: Mapping[str, str]) -> str:
+    """Renders the card's Markdown from the run's stats, config and plot paths."""
+    output_cfg = config.get("output") or {}
+    shard_paths, footer_rows, file_meta = _documents_footers(out_dir)
+    n_docs = _int(stats.get("documents_out")) if "documents_out" in stats else footer_rows
+    records_in = _int(stats.get("records_in"))
+    rejected = _int(stats.get("rejected"))
+    pretty_name = strip_userinfo(str(output_cfg.get("dataset_name") or "furui-ja"))
+    license_id = str(output_cfg.get("license") or "other")
+    description = strip_userinfo(str(output_cfg.get("description") or "Japanese web text curated with furui."))
+    version = stats.get("furui_version") or file_meta.get("furui_version") or "unknown"
+    sha = stats.get("config_sha256") or file_meta.get("config_sha256")
+    if not sha and config_text:
+        sha = hashlib.sha256(config_text.encode("utf-8")).hexdigest()
+    shard_bytes = sum(os.path.getsize(p) for p in shard_paths)
+
+    lines = _front_matter(pretty_name, license_id, n_docs)
+    lines += ["", f"# {pretty_name}", "", description, ""]
+    lines += _table(
+        ["", ""],
+        [
+            ("Documents", f"{n_docs:,}"),
+            ("Input records", f"{records_in:,}" if records_in else "n/a"),
+            ("Rejected records", f"{rejected:,}" if "rejected" in stats else "n/a"),
+            ("Document shards", f"{len(shard_paths)} ({_human_bytes(shard_bytes)})"),
+            ("License", license_id),
+        ],
+    )
+    lines += [
+        "",
+        "## Loading",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        'ds = load_dataset("parquet", data_files="documents/*.parquet", split="train")',
+        "```",
+        "",
+        "```sql",
+        "SELECT id, url, n_chars FROM read_parquet('documents/*.parquet') LIMIT 10;  -- DuckDB",
+        "```",
+        "",
+        "Rejected records with their stage, filter, reason and scores are in"
+        " `rejects/*.parquet`; near-duplicate clusters (who was kept for whom) in"
+        " `clusters/*.parquet`; per-reason counts in `stats.parquet` and `stats.json`.",
+        "",
+    ]
+    lines += _fields_section()
+    lines += _sources_section(stats)
+    lines += _pipeline_section(stats, version, sha, config_text, config)
+    lines += _funnel_section(stats, records_in, plots)
+    thresholds = _filter_thresholds(stats, config)
+    lines += ["## Filter thresholds", ""]
+    if thresholds:
+        lines += ["Steps in execution order:", ""]
+        lines += _table(["Filter", "Stage", "Thresholds"], thresholds)
+    else:
+        lines.append("No filter settings were recorded.")
+    lines.append("")
+    lines += _dedup_section(stats, config, plots)
+    lines += _pii_section(stats, config)
+    lines += ["## Known limitations", ""] + [f"- {item}" for item in _LIMITATIONS] + [""]
+    lines += [
+        "## License",
+        "",
+        f"The dataset is released under `{license_id}` as set in the run's `[output] license`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _fields_section() -> list[str]:
+    try:
+        from schemas.documents import SCHEMA
+    except ImportError:  # pragma: no cover - schemas ships with furui
+        return []
+    lines = ["## Data fields", ""]
+    lines += _table(["Field", "Type"], [(f"`{f.name}`", f"`{f.type}`") for f in SCHEMA])
+    return lines + [""]
+
+
+def _sources_section(stats: Mapping[str, Any]) -> list[str]:
+    inputs = [strip_userinfo(str(p)) for p in stats.get("inputs") or []]
+    lines = ["## Sources", ""]
+    if not inputs:
+        return lines + ["The input paths were not recorded.", ""]
+    lines.append(f"{len(inputs):,} input file(s) (credentials in URLs removed):")
+    lines.append("")
+    lines += [f"- `{p}`" for p in inputs[:MAX_LISTED_INPUTS]]
+    if len(inputs) > MAX_LISTED_INPUTS:
+        lines.append(f"- ... and {len(inputs) - MAX_LISTED_INPUTS:,} more (see `stats.json`)")
+    return lines + [""]
+
+
+def _pipeline_section(stats, version, sha, config_text, config) -> list[str]:
+    lines = ["## Pipeline", ""]
+    schema_versions = stats.get("schema_versions") or {}
+    rows = [("furui version", f"`{version}`")]
+    if sha:
+        rows.append(("Config SHA-256", f"`{sha}`"))
+    if "config_version" in stats or "config_version" in config:
+        rows.append(("Config version", f"`{stats.get('config_version', config.get('config_version'))}`"))
+    if isinstance(schema_versions, Mapping):
+        rows += [(f"Schema version: {k}", f"`{v}`") for k, v in sorted(schema_versions.items())]
+    lines += _table(["", ""], rows)
+    lines.append("")
+    if config:
+        redacted = secret_paths(config)
+        if redacted:
+            body = dump_toml(scrub(config))
+            lines.append(
+                f"The config in force ({len(redacted)} secret-looking value(s) redacted, so"
+                " this is a re-serialisation; the SHA-256 above is of the original file):"
+            )
+        else:
+            body = config_text.rstrip("\n")
+            lines.append("The config in force (`config.toml`, verbatim):")
+        lines += ["", "```toml", body, "```", ""]
+    return lines
+
+
+def _funnel_section(stats, records_in, plots) -> list[str]:
+    rows = _funnel_rows(stats)
+    lines = ["## Funnel", ""]
+    if not rows:
+        return lines + ["No funnel was recorded for this run.", ""]
+    base = records_in or rows[0]["in"]
+    if "funnel" in plots:
+        lines += [f"![Funnel]({plots['funnel']})", ""]
+    lines += ["Per step:", ""]
+    lines += _table(
+        ["Stage", "Filter", "In", "Kept", "Dropped", "Kept of step input", "Kept of all input"],
+        [
+            (
+                r["stage"],
+                r["filter"],
+                f"{r['in']:,}",
+                f"{r['kept']:,}",
+                f"{sum(r['dropped'].values()):,}",
+                _pct(r["kept"], r["in"]),
+                _pct(r["kept"], base),
+            )
+            for r in rows
+        ],
+    )
+    lines += ["", "Per reason:", ""]
+    reason_rows = [
+        (r["stage"], r["filter"], f"`{reason}`", f"{count:,}", _pct(count, r["in"]), _pct(count, base))
+        for r in rows
+        for reason, count in r["dropped"].items()
+    ]
+    lines += _table(["Stage", "Filter", "Reason", "Dropped", "Of step input", "Of all input"], reason_rows)
+    lines.append("")
+    for name, caption in (("n_chars", "Document length"), ("lang_score", "Language score")):
+        if name in plots:
+            lines += [f"![{caption}]({plots[name]})", ""]
+    return lines
+
+
+def _dedup_section(stats, config, plots) -> list[str]:
+    params = _dedup_params(stats, config)
+    lines = ["## Deduplication", ""]
+    if not params:
+        return lines + ["No deduplication parameters were recorded (dedup may be disabled).", ""]
+    lines.append(
+        "Exact duplicates are removed first; near-duplicates are found with MinHash"
+        " signatures over character shingles and LSH banding (`bands` x `rows`), which"
+        " flags pairs above roughly `(1/bands)^(1/rows)` Jaccard similarity. In each"
+        " cluster one document is kept (highest quality score, then smallest id)."
+    )
+    lines.append("")
+    lines += _table(["Parameter", "Value"], [(k, f"`{_toml_value(v)}`") for k, v in params.items()])
+    lines.append("")
+    if "cluster_size" in plots:
+        lines += [f"![Near-duplicate cluster sizes]({plots['cluster_size']})", ""]
+    return lines
+
+
+def write_card(out_dir: str, plots: bool = True) -> str:
+    """Writes ``OUTPUT_DIR/README.md`` and ``OUTPUT_DIR/plots/*.png``.
+
+    Args:
+        out_dir: a local run output directory.
+        plots: render the PNG plots (needs matplotlib).
+
+    Returns:
+        The path of the written README.
+
+    Raises:
+        FileNotFoundError: if ``out_dir`` is not a directory.
+    """
+    if not os.path.isdir(out_dir):
+        raise FileNotFoundError(f"output directory not found: {out_dir}")
+    stats = load_stats(out_dir)
+    config_text, config = load_config(out_dir)
+    made = write_plots(out_dir, stats) if plots else {}
+    text = render_card(out_dir, stats, config_text, config, made)
+    path = os.path.join(out_dir, CARD_NAME)
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+    log.info("wrote dataset card %s (%d plot(s))", path, len(made))
+    return path
+
+
+def main_card(argv: list[str] | None = None) -> int:
+    """``furui card OUTPUT_DIR``: writes the dataset card of a run. Returns the exit code."""
+    parser = argparse.ArgumentParser(prog="furui card", description="Write the dataset card (README.md + plots) of a run.")
+    parser.add_argument("output_dir", help="local output directory of `furui run`")
+    parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    args = parser.parse_args(argv)
+    try:
+        path = write_card(args.output_dir, plots=not args.no_plots)
+    except (OSError, ValueError) as exc:
+        print(f"furui card: error: {exc}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main_card())

@@ -1,0 +1,546 @@
+"""Publishing a run's output directory to S3 (or any S3-compatible store).
+
+``furui publish OUTPUT_DIR s3://bucket/prefix [--endpoint-url URL]`` uploads the
+shards, stats, config, dataset card and plots, then ``_MANIFEST.json`` last.
+
+Guarantees:
+
+* **Integrity.** Every object is uploaded with ``ChecksumAlgorithm="SHA256"``, so
+  S3 checks each request body (each part, for multipart uploads) against the
+  SHA-256 the client sends, and stores the file's SHA-256 as user metadata
+  ``x-amz-meta-sha256``. After the upload a ``HEAD`` (``ChecksumMode=ENABLED``)
+  must report the local size and the checksum S3 computed: the full-object
+  SHA-256 for a single PUT, or for a multipart upload the composite
+  ``sha256(sha256(part 1) || ... || sha256(part N))`` that we recompute locally
+  from the same part size. A mismatch is an error.
+* **Idempotence.** A file is skipped when the remote object passes that same
+  verification (size, metadata SHA-256 and, when the store reports one, the
+  server checksum), so re-publishing an unchanged directory uploads nothing.
+* **Resumability.** Files are independent objects, so a rerun after a failure
+  uploads only what is missing or different. ``_MANIFEST.json`` (every file's
+  path, size and SHA-256) is written only after all files are verified; an
+  existing manifest that differs from the new one is deleted *before* any upload,
+  so a consumer that waits for the manifest never reads a half-replaced
+  publish. Objects under the prefix that are not in the manifest are left alone
+  and are not part of the dataset.
+* **Credentials** come from the standard AWS chain (env, profile, SSO, instance
+  role) and are never printed or logged; errors are one line without them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import sys
+import tomllib
+from typing import Any, Callable, Iterable
+
+from pipeline.card import secret_paths, strip_userinfo
+
+log = logging.getLogger(__name__)
+
+MANIFEST_NAME = "_MANIFEST.json"
+MANIFEST_VERSION = 1
+MIB = 1024 * 1024
+DEFAULT_MULTIPART_THRESHOLD = 64 * MIB
+DEFAULT_MULTIPART_CHUNKSIZE = 64 * MIB
+_READ_BLOCK = 1 * MIB
+
+# Publish order: data first, then what describes it; the manifest comes last.
+_ORDER = ("documents/", "rejects/", "clusters/", "stats.parquet", "stats.json", "config.toml", "plots/", "README.md")
+_CONTENT_TYPES = {
+    ".parquet": "application/vnd.apache.parquet",
+    ".json": "application/json",
+    ".md": "text/markdown; charset=utf-8",
+    ".png": "image/png",
+    ".toml": "application/toml",
+}
+_BAD_CREDENTIALS = {
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "InvalidToken",
+    "ExpiredToken",
+    "TokenRefreshRequired",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "AuthorizationHeaderMalformed",
+}
+
+
+class PublishError(Exception):
+    """A publish failure, with a one-line message that is safe to print."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalFile:
+    """One file to publish.
+
+    Attributes:
+        rel: path relative to the output directory, ``/``-separated (the key suffix).
+        path: local path.
+        size: bytes.
+        sha256: hex SHA-256 of the content.
+        composite_b64: base64 of the multipart composite checksum S3 will report
+            (``None`` when the file is uploaded in a single PUT).
+        parts: number of multipart parts (0 for a single PUT).
+    """
+
+    rel: str
+    path: str
+    size: int
+    sha256: str
+    composite_b64: str | None
+    parts: int
+
+    @property
+    def sha256_b64(self) -> str:
+        """The SHA-256 as S3 reports it (base64)."""
+        return base64.b64encode(bytes.fromhex(self.sha256)).decode("ascii")
+
+
+@dataclasses.dataclass
+class PublishResult:
+    """What a publish did.
+
+    Attributes:
+        bucket: destination bucket.
+        prefix: key prefix ('' or ending with ``/``).
+        uploaded: relative paths uploaded in this call (the manifest included).
+        skipped: relative paths already present and verified.
+    """
+
+    bucket: str
+    prefix: str
+    uploaded: list[str] = dataclasses.field(default_factory=list)
+    skipped: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def manifest_key(self) -> str:
+        """Key of the manifest object."""
+        return self.prefix + MANIFEST_NAME
+
+
+def parse_dest(dest: str) -> tuple[str, str]:
+    """Splits ``s3://bucket/prefix`` into bucket and prefix ('' or ending in ``/``).
+
+    >>> parse_dest("s3://my-bucket/runs/2024-05/")
+    ('my-bucket', 'runs/2024-05/')
+    >>> parse_dest("s3://my-bucket")
+    ('my-bucket', '')
+    """
+    if strip_userinfo(dest) != dest:
+        # Do not echo the destination: it holds the credentials.
+        raise PublishError("the destination URL must not embed credentials; use the AWS credential chain")
+    if not dest.startswith("s3://"):
+        raise PublishError(f"destination must be s3://bucket[/prefix], got {dest!r}")
+    bucket, _, prefix = dest[len("s3://") :].partition("/")
+    if not bucket:
+        raise PublishError(f"destination has no bucket: {dest!r}")
+    prefix = prefix.strip("/")
+    return bucket, (prefix + "/") if prefix else ""
+
+
+def _sort_key(rel: str) -> tuple[int, str]:
+    for i, head in enumerate(_ORDER):
+        if rel == head or (head.endswith("/") and rel.startswith(head)):
+            return i, rel
+    return len(_ORDER), rel
+
+
+def collect_files(out_dir: str) -> list[str]:
+    """Relative paths of the files to publish, in publish order.
+
+    Hidden and temporary entries (names starting with ``.`` or ``_``, such as Beam's
+    temp directories or a stale local manifest) are left out.
+    """
+    rels = []
+    for root, dirs, files in os.walk(out_dir):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")) and not d.startswith("beam-temp"))
+        for name in files:
+            if name.startswith((".", "_")):
+                continue
+            path = os.path.join(root, name)
+            if os.path.isfile(path):
+                rels.append(os.path.relpath(path, out_dir).replace(os.sep, "/"))
+    return sorted(rels, key=_sort_key)
+
+
+def _multipart_chunksize(size: int, threshold: int, chunksize: int) -> int:
+    """The part size s3transfer will use for ``size`` bytes (0 for a single PUT)."""
+    if size < threshold:
+        return 0
+    from s3transfer.utils import ChunksizeAdjuster
+
+    # s3transfer raises the part size to S3's 5 MiB minimum and so that there are
+    # at most 10,000 parts; the composite checksum depends on it.
+    return ChunksizeAdjuster().adjust_chunksize(chunksize, size)
+
+
+def hash_file(out_dir: str, rel: str, threshold: int, chunksize: int) -> LocalFile:
+    """Hashes one file in a single pass: full SHA-256 and, if multipart, the composite."""
+    path = os.path.join(out_dir, *rel.split("/"))
+    size = os.path.getsize(path)
+    part_size = _multipart_chunksize(size, threshold, chunksize)
+    full = hashlib.sha256()
+    part_digests: list[bytes] = []
+    part = hashlib.sha256()
+    in_part = 0
+    with open(path, "rb") as f:
+        while True:
+            want = _READ_BLOCK if not part_size else min(_READ_BLOCK, part_size - in_part)
+            block = f.read(want)
+            if not block:
+                break
+            full.update(block)
+            if part_size:
+                part.update(block)
+                in_part += len(block)
+                if in_part == part_size:
+                    part_digests.append(part.digest())
+                    part, in_part = hashlib.sha256(), 0
+    if part_size and in_part:
+        part_digests.append(part.digest())
+    composite = None
+    if part_size:
+        composite = base64.b64encode(hashlib.sha256(b"".join(part_digests)).digest()).decode("ascii")
+    return LocalFile(rel, path, size, full.hexdigest(), composite, len(part_digests))
+
+
+def build_manifest(out_dir: str, files: Iterable[LocalFile]) -> bytes:
+    """The manifest's bytes: deterministic, so an unchanged publish gives the same bytes."""
+    stats: dict[str, Any] = {}
+    stats_path = os.path.join(out_dir, "stats.json")
+    if os.path.exists(stats_path):
+        with open(stats_path, encoding="utf-8") as f:
+            loaded = json.load(f)
+        stats = loaded if isinstance(loaded, dict) else {}
+    manifest = {
+        "manifest_version": MANIFEST_VERSION,
+        "furui_version": stats.get("furui_version"),
+        "config_sha256": stats.get("config_sha256"),
+        "documents_out": stats.get("documents_out"),
+        "files": [{"path": f.rel, "size": f.size, "sha256": f.sha256} for f in files],
+    }
+    return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _content_type(rel: str) -> str:
+    return _CONTENT_TYPES.get(os.path.splitext(rel)[1].lower(), "application/octet-stream")
+
+
+def _error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str((response.get("Error") or {}).get("Code", ""))
+
+
+def _check_config(out_dir: str) -> None:
+    path = os.path.join(out_dir, "config.toml")
+    if not os.path.exists(path):
+        return
+    with open(path, "rb") as f:
+        try:
+            config = tomllib.load(f)
+        except tomllib.TOMLDecodeError:
+            return
+    found = secret_paths(config)
+    if found:
+        # Name the keys, never the values.
+        raise PublishError(
+            f"config.toml holds secret-looking value(s) at {', '.join(found)}; it is published verbatim,"
+            " so remove them (credentials belong in the AWS credential chain) and rerun"
+        )
+
+
+class _Publisher:
+    def __init__(self, client, bucket: str, prefix: str, transfer_config, after_upload):
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix
+        self.transfer_config = transfer_config
+        self.after_upload = after_upload
+        self.warned_no_checksum = False
+
+    def where(self, rel: str = "") -> str:
+        return f"s3://{self.bucket}/{self.prefix}{rel}"
+
+    def fail(self, exc: Exception, action: str) -> PublishError:
+        """Maps a botocore/s3transfer error to a one-line PublishError."""
+        from botocore.exceptions import EndpointConnectionError, NoCredentialsError, PartialCredentialsError
+
+        if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+            return PublishError(
+                "no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,"
+                " or run where an instance role is available)"
+            )
+        if isinstance(exc, EndpointConnectionError):
+            return PublishError(f"cannot reach the S3 endpoint while {action}: {exc}")
+        code = _error_code(exc)
+        if not code and exc.__cause__ is not None:
+            code = _error_code(exc.__cause__)
+        if not code:
+            # s3transfer wraps ClientErrors in S3UploadFailedError and keeps only the text.
+            for candidate in sorted(_BAD_CREDENTIALS | {"NoSuchBucket", "AccessDenied"}):
+                if candidate in str(exc):
+                    code = candidate
+                    break
+        if code in _BAD_CREDENTIALS:
+            return PublishError(
+                f"S3 rejected the credentials ({code}) while {action}; check the AWS credential chain"
+                " (AWS_PROFILE / AWS_ACCESS_KEY_ID / instance role)"
+            )
+        if code in ("NoSuchBucket", "404"):
+            return PublishError(f"bucket {self.bucket!r} does not exist (or is not visible at this endpoint)")
+        if code in ("AccessDenied", "403", "AllAccessDisabled"):
+            return PublishError(f"access denied to {self.where()} while {action}; check the credentials' permissions")
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return PublishError(f"{action} failed: {message}")
+
+    def preflight(self) -> None:
+        """Fails fast, with a clear message, on bad credentials or a missing bucket."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+            return
+        except ClientError as exc:
+            code = _error_code(exc)
+            if code != "403":
+                raise self.fail(exc, f"checking bucket {self.bucket!r}") from None
+        except BotoCoreError as exc:
+            raise self.fail(exc, f"checking bucket {self.bucket!r}") from None
+        # HEAD responses carry no error code; a listing tells bad credentials
+        # (InvalidAccessKeyId...) from a missing ListBucket permission.
+        try:
+            self.client.list_objects_v2(Bucket=self.bucket, Prefix=self.prefix, MaxKeys=1)
+        except ClientError as exc:
+            if _error_code(exc) != "AccessDenied":
+                raise self.fail(exc, f"checking bucket {self.bucket!r}") from None
+            log.warning("cannot check bucket %r (access denied to HEAD and list); trying the uploads", self.bucket)
+
+    def remote_sizes(self) -> dict[str, int] | None:
+        """Sizes of the objects under the prefix, or None if listing is not allowed."""
+        from botocore.exceptions import ClientError
+
+        sizes: dict[str, int] = {}
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix):
+                for obj in page.get("Contents", []):
+                    sizes[obj["Key"]] = int(obj["Size"])
+        except ClientError as exc:
+            if _error_code(exc) == "AccessDenied":
+                return None
+            raise self.fail(exc, "listing the destination") from None
+        return sizes
+
+    def head(self, key: str) -> dict[str, Any] | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+        except ClientError as exc:
+            # 403 on a missing key when the caller lacks ListBucket: treat as absent.
+            if _error_code(exc) in ("404", "NoSuchKey", "NotFound", "403"):
+                return None
+            raise self.fail(exc, f"checking {self.where()}") from None
+
+    def problem(self, head: dict[str, Any] | None, local: LocalFile) -> str | None:
+        """Why the remote object is not a verified copy of ``local`` (None if it is)."""
+        if head is None:
+            return "missing"
+        if int(head.get("ContentLength", -1)) != local.size:
+            return f"size {head.get('ContentLength')} != {local.size}"
+        if (head.get("Metadata") or {}).get("sha256") != local.sha256:
+            return "sha256 metadata differs"
+        remote = head.get("ChecksumSHA256")
+        if not remote:
+            if not self.warned_no_checksum:
+                log.warning("the store reports no SHA-256 checksums; verifying size and metadata only")
+                self.warned_no_checksum = True
+            return None
+        value, _, parts = remote.partition("-")
+        expected = {local.sha256_b64} if local.composite_b64 is None else {local.composite_b64}
+        if value not in expected:
+            return "server checksum differs"
+        if parts and local.parts and int(parts) != local.parts:
+            return f"{parts} parts != {local.parts}"
+        return None
+
+    def upload(self, local: LocalFile) -> None:
+        from boto3.exceptions import S3UploadFailedError
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        key = self.prefix + local.rel
+        extra = {
+            "ChecksumAlgorithm": "SHA256",
+            "Metadata": {"sha256": local.sha256},
+            "ContentType": _content_type(local.rel),
+        }
+        try:
+            self.client.upload_file(local.path, self.bucket, key, ExtraArgs=extra, Config=self.transfer_config)
+        except (S3UploadFailedError, ClientError, BotoCoreError) as exc:
+            raise self.fail(exc, f"uploading {local.rel}") from None
+        why = self.problem(self.head(key), local)
+        if why is not None:
+            raise PublishError(f"verification of {self.where(local.rel)} failed after upload: {why}")
+
+    def put_manifest(self, body: bytes) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        digest = hashlib.sha256(body)
+        try:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self.prefix + MANIFEST_NAME,
+                Body=body,
+                ContentType="application/json",
+                ChecksumSHA256=base64.b64encode(digest.digest()).decode("ascii"),
+                Metadata={"sha256": digest.hexdigest()},
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise self.fail(exc, "writing the manifest") from None
+
+
+def publish(
+    out_dir: str,
+    dest: str,
+    endpoint_url: str | None = None,
+    *,
+    multipart_threshold: int = DEFAULT_MULTIPART_THRESHOLD,
+    multipart_chunksize: int = DEFAULT_MULTIPART_CHUNKSIZE,
+    max_concurrency: int = 8,
+    client: Any = None,
+    after_upload: Callable[[str], None] | None = None,
+) -> PublishResult:
+    """Uploads a run's output directory to ``dest`` (see the module docstring).
+
+    Args:
+        out_dir: local output directory of ``furui run``.
+        dest: ``s3://bucket[/prefix]``.
+        endpoint_url: S3-compatible endpoint (MinIO, R2, a local test server);
+            ``None`` uses AWS (or ``AWS_ENDPOINT_URL``).
+        multipart_threshold: files of at least this many bytes go up in parts.
+        multipart_chunksize: part size in bytes (raised to S3's 5 MiB minimum).
+        max_concurrency: parallel part uploads per file.
+        client: a boto3 S3 client to use instead of building one.
+        after_upload: called with each file's relative path after it is uploaded
+            and verified (progress reporting; tests use it to inject failures).
+
+    Returns:
+        What was uploaded and what was skipped.
+
+    Raises:
+        PublishError: on bad credentials, a missing bucket, a failed upload or a
+            failed verification. The message is one line and holds no secret.
+    """
+    if not os.path.isdir(out_dir):
+        raise PublishError(f"output directory not found: {out_dir}")
+    bucket, prefix = parse_dest(dest)
+    rels = collect_files(out_dir)
+    if not any(r.startswith("documents/") for r in rels):
+        raise PublishError(f"no documents/ shards in {out_dir}: is it the output of `furui run`?")
+    _check_config(out_dir)
+
+    import boto3
+    from boto3.s3.transfer import TransferConfig
+    from botocore.config import Config
+
+    if client is None:
+        client = boto3.session.Session().client(
+            "s3",
+            endpoint_url=endpoint_url,
+            config=Config(retries={"max_attempts": 5, "mode": "standard"}),
+        )
+    transfer_config = TransferConfig(
+        multipart_threshold=multipart_threshold,
+        multipart_chunksize=multipart_chunksize,
+        max_concurrency=max_concurrency,
+    )
+    pub = _Publisher(client, bucket, prefix, transfer_config, after_upload)
+    pub.preflight()
+
+    files = [hash_file(out_dir, rel, multipart_threshold, multipart_chunksize) for rel in rels]
+    manifest = build_manifest(out_dir, files)
+    manifest_sha = hashlib.sha256(manifest).hexdigest()
+    result = PublishResult(bucket, prefix)
+
+    remote = pub.remote_sizes()
+    manifest_key = prefix + MANIFEST_NAME
+    old_manifest = pub.head(manifest_key) if remote is None or manifest_key in remote else None
+    manifest_current = old_manifest is not None and (old_manifest.get("Metadata") or {}).get("sha256") == manifest_sha
+    if old_manifest is not None and not manifest_current:
+        # The old manifest must not vouch for a mix of old and new files.
+        log.info("removing the previous manifest of %s before replacing files", pub.where())
+        try:
+            client.delete_object(Bucket=bucket, Key=manifest_key)
+        except Exception as exc:  # noqa: BLE001 - mapped to a one-line error
+            raise pub.fail(exc, "removing the previous manifest") from None
+
+    for local in files:
+        key = prefix + local.rel
+        head = None
+        if remote is None or remote.get(key) == local.size:
+            head = pub.head(key)
+        why = pub.problem(head, local)
+        if why is None:
+            result.skipped.append(local.rel)
+            log.debug("unchanged: %s", local.rel)
+            continue
+        log.info("uploading %s (%d bytes%s; %s)", local.rel, local.size,
+                 f", {local.parts} parts" if local.parts else "", why)
+        pub.upload(local)
+        result.uploaded.append(local.rel)
+        if after_upload is not None:
+            after_upload(local.rel)
+
+    if manifest_current and not result.uploaded:
+        result.skipped.append(MANIFEST_NAME)
+    else:
+        pub.put_manifest(manifest)
+        result.uploaded.append(MANIFEST_NAME)
+    log.info("published %s: %d uploaded, %d unchanged", pub.where(), len(result.uploaded), len(result.skipped))
+    return result
+
+
+def main_publish(argv: list[str] | None = None) -> int:
+    """``furui publish OUTPUT_DIR s3://bucket/prefix``: returns the exit code."""
+    parser = argparse.ArgumentParser(
+        prog="furui publish",
+        description="Upload a run's output (shards, stats, card, plots, config) to S3, manifest last.",
+    )
+    parser.add_argument("output_dir", help="local output directory of `furui run`")
+    parser.add_argument("dest", help="s3://bucket[/prefix]")
+    parser.add_argument("--endpoint-url", default=None, help="S3-compatible endpoint (MinIO, R2, local)")
+    parser.add_argument("--multipart-threshold-mb", type=float, default=DEFAULT_MULTIPART_THRESHOLD / MIB,
+                        help="files at least this large (MiB) are uploaded in parts (default 64)")
+    parser.add_argument("--multipart-chunksize-mb", type=float, default=DEFAULT_MULTIPART_CHUNKSIZE / MIB,
+                        help="part size in MiB (min 5, default 64)")
+    parser.add_argument("--max-concurrency", type=int, default=8, help="parallel part uploads per file")
+    args = parser.parse_args(argv)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        result = publish(
+            args.output_dir,
+            args.dest,
+            args.endpoint_url,
+            multipart_threshold=int(args.multipart_threshold_mb * MIB),
+            multipart_chunksize=int(args.multipart_chunksize_mb * MIB),
+            max_concurrency=args.max_concurrency,
+        )
+    except PublishError as exc:
+        print(f"furui publish: error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"published s3://{result.bucket}/{result.prefix}: {len(result.uploaded)} uploaded,"
+        f" {len(result.skipped)} unchanged; manifest s3://{result.bucket}/{result.manifest_key}"
+    )
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main_publish())

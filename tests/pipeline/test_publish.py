@@ -1,0 +1,229 @@
+"""``furui publish`` against a real S3 API over HTTP (moto's server on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+
+import pytest
+
+from pipeline.publish import MANIFEST_NAME, PublishError, collect_files, main_publish, parse_dest, publish
+
+pytestmark = pytest.mark.s3
+
+MIB = 1024 * 1024
+
+
+def _keys(client, bucket: str, prefix: str = "") -> dict[str, int]:
+    out = {}
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        out.update({o["Key"]: o["Size"] for o in page.get("Contents", [])})
+    return out
+
+
+def _sha(path: str) -> str:
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def _count_writes(client) -> list[str]:
+    """Records every write request the client sends (PUT, multipart, delete)."""
+    calls: list[str] = []
+    for op in ("PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload", "DeleteObject"):
+        client.meta.events.register(f"before-call.s3.{op}", lambda model, **_: calls.append(model.name))
+    return calls
+
+
+def test_parse_dest():
+    assert parse_dest("s3://bkt/a/b/") == ("bkt", "a/b/")
+    assert parse_dest("s3://bkt") == ("bkt", "")
+    with pytest.raises(PublishError, match="s3://bucket"):
+        parse_dest("gs://bkt/x")
+
+
+def test_publish_uploads_every_file_and_the_manifest_last(synthetic_output, s3_client, s3_bucket):
+    seen_manifest_during_upload = []
+
+    def after_upload(rel):
+        seen_manifest_during_upload.append(f"run1/{MANIFEST_NAME}" in _keys(s3_client, s3_bucket))
+
+    result = publish(synthetic_output, f"s3://{s3_bucket}/run1", client=s3_client, after_upload=after_upload)
+
+    rels = collect_files(synthetic_output)
+    assert rels[0].startswith("documents/") and "config.toml" in rels and "stats.json" in rels
+    assert result.uploaded == rels + [MANIFEST_NAME]
+    assert result.skipped == []
+    remote = _keys(s3_client, s3_bucket)
+    assert set(remote) == {f"run1/{r}" for r in rels} | {f"run1/{MANIFEST_NAME}"}
+    assert seen_manifest_during_upload and not any(seen_manifest_during_upload)
+
+    manifest = json.loads(s3_client.get_object(Bucket=s3_bucket, Key=f"run1/{MANIFEST_NAME}")["Body"].read())
+    assert [f["path"] for f in manifest["files"]] == rels
+    for entry in manifest["files"]:
+        local = os.path.join(synthetic_output, entry["path"])
+        assert entry["sha256"] == _sha(local)
+        assert entry["size"] == remote[f"run1/{entry['path']}"] == os.path.getsize(local)
+    assert manifest["documents_out"] == 40
+    body = s3_client.get_object(Bucket=s3_bucket, Key="run1/stats.json")["Body"].read()
+    with open(os.path.join(synthetic_output, "stats.json"), "rb") as f:
+        assert body == f.read()
+    head = s3_client.head_object(Bucket=s3_bucket, Key="run1/config.toml", ChecksumMode="ENABLED")
+    assert head["Metadata"]["sha256"] == _sha(os.path.join(synthetic_output, "config.toml"))
+    assert head["ChecksumSHA256"]  # S3 computed and checked the SHA-256 itself
+
+
+def test_large_file_goes_up_in_parts_and_is_verified(make_output, s3_client, s3_bucket):
+    out = make_output(big_shard_bytes=6 * MIB)
+    writes = _count_writes(s3_client)
+
+    publish(out, f"s3://{s3_bucket}/big", client=s3_client, multipart_threshold=1 * MIB, multipart_chunksize=5 * MIB)
+
+    big = max(collect_files(out), key=lambda r: os.path.getsize(os.path.join(out, r)))
+    assert 5 * MIB < os.path.getsize(os.path.join(out, big)) <= 10 * MIB
+    head = s3_client.head_object(Bucket=s3_bucket, Key=f"big/{big}", ChecksumMode="ENABLED")
+    assert head["ETag"].strip('"').endswith("-2")  # a two-part multipart upload
+    assert writes.count("UploadPart") == 2 and writes.count("CompleteMultipartUpload") == 1
+    body = s3_client.get_object(Bucket=s3_bucket, Key=f"big/{big}")["Body"].read()
+    assert hashlib.sha256(body).hexdigest() == _sha(os.path.join(out, big))
+
+
+def test_republishing_unchanged_output_writes_nothing(synthetic_output, s3_client, s3_bucket):
+    first = publish(synthetic_output, f"s3://{s3_bucket}/p", client=s3_client)
+    writes = _count_writes(s3_client)
+
+    second = publish(synthetic_output, f"s3://{s3_bucket}/p", client=s3_client)
+
+    assert writes == []
+    assert second.uploaded == []
+    assert second.skipped == first.uploaded
+
+
+def test_resume_after_failure_uploads_only_the_rest(synthetic_output, s3_client, s3_bucket):
+    done = []
+
+    def fail_after_three(rel):
+        done.append(rel)
+        if len(done) == 3:
+            raise RuntimeError("simulated crash")
+
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        publish(synthetic_output, f"s3://{s3_bucket}/r", client=s3_client, after_upload=fail_after_three)
+    remote = _keys(s3_client, s3_bucket)
+    assert set(remote) == {f"r/{rel}" for rel in done}  # no manifest: the publish is visibly incomplete
+
+    result = publish(synthetic_output, f"s3://{s3_bucket}/r", client=s3_client)
+
+    rels = collect_files(synthetic_output)
+    assert result.skipped == done
+    assert result.uploaded == [r for r in rels if r not in done] + [MANIFEST_NAME]
+    assert f"r/{MANIFEST_NAME}" in _keys(s3_client, s3_bucket)
+
+
+def test_changed_output_drops_the_old_manifest_before_replacing_files(synthetic_output, s3_client, s3_bucket):
+    publish(synthetic_output, f"s3://{s3_bucket}/c", client=s3_client)
+    with open(os.path.join(synthetic_output, "README.md"), "w", encoding="utf-8") as f:
+        f.write("# changed card\n")
+
+    def crash(rel):
+        raise RuntimeError("simulated crash")
+
+    with pytest.raises(RuntimeError):
+        publish(synthetic_output, f"s3://{s3_bucket}/c", client=s3_client, after_upload=crash)
+    assert f"c/{MANIFEST_NAME}" not in _keys(s3_client, s3_bucket)
+
+    result = publish(synthetic_output, f"s3://{s3_bucket}/c", client=s3_client)
+    assert result.uploaded == [MANIFEST_NAME]
+    manifest = json.loads(s3_client.get_object(Bucket=s3_bucket, Key=f"c/{MANIFEST_NAME}")["Body"].read())
+    assert {f["path"]: f["sha256"] for f in manifest["files"]}["README.md"] == _sha(
+        os.path.join(synthetic_output, "README.md")
+    )
+
+
+def test_remote_object_with_wrong_bytes_is_uploaded_again(synthetic_output, s3_client, s3_bucket):
+    publish(synthetic_output, f"s3://{s3_bucket}/v", client=s3_client)
+    # Same size and same claimed sha256 metadata, different bytes: only S3's own
+    # checksum can tell, and publish must not trust the metadata alone.
+    local = os.path.join(synthetic_output, "stats.json")
+    with open(local, "rb") as f:
+        good = f.read()
+    bad = bytes([good[0] ^ 1]) + good[1:]
+    s3_client.put_object(Bucket=s3_bucket, Key="v/stats.json", Body=bad, ChecksumAlgorithm="SHA256",
+                         Metadata={"sha256": _sha(local)})
+
+    result = publish(synthetic_output, f"s3://{s3_bucket}/v", client=s3_client)
+
+    assert result.uploaded == ["stats.json", MANIFEST_NAME]
+    assert s3_client.get_object(Bucket=s3_bucket, Key="v/stats.json")["Body"].read() == good
+
+
+def test_cli_publishes_and_never_prints_or_logs_the_secret(synthetic_output, s3_endpoint, s3_bucket, aws_env,
+                                                           caplog, capsys):
+    caplog.set_level(logging.DEBUG)  # botocore's own debug logs included
+
+    rc = main_publish([synthetic_output, f"s3://{s3_bucket}/cli", "--endpoint-url", s3_endpoint,
+                       "--multipart-threshold-mb", "1", "--multipart-chunksize-mb", "5"])
+
+    out, err = capsys.readouterr()
+    assert rc == 0
+    assert f"s3://{s3_bucket}/cli/_MANIFEST.json" in out
+    assert "botocore" in caplog.text  # the debug logs really were captured
+    for text in (out, err, caplog.text):
+        assert aws_env["secret_key"] not in text
+
+
+def test_missing_bucket_is_one_clear_line(synthetic_output, s3_endpoint, aws_env, capsys):
+    rc = main_publish([synthetic_output, "s3://no-such-bucket-furui/x", "--endpoint-url", s3_endpoint])
+
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert err.count("\n") == 1
+    assert "furui publish: error: bucket 'no-such-bucket-furui' does not exist" in err
+
+
+def test_bad_credentials_are_one_clear_line(synthetic_output, s3_endpoint, s3_bucket, aws_env, moto_auth, caplog,
+                                            capsys):
+    # moto accepts any key unless authentication is switched on; then our fake
+    # key is unknown to its IAM, exactly like a wrong or revoked key on AWS.
+    caplog.set_level(logging.DEBUG)
+    with moto_auth():
+        rc = main_publish([synthetic_output, f"s3://{s3_bucket}/x", "--endpoint-url", s3_endpoint])
+
+    out, err = capsys.readouterr()
+    assert rc == 1
+    assert err.count("\n") == 1
+    assert "S3 rejected the credentials (InvalidAccessKeyId)" in err
+    for text in (out, err, caplog.text):
+        assert aws_env["secret_key"] not in text
+
+
+def test_no_credentials_is_one_clear_line(synthetic_output, s3_endpoint, aws_env, monkeypatch, capsys):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+
+    rc = main_publish([synthetic_output, "s3://whatever-bucket/x", "--endpoint-url", s3_endpoint])
+
+    err = capsys.readouterr().err
+    assert rc == 1 and err.count("\n") == 1
+    assert "no AWS credentials found" in err
+
+
+def test_destination_with_embedded_credentials_is_refused_without_echo(synthetic_output, capsys):
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    rc = main_publish([synthetic_output, f"s3://AKIAIOSFODNN7EXAMPLE:{secret}@bucket/x"])
+
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "must not embed credentials" in err
+    assert secret not in err and "AKIAIOSFODNN7EXAMPLE" not in err
+
+
+def test_config_with_a_secret_is_not_published(make_output, config_text, s3_client, s3_bucket):
+    out = make_output(config_text=config_text + '\n[extra]\naws_secret_access_key = "hunter2-very-secret"\n')
+
+    with pytest.raises(PublishError) as info:
+        publish(out, f"s3://{s3_bucket}/s", client=s3_client)
+    assert "extra.aws_secret_access_key" in str(info.value)
+    assert "hunter2" not in str(info.value)
+    assert _keys(s3_client, s3_bucket) == {}
