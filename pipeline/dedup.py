@@ -1,0 +1,419 @@
+"""Beam composite for exact and near-duplicate removal (issue 4).
+
+Graph (every shuffle except the last carries only small records):
+
+1. ``Dedup/Sign``: batches of documents -> per document a ``Sketch``: keeper
+   rank (``dedup.keeper``), 16-byte xxh3-128 of the text, MinHash signature
+   and LSH band hashes (vectorised over the batch, ``dedup.minhash``).
+2. ``Dedup/Exact``: group sketches by text hash; the minimum rank is kept, the
+   others become ``exact_duplicate`` decisions. Only exact keepers continue.
+3. ``Dedup/Near/Buckets``: group ranks by ``(band, band hash)``; each bucket
+   emits star edges to its minimum (``dedup.lsh.star_edges``).
+4. ``Dedup/Near/Verify`` (``verify_threshold > 0``): two joins attach the
+   signatures of both endpoints; edges whose estimated Jaccard is below the
+   threshold are dropped.
+5. ``Dedup/Near/CC/RoundNN``: ``max_rounds`` large-star/small-star rounds
+   (``dedup.components``), unrolled in the graph. Each round counts the nodes
+   it changed (``cc.changed``); the last round's count decides convergence.
+6. ``Dedup/Near/Label`` + ``Dedup/Near/Clusters``: each node takes its star
+   centre (= component minimum = keeper) and clusters are sized.
+7. ``Dedup/Join``: documents keyed by id meet the (few) loser decisions in one
+   ``CoGroupByKey``: the only shuffle of full documents.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+from typing import Any, Iterable, NamedTuple
+
+import apache_beam as beam
+import numpy as np
+import xxhash
+from apache_beam.metrics import Metrics
+from apache_beam.pvalue import TaggedOutput
+
+from dedup.components import large_star, small_star
+from dedup.keeper import rank_key
+from dedup.lsh import band_hashes, star_edges
+from dedup.minhash import signatures
+from dedup.params import DedupParams
+from schemas.records import Doc, Reject
+
+NAMESPACE = "furui.dedup"
+_log = logging.getLogger(__name__)
+
+
+class Sketch(NamedTuple):
+    """Small per-document record shuffled instead of the document.
+
+    Attributes:
+        rank: Keeper rank ``(bytes, id)``; the smallest rank of a cluster wins.
+        text_hash: xxh3-128 digest of the text (16 bytes).
+        sig: MinHash signature as little-endian uint32 bytes ('' if not needed).
+        bands: Band hashes as big-endian uint64 bytes (b"" if near is off).
+    """
+
+    rank: tuple
+    text_hash: bytes
+    sig: bytes
+    bands: bytes
+
+
+def _counter(name: str):
+    return Metrics.counter(NAMESPACE, name)
+
+
+class _SignBatch(beam.DoFn):
+    """Compute sketches for a batch of documents (vectorised MinHash)."""
+
+    def __init__(self, params: DedupParams):
+        self.params = params
+
+    def setup(self):
+        self.c_in = _counter("in")
+
+    def process(self, batch: list[Doc]):
+        p = self.params
+        self.c_in.inc(len(batch))
+        texts = [d.text or "" for d in batch]
+        if p.near:
+            sigs = signatures(texts, p.num_perm, p.seed, p.ngram, p.method, p.tokenizer)
+            bh = band_hashes(sigs, p.bands, p.rows, p.seed).astype(">u8")
+            keep_sig = p.verify_threshold > 0
+        for i, d in enumerate(batch):
+            rank = rank_key(d.id, d.quality, d.crawl_date, d.n_chars, p.keeper)
+            th = xxhash.xxh3_128_digest(texts[i].encode("utf-8", "surrogatepass"))
+            if p.near:
+                yield Sketch(rank, th, sigs[i].tobytes() if keep_sig else b"", bh[i].tobytes())
+            else:
+                yield Sketch(rank, th, b"", b"")
+
+
+class _ExactDecide(beam.DoFn):
+    """Within one text-hash group: keep the minimum rank, reject the others."""
+
+    def setup(self):
+        self.c_clusters = _counter("clusters")
+        self.c_exact_clusters = _counter("clusters.exact")
+
+    def process(self, element):
+        _, sketches = element
+        sketches = list(sketches)  # one group = identical texts; rarely large
+        best = min(sketches, key=lambda s: s.rank)
+        yield best
+        if len(sketches) > 1:
+            yield from self._duplicates(best, sketches)
+
+    def _duplicates(self, best, sketches):
+        self.c_clusters.inc()
+        self.c_exact_clusters.inc()
+        keeper_id = best.rank[1]
+        size = len(sketches)
+        cid = f"exact:{keeper_id}"
+        yield TaggedOutput("clusters", {"cluster_id": cid, "doc_id": keeper_id, "kept": True, "size": size, "kind": "exact"})
+        for s in sketches:
+            if s.rank[1] == keeper_id:
+                continue
+            yield TaggedOutput("decisions", (s.rank[1], ("exact_duplicate", keeper_id, size)))
+            yield TaggedOutput(
+                "clusters", {"cluster_id": cid, "doc_id": s.rank[1], "kept": False, "size": size, "kind": "exact"}
+            )
+
+
+def _band_records(s: Sketch):
+    for i in range(len(s.bands) // 8):
+        yield (struct.pack(">H", i) + s.bands[8 * i : 8 * i + 8], s.rank)
+
+
+class _BucketEdges(beam.DoFn):
+    """Star edges ``(member, bucket minimum)`` of one LSH bucket."""
+
+    def __init__(self, max_bucket_size: int):
+        self.max_bucket_size = max_bucket_size
+
+    def setup(self):
+        self.c_edges = _counter("edges.candidate")
+        self.c_oversized = _counter("bucket.oversized")
+
+    def process(self, element):
+        _, members = element
+        # star_edges reads the grouped values twice without materialising them
+        # (Beam's grouped iterables are re-iterable), so memory is O(1) per bucket.
+        n = 0
+        for edge in star_edges(members):
+            n += 1
+            yield edge
+        if n:
+            self.c_edges.inc(n)
+        if n + 1 > self.max_bucket_size:
+            self.c_oversized.inc()
+
+
+class _VerifyAttachChild(beam.DoFn):
+    """Join 1 (key = node): forward the node's signature to each of its parents,
+    and its own signature once if it is a parent itself."""
+
+    def process(self, element):
+        node, grouped = element
+        sig = next(iter(grouped["sig"]), None)
+        if sig is not None:  # every edge endpoint is an exact keeper, so always true
+            for p in sorted(set(grouped["parent"])):
+                yield (p, ("kid", node, sig))
+            if next(iter(grouped["is_parent"]), None) is not None:
+                yield (node, ("self", None, sig))
+
+
+class _VerifyDecide(beam.DoFn):
+    """Join 2 (key = parent): keep edges whose signature agreement >= threshold."""
+
+    def __init__(self, threshold: float):
+        self.threshold = threshold
+
+    def setup(self):
+        self.c_dropped = _counter("edges.verify_dropped")
+        self.c_kept = _counter("edges.verified")
+
+    def process(self, element):
+        parent, items = element
+        # Two passes over the re-iterable grouped values instead of a list, so a
+        # parent with many children does not hold all their signatures at once.
+        own = next((sig for kind, _, sig in items if kind == "self"), None)
+        a = np.frombuffer(own, dtype=np.uint32)  # a parent always forwards its own signature
+        for kind, kid, sig in items:
+            if kind != "kid":
+                continue
+            est = float(np.count_nonzero(a == np.frombuffer(sig, dtype=np.uint32))) / a.shape[0]
+            if est >= self.threshold:
+                self.c_kept.inc()
+                yield (kid, parent)
+            else:
+                self.c_dropped.inc()
+
+
+def _both_directions(edge):
+    child, parent = edge
+    yield (child, parent)
+    yield (parent, child)
+
+
+class _LargeStar(beam.DoFn):
+    def process(self, element):
+        u, nbrs = element
+        edges, changed = large_star(u, nbrs)
+        yield from edges
+        if changed:
+            yield TaggedOutput("changed", 1)
+
+
+class _SmallStar(beam.DoFn):
+    def process(self, element):
+        u, smaller = element
+        edges, changed = small_star(u, smaller)
+        yield from edges
+        if changed:
+            yield TaggedOutput("changed", 1)
+
+
+class _ReportConvergence(beam.DoFn):
+    """Turn the per-round change counts into counters (convergence detection)."""
+
+    def __init__(self, rounds: int):
+        self.rounds = rounds
+
+    def process(self, tagged: list):
+        # (round, nodes changed in that round): one small int per round.
+        counts = [c for _, c in sorted(tagged)]
+        active = sum(1 for c in counts if c)
+        Metrics.distribution(NAMESPACE, "cc.rounds_active").update(active)
+        if counts and counts[-1]:
+            Metrics.counter(NAMESPACE, "cc.unconverged").inc()
+            _log.warning(
+                "dedup: connected components did not converge in %d rounds (%d nodes still moving); "
+                "some clusters stay split (never wrongly merged). Raise dedup.max_rounds.",
+                self.rounds,
+                counts[-1],
+            )
+        yield active
+
+
+class _Clusters(beam.DoFn):
+    """One near cluster: its centre (keeper) and the children pointing to it."""
+
+    def setup(self):
+        self.c_clusters = _counter("clusters")
+        self.c_near_clusters = _counter("clusters.near")
+
+    def process(self, element):
+        keeper, children = element
+        children = sorted(set(children))  # ids only (a few tens of bytes each)
+        size = len(children) + 1
+        keeper_id = keeper[1]
+        cid = f"near:{keeper_id}"
+        self.c_clusters.inc()
+        self.c_near_clusters.inc()
+        yield TaggedOutput("clusters", {"cluster_id": cid, "doc_id": keeper_id, "kept": True, "size": size, "kind": "near"})
+        for child in children:
+            yield (child[1], ("near_duplicate", keeper_id, size))
+            yield TaggedOutput(
+                "clusters", {"cluster_id": cid, "doc_id": child[1], "kept": False, "size": size, "kind": "near"}
+            )
+
+
+class _Apply(beam.DoFn):
+    """Final join: route each document to kept or rejected."""
+
+    def setup(self):
+        self.c_kept = _counter("kept")
+        self.c_exact = _counter("dropped.exact_duplicate")
+        self.c_near = _counter("dropped.near_duplicate")
+
+    def process(self, element):
+        _, grouped = element
+        decisions = sorted(grouped["decision"])
+        # Exact decisions win: an exact loser never reaches the near stage, so
+        # at most one decision exists; sorting keeps any surprise deterministic.
+        decision = decisions[0] if decisions else None
+        for doc in grouped["doc"]:
+            if decision is None:
+                self.c_kept.inc()
+                yield doc
+                continue
+            reason, dup_of, size = decision
+            if reason == "exact_duplicate":
+                self.c_exact.inc()
+                filt = "exact_dedup"
+            else:
+                self.c_near.inc()
+                filt = "near_dedup"
+            yield TaggedOutput(
+                "rejected",
+                Reject(
+                    id=doc.id,
+                    url=doc.url,
+                    source=doc.source,
+                    stage="dedup",
+                    filter=filt,
+                    reason=reason,
+                    detail="",
+                    scores={"dedup.cluster_size": float(size)},
+                    dup_of=dup_of,
+                    n_chars=doc.n_chars,
+                ),
+            )
+
+
+class Deduplicate(beam.PTransform):
+    """Exact + MinHash-LSH near-duplicate removal over a whole run.
+
+    ``expand`` returns ``{"kept", "rejected", "clusters"}``: every input
+    document is in exactly one of ``kept``/``rejected``; ``clusters`` holds one
+    ``schemas.clusters.SCHEMA`` row per member of each duplicate cluster.
+    """
+
+    def __init__(self, params: DedupParams):
+        super().__init__()
+        self.params = params
+
+    def expand(self, docs):
+        p = self.params
+        label = "Dedup"
+        if p.near:
+            _log.info(
+                "dedup: num_perm=%d bands=%d rows=%d -> implied Jaccard threshold (1/b)^(1/r) = %.3f; "
+                "verify_threshold=%.2f, method=%s",
+                p.num_perm, p.bands, p.rows, p.threshold, p.verify_threshold, p.method,
+            )
+        sketches = (
+            docs
+            | f"{label}/Sign/Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=p.batch_size)
+            | f"{label}/Sign/Sketch" >> beam.ParDo(_SignBatch(p))
+        )
+        decision_parts = []
+        cluster_parts = []
+        pipeline = docs.pipeline
+
+        if p.exact:
+            exact = (
+                sketches
+                | f"{label}/Exact/KeyByHash" >> beam.Map(lambda s: (s.text_hash, s))
+                | f"{label}/Exact/Group" >> beam.GroupByKey()
+                | f"{label}/Exact/Decide" >> beam.ParDo(_ExactDecide()).with_outputs("decisions", "clusters", main="kept")
+            )
+            survivors = exact.kept
+            decision_parts.append(exact.decisions)
+            cluster_parts.append(exact.clusters)
+        else:
+            survivors = sketches
+
+        if p.near:
+            edges = (
+                survivors
+                | f"{label}/Near/Buckets/Key" >> beam.FlatMap(_band_records)
+                | f"{label}/Near/Buckets/Group" >> beam.GroupByKey()
+                | f"{label}/Near/Buckets/StarEdges" >> beam.ParDo(_BucketEdges(p.max_bucket_size))
+            )
+            if p.verify_threshold > 0:
+                sigs = survivors | f"{label}/Near/Verify/Sigs" >> beam.Map(lambda s: (s.rank, s.sig))
+                as_parent = edges | f"{label}/Near/Verify/ParentKeys" >> beam.Map(lambda e: (e[1], True))
+                edges = (
+                    {"sig": sigs, "parent": edges, "is_parent": as_parent}
+                    | f"{label}/Near/Verify/JoinChild" >> beam.CoGroupByKey()
+                    | f"{label}/Near/Verify/AttachChild" >> beam.ParDo(_VerifyAttachChild())
+                    | f"{label}/Near/Verify/GroupParent" >> beam.GroupByKey()
+                    | f"{label}/Near/Verify/Decide" >> beam.ParDo(_VerifyDecide(p.verify_threshold))
+                )
+            changes = []
+            for k in range(p.max_rounds):
+                rl = f"{label}/Near/CC/Round{k:02d}"
+                large = (
+                    edges
+                    | f"{rl}/LargeStar/Key" >> beam.FlatMap(_both_directions)
+                    | f"{rl}/LargeStar/Group" >> beam.GroupByKey()
+                    | f"{rl}/LargeStar/Step" >> beam.ParDo(_LargeStar()).with_outputs("changed", main="edges")
+                )
+                small = (
+                    large.edges
+                    | f"{rl}/SmallStar/Group" >> beam.GroupByKey()
+                    | f"{rl}/SmallStar/Step" >> beam.ParDo(_SmallStar()).with_outputs("changed", main="edges")
+                )
+                edges = small.edges
+                changes.append(
+                    (large.changed, small.changed)
+                    | f"{rl}/Changed/Flatten" >> beam.Flatten()
+                    | f"{rl}/Changed/Sum" >> beam.CombineGlobally(sum)
+                    | f"{rl}/Changed/Tag" >> beam.Map(lambda c, k=k: (k, c))
+                )
+            # Convergence: a tiny per-round integer, combined into one list.
+            _ = (
+                tuple(changes)
+                | f"{label}/Near/CC/Changes/Flatten" >> beam.Flatten()
+                | f"{label}/Near/CC/Changes/Count" >> beam.combiners.ToList()
+                | f"{label}/Near/CC/Changes/Report" >> beam.ParDo(_ReportConvergence(p.max_rounds))
+            )
+            near = (
+                edges
+                | f"{label}/Near/Label/Group" >> beam.GroupByKey()
+                # A converged child has exactly one parent; otherwise take the smallest.
+                | f"{label}/Near/Label/Min" >> beam.Map(lambda kv: (min(kv[1]), kv[0]))
+                | f"{label}/Near/Clusters/Group" >> beam.GroupByKey()
+                | f"{label}/Near/Clusters/Emit" >> beam.ParDo(_Clusters()).with_outputs("clusters", main="decisions")
+            )
+            decision_parts.append(near.decisions)
+            cluster_parts.append(near.clusters)
+
+        if decision_parts:
+            decisions = tuple(decision_parts) | f"{label}/Decisions/Flatten" >> beam.Flatten()
+        else:
+            decisions = pipeline | f"{label}/Decisions/Empty" >> beam.Create([])
+        if cluster_parts:
+            clusters = tuple(cluster_parts) | f"{label}/Clusters/Flatten" >> beam.Flatten()
+        else:
+            clusters = pipeline | f"{label}/Clusters/Empty" >> beam.Create([])
+
+        routed = (
+            {"doc": docs | f"{label}/Join/KeyDocs" >> beam.Map(lambda d: (d.id, d)), "decision": decisions}
+            | f"{label}/Join/Group" >> beam.CoGroupByKey()
+            | f"{label}/Join/Apply" >> beam.ParDo(_Apply()).with_outputs("rejected", main="kept")
+        )
+        return {"kept": routed.kept, "rejected": routed.rejected, "clusters": clusters}

@@ -1,0 +1,178 @@
+"""Beam tests of ``pipeline.dedup.Deduplicate`` on the DirectRunner."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+from collections import defaultdict
+
+import apache_beam as beam
+import pytest
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from dedup.params import DedupParams
+from pipeline.dedup import Deduplicate
+from schemas.records import Doc
+from tests.conftest import shared
+
+IN_MEMORY = ["--runner=DirectRunner", "--direct_running_mode=in_memory"]
+TWO_WORKERS = ["--runner=DirectRunner", "--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+
+_KANA = "あいうえおかきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわをんがぎぐげござじずぜぞ日本語文章記事今年東京都"
+
+
+def random_text(rng: random.Random, n: int) -> str:
+    """Synthetic Japanese-like text: random characters make 5-gram sets nearly disjoint."""
+    return "".join(rng.choice(_KANA) for _ in range(n))
+
+
+def run_dedup(tmp_path, docs, params, options=IN_MEMORY):
+    """Run Deduplicate; return (kept ids, rejects by id, cluster rows, counters)."""
+    out = tmp_path / f"out{len(list(tmp_path.iterdir()))}"
+    out.mkdir()
+    p = beam.Pipeline(options=PipelineOptions(options))
+    res = p | "Create" >> beam.Create(docs, reshuffle=False) | "Dedup" >> Deduplicate(params)
+    (res["kept"] | "K" >> beam.Map(lambda d: d.id) | "WK" >> beam.io.WriteToText(str(out / "kept")))
+    (
+        res["rejected"]
+        | "R" >> beam.Map(lambda r: json.dumps([r.id, r.stage, r.filter, r.reason, r.dup_of, r.n_chars]))
+        | "WR" >> beam.io.WriteToText(str(out / "rej"))
+    )
+    (res["clusters"] | "C" >> beam.Map(json.dumps, sort_keys=True) | "WC" >> beam.io.WriteToText(str(out / "clu")))
+    result = p.run()
+    result.wait_until_finish()
+
+    def lines(prefix):
+        return [line for f in sorted(out.glob(prefix + "*")) for line in f.read_text().splitlines() if line]
+
+    kept = sorted(lines("kept"))
+    rejects = {r[0]: r for r in map(json.loads, lines("rej"))}
+    clusters = sorted(map(json.loads, lines("clu")), key=lambda c: (c["cluster_id"], c["doc_id"]))
+    counters = defaultdict(int)  # summed over steps (several steps count "clusters")
+    for m in result.metrics().query(MetricsFilter().with_namespace("furui.dedup"))["counters"]:
+        counters[m.key.metric.name] += m.committed
+    return kept, rejects, clusters, counters
+
+
+def doc(i, text, quality=0.0, crawl_date="2024-01-01"):
+    return Doc(id=i, url=f"https://example.jp/{i}", source="test", crawl_date=crawl_date, text=text,
+               n_chars=len(text), quality=quality)
+
+
+def test_exact_near_and_unrelated(tmp_path):
+    rng = random.Random(1)
+    base = random_text(rng, 2000)
+    near = base[:1000] + random_text(rng, 60) + base[1000:1900]  # J ~ 0.85
+    docs = [
+        doc("a", base, quality=0.5),
+        doc("b", base, quality=0.9),  # exact copy with better quality: keeper
+        doc("c", near, quality=0.1),
+        doc("d", random_text(rng, 2000)),
+        doc("e", random_text(rng, 3)),  # shorter than n: still gets a signature
+    ]
+    kept, rejects, clusters, counters = run_dedup(tmp_path, docs, DedupParams())
+    assert kept == ["b", "d", "e"]
+    assert rejects["a"][1:5] == ["dedup", "exact_dedup", "exact_duplicate", "b"]
+    assert rejects["c"][1:5] == ["dedup", "near_dedup", "near_duplicate", "b"]
+    assert rejects["a"][5] == len(base)
+    kinds = {(c["kind"], c["doc_id"]): (c["kept"], c["size"], c["cluster_id"]) for c in clusters}
+    assert kinds == {
+        ("exact", "a"): (False, 2, "exact:b"),
+        ("exact", "b"): (True, 2, "exact:b"),
+        ("near", "b"): (True, 2, "near:b"),
+        ("near", "c"): (False, 2, "near:b"),
+    }
+    assert counters["in"] == 5
+    assert counters["kept"] + counters["dropped.exact_duplicate"] + counters["dropped.near_duplicate"] == 5
+    assert counters["dropped.exact_duplicate"] == 1 and counters["dropped.near_duplicate"] == 1
+    assert counters["clusters"] == 2
+    assert counters["cc.unconverged"] == 0
+
+
+def test_chain_ends_in_one_cluster(tmp_path):
+    """A~B, B~C, ..., with the ends far apart (J(A,E) < 0.5): one cluster."""
+    rng = random.Random(2)
+    stream = random_text(rng, 4000)
+    texts = [stream[200 * k : 200 * k + 2000] for k in range(5)]  # consecutive J ~ 0.82
+    from tests.dedup.planted import true_jaccard
+
+    assert true_jaccard(texts[0], texts[1]) > 0.8 and true_jaccard(texts[0], texts[4]) < 0.5
+    # Ids in a scrambled order so the chain is not sorted by rank.
+    ids = ["m", "c", "x", "a", "q"]
+    docs = [doc(i, t) for i, t in zip(ids, texts)]
+    kept, rejects, clusters, counters = run_dedup(tmp_path, docs, DedupParams(exact=False))
+    assert kept == ["a"]
+    assert {r[4] for r in rejects.values()} == {"a"}
+    assert {c["cluster_id"] for c in clusters} == {"near:a"}
+    assert all(c["size"] == 5 for c in clusters)
+
+
+def test_keeper_order_is_configurable(tmp_path):
+    rng = random.Random(3)
+    t = random_text(rng, 1500)
+    docs = [doc("z", t, quality=0.2, crawl_date="2020-01-01"), doc("y", t, quality=0.2, crawl_date=""),
+            doc("x", t, quality=0.1, crawl_date="2019-01-01")]
+    kept, _, _, _ = run_dedup(tmp_path, docs, DedupParams(near=False))
+    assert kept == ["z"]  # highest quality, then earliest date; empty date last
+    kept, _, _, _ = run_dedup(tmp_path, docs, DedupParams(near=False, keeper=("crawl_date_asc",)))
+    assert kept == ["x"]
+    kept, _, _, _ = run_dedup(tmp_path, docs, DedupParams(near=False, keeper=("id_asc",)))
+    assert kept == ["x"]
+    kept, _, _, _ = run_dedup(tmp_path, docs, DedupParams(near=False, keeper=("crawl_date_desc", "id_asc")))
+    assert kept == ["z"]
+
+
+def _planted_docs(n_families, variants=3, seed=0):
+    from tests.dedup.planted import build_corpus
+
+    root = shared("text", "livedoor-news-corpus")
+    texts, family = build_corpus(root, n_families, variants=variants, seed=seed)
+    rng = random.Random(seed)
+    docs = [doc(i, t, quality=round(rng.random(), 3), crawl_date=rng.choice(["", "2012-01-01", "2013-05-05"]))
+            for i, t in texts.items()]
+    return docs, texts, family
+
+
+def test_planted_near_duplicates_recall_precision(tmp_path):
+    """Recall >= 0.95 on planted pairs with true J >= 0.8; precision >= 0.99 on clustered pairs."""
+    from tests.dedup.planted import true_jaccard
+
+    docs, texts, family = _planted_docs(120, variants=3)
+    kept, rejects, clusters, counters = run_dedup(tmp_path, docs, DedupParams(exact=False))
+    cluster_of = {c["doc_id"]: c["cluster_id"] for c in clusters}
+    by_family = defaultdict(list)
+    for i, f in family.items():
+        by_family[f].append(i)
+    truth = [(a, b) for ids in by_family.values() for a, b in itertools.combinations(sorted(ids), 2)
+             if true_jaccard(texts[a], texts[b]) >= 0.8]
+    found = sum(1 for a, b in truth if a in cluster_of and cluster_of.get(a) == cluster_of.get(b))
+    recall = found / len(truth)
+    members = defaultdict(list)
+    for c in clusters:
+        members[c["cluster_id"]].append(c["doc_id"])
+    pairs = [(a, b) for m in members.values() for a, b in itertools.combinations(sorted(m), 2)]
+    js = [true_jaccard(texts[a], texts[b]) for a, b in pairs]
+    precision = sum(j >= 0.5 for j in js) / max(1, len(js))
+    print(f"planted: {len(truth)} true pairs, recall={recall:.3f}; {len(pairs)} clustered pairs, "
+          f"precision={precision:.4f}, min J={min(js):.3f}")
+    assert len(truth) > 100
+    assert recall >= 0.95
+    assert precision >= 0.99
+    assert min(js) >= 0.5
+    # Every input ends in exactly one output.
+    assert sorted(kept + list(rejects)) == sorted(texts)
+
+
+@pytest.mark.slow
+def test_same_clusters_one_and_two_workers_and_reruns(tmp_path):
+    docs, texts, family = _planted_docs(40, variants=2, seed=5)
+    docs += [doc("dup-" + d.id, d.text, quality=d.quality) for d in docs[:10]]  # exact copies too
+    params = DedupParams()
+    first = run_dedup(tmp_path, docs, params)
+    again = run_dedup(tmp_path, list(reversed(docs)), params)
+    two = run_dedup(tmp_path, docs, params, TWO_WORKERS)
+    assert first[2], "expected some clusters"
+    assert first[:3] == again[:3]
+    assert first[:3] == two[:3]
