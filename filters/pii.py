@@ -1,0 +1,650 @@
+"""PII detection and redaction for Japanese web text.
+
+Detects personal (and a few organisational) identifiers with a handful of
+precompiled regular expressions, validates each candidate in Python (check
+digits, Luhn, ``ipaddress``, numbering-plan lengths, nearby keywords) and
+replaces every accepted span with a typed token:
+
+============  ============  ====================================================
+type          token         what
+============  ============  ====================================================
+``email``     ``<EMAIL>``   e-mail addresses (ASCII or full-width, ``@``/``＠``)
+``phone``     ``<PHONE>``   Japanese phone numbers (landline, mobile, 050 IP,
+                            0120/0800 toll-free, 0570, ``+81`` forms)
+``mynumber``  ``<MYNUMBER>``  My Number (個人番号), 12 digits, valid check digit
+``corpnum``   ``<CORPNUM>`` corporate number (法人番号), 13 digits, valid
+                            leading check digit; also invoice ``T`` numbers
+``card``      ``<CARD>``    payment card numbers, 13-19 digits, Luhn + IIN
+``ip``        ``<IP>``      IPv4 and IPv6 addresses
+``postcode``  ``<POSTCODE>``  postal codes (``〒`` itself is kept)
+``address``   ``<ADDRESS>`` street addresses down to the chome/banchi/go
+                            numbering (building names are kept)
+============  ============  ====================================================
+
+Postal codes are a separate type from addresses: a postal code alone locates
+a few hundred households, and keeping the type apart lets notebooks count them.
+A postal code directly followed by an address yields two adjacent tokens
+(``〒<POSTCODE> <ADDRESS>``).
+
+Why these rules: Japanese web text mixes PII with look-alikes (dates, prices,
+ISBNs, JAN codes, order numbers, version strings). Where a format carries a
+checksum it is required (My Number: 総務省令 on the individual number check
+digit; corporate number: 国税庁 法人番号 check digit; cards: ISO/IEC 7812 Luhn).
+Where a 12/13-digit run carries no formatting (bare digits), a keyword must
+also precede it within :data:`CONTEXT_CHARS` characters, because about one
+random number in ten passes a mod-10/11 checksum and bare 12/13-digit runs are
+mostly tracking numbers and JAN/EAN codes. HojiChar's ``MaskPersonalInformation``
+(phone and e-mail only, regex without validation) is the anchor this extends.
+
+The detector expects NFKC text (the pipeline normalises during extraction) but
+also accepts full-width digits, letters, ``＠`` and ``－`` so it can run on raw text.
+
+Density (score ``char_ratio``) is the share of the document's characters
+covered by PII spans, measured before redaction: a ratio in [0, 1] that is
+comparable across document lengths. ``spans_per_kchar`` (spans per 1,000
+characters) is stored too, for notebooks.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import ClassVar, Mapping, NamedTuple
+
+from filters.base import Filter
+from schemas.records import Doc
+
+#: PII types in overlap-priority order (earlier wins when two spans start at
+#: the same position with the same length).
+TYPES: tuple[str, ...] = ("email", "address", "card", "corpnum", "mynumber", "phone", "ip", "postcode")
+
+#: Replacement token of each type.
+TOKENS: dict[str, str] = {t: f"<{t.upper()}>" for t in TYPES}
+
+#: How many characters before a candidate are searched for a context keyword.
+CONTEXT_CHARS = 24
+
+_D = "[0-9０-９]"
+_HY = "[-‐‑–—−ー－]"  # ASCII hyphen, Unicode hyphens/dashes, minus, chōon (used as a dash), full-width
+_SEP = "[ \u3000\\-‐‑–—−ー－]"
+_ASCII_WORD = "0-9０-９A-Za-zＡ-Ｚａ-ｚ_"
+_KANJI = "\u4e00-\u9fff\u3400-\u4dbf々〆ヶ"
+_KATA = "ァ-ヴー"
+
+# -- e-mail ---------------------------------------------------------------------
+_E_LOCAL = "A-Za-z0-9Ａ-Ｚａ-ｚ０-９._%+\\-．＿％＋－"
+_E_LABEL = "[A-Za-z0-9Ａ-Ｚａ-ｚ０-９](?:[A-Za-z0-9Ａ-Ｚａ-ｚ０-９\\-－]{0,61}[A-Za-z0-9Ａ-Ｚａ-ｚ０-９])?"
+_EMAIL = re.compile(
+    rf"(?<![{_E_LOCAL}])[{_E_LOCAL}]{{1,64}}[@＠](?:{_E_LABEL}[.．])+[A-Za-zＡ-Ｚａ-ｚ]{{2,24}}"
+    r"(?![A-Za-z0-9Ａ-Ｚａ-ｚ０-９\-－]|[.．][A-Za-z0-9Ａ-Ｚａ-ｚ０-９])"
+)
+
+# -- phone ----------------------------------------------------------------------
+# Either "+81" (optionally "(0)") then 1-4 digits, or an optional "(" then a
+# national number starting with 0. Groups are separated by a hyphen/space or by
+# parentheses: 03-1234-5678, (03)1234-5678, 03(1234)5678, +81 (0)3 1234 5678.
+# A separator is mandatory between groups so that long digit runs cannot
+# backtrack exponentially; bare runs are one group.
+_PHONE = re.compile(
+    rf"(?:(?<=[Tt][Ee][Ll])|(?<=[Tt][Ee][Ll]\.)|(?<=[Ff][Aa][Xx])|(?<![{_ASCII_WORD}.\-‐‑–—−ー－+＋/#=@]))"
+    rf"(?:[+＋]81{_SEP}?(?:[(（][0０][)）]{_SEP}?)?{_D}{{1,4}}|[(（]?[0０]{_D}{{0,10}})"
+    rf"(?:(?:[)）]{_SEP}?[(（]?|{_SEP}[(（]?|[(（]){_D}{{1,8}}){{0,4}}"
+    rf"(?![{_ASCII_WORD}]|{_HY}{_D}|[.,]{_D})"
+)
+_DIGITS = re.compile(_D + "+")
+_PHONE_CTX = re.compile(r"tel|phone|fax|電話|携帯|ファックス|ファクス|連絡先|☎|📞", re.I)
+
+# -- 12-19 digit numbers: My Number, corporate number, payment cards -------------
+_LONGNUM = re.compile(
+    rf"(?:(?<![{_ASCII_WORD}])(?P<t>[TＴ])|(?<![{_ASCII_WORD}.\-‐−－/#=@+＋]))"
+    rf"(?P<num>{_D}{{12,19}}|{_D}{{4}}(?:[ \-‐−－]{_D}{{3,6}}){{2,4}})"
+    rf"(?![{_ASCII_WORD}]|[ \-‐−－]{_D}|[.,]{_D})"
+)
+_MYNUM_CTX = re.compile(r"マイナンバー|個人番号|my ?number", re.I)
+_CORP_CTX = re.compile(r"法人番号|登録番号|事業者番号|インボイス|corporate ?number", re.I)
+_CARD_CTX = re.compile(r"カード|card|クレジット|visa|master|amex|jcb", re.I)
+
+# -- IP addresses ---------------------------------------------------------------
+_IPV4 = re.compile(rf"(?<![{_ASCII_WORD}.\-])(?:\d{{1,3}}\.){{3}}\d{{1,3}}(?![{_ASCII_WORD}]|\.\d)", re.A)
+_IPV6 = re.compile(
+    r"(?<![0-9A-Za-z:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![0-9A-Za-z:])",
+    re.A,
+)
+# A dotted quad right after a version keyword is a version number, not an address.
+_VERSION_BEFORE = re.compile(
+    r"(?:version|ver|rev|release|build|firmware|バージョン|ビルド|リリース|ファームウェア|第)[\s.:：]*$", re.I
+)
+_SECTION_AFTER = re.compile(r"\s*(?:版|章|節|項|条)")
+
+# -- postal codes and addresses ---------------------------------------------------
+_POSTCODE = re.compile(
+    rf"(?:(?P<mark>〒)\s?)?(?<![{_ASCII_WORD}\-‐−－])"
+    rf"(?P<code>{_D}{{3}}{_HY}{_D}{{4}}|{_D}{{7}})"
+    rf"(?![{_ASCII_WORD}]|{_HY}{_D})"
+)
+_POST_CTX = re.compile(r"郵便番号|住所|所在地|zip|postal|post ?code", re.I)
+_PREF = (
+    "(?:北海道|東京都|(?:京都|大阪)府|(?:青森|岩手|宮城|秋田|山形|福島|茨城|栃木|群馬|埼玉|千葉|神奈川|新潟|富山"
+    "|石川|福井|山梨|長野|岐阜|静岡|愛知|三重|滋賀|兵庫|奈良|和歌山|鳥取|島根|岡山|広島|山口|徳島|香川|愛媛|高知"
+    "|福岡|佐賀|長崎|熊本|大分|宮崎|鹿児島|沖縄)県)"
+)
+_PREF_RE = re.compile(r"\s?" + _PREF)
+_N = f"{_D}{{1,4}}"
+# Chome/banchi/go numbering: 3丁目1番1号, 3丁目1-1, 1番地2, 12番地の3, 1-2-3, 12-3,
+# and 1-5-4-1103 (the last part a room number).
+_NUMBERING = re.compile(
+    rf"(?<![0-9０-９])(?:"
+    rf"(?P<chome>[0-9０-９一二三四五六七八九十]{{1,3}}丁目)(?:{_N}(?:番地?|{_HY})(?:{_N}号?)?)?"
+    rf"|(?P<ban>{_N}番地?)(?:{_N}号?|の{_N})?"
+    rf"|{_N}{_HY}{_N}(?:{_HY}{_N}){{0,2}}"
+    rf")(?![0-9０-９]|{_HY}{_D}|[年月日時分秒%％円人個件回歳倍位点])"
+)
+# Prefecture? + 1-3 municipalities (市区町村郡) + optional town name, ending
+# right where the numbering starts (searched with endpos, so $ is that point).
+# Town names may contain の/が/ヶ inside (丸の内, 霞が関) but not end in kana particles.
+_ADDR_BODY = re.compile(
+    rf"(?<![{_KANJI}{_KATA}])(?P<pref>{_PREF})?"
+    rf"(?:(?:さいたま|つくばみらい|つくば|いわき|ひたちなか|あきる野|みよし|たつの|あま)市|[{_KANJI}{_KATA}]{{1,6}}?[市区町村郡]){{1,3}}"
+    rf"(?:[{_KANJI}{_KATA}](?:[{_KANJI}{_KATA}のがケ]{{0,8}}[{_KANJI}{_KATA}])?)?$"
+)
+_ADDR_WINDOW = 40
+
+
+class Span(NamedTuple):
+    """One detected PII span, ``text[start:end]`` of type ``type``."""
+
+    start: int
+    end: int
+    type: str
+
+
+def _ascii_digits(s: str) -> str:
+    """Returns the decimal digits of ``s`` as ASCII (full-width digits included)."""
+    return "".join(str(unicodedata.digit(c)) for c in s if c.isdigit())
+
+
+def _before(text: str, start: int, n: int = CONTEXT_CHARS) -> str:
+    return text[max(0, start - n) : start]
+
+
+def mynumber_valid(digits: str) -> bool:
+    """Checks the check digit of a 12-digit My Number (個人番号).
+
+    Rule (行政手続における特定の個人を識別するための番号の利用等に関する法律施行令
+    第8条 / 総務省令): with ``P_n`` the n-th of the first 11 digits counted from the
+    right and ``Q_n = n + 1`` (n <= 6) or ``n - 5`` (n >= 7), the check digit is
+    0 if ``sum(P_n * Q_n) % 11 <= 1`` and ``11 - remainder`` otherwise.
+
+    >>> mynumber_valid("123456789018"), mynumber_valid("123456789012")
+    (True, False)
+    """
+    if len(digits) != 12 or not digits.isdigit():
+        return False
+    body = digits[:11]
+    s = sum(int(body[11 - n]) * (n + 1 if n <= 6 else n - 5) for n in range(1, 12))
+    r = s % 11
+    return int(digits[11]) == (0 if r <= 1 else 11 - r)
+
+
+def corpnum_valid(digits: str) -> bool:
+    """Checks the leading check digit of a 13-digit corporate number (法人番号).
+
+    Rule (国税庁, 法人番号の指定等に関する省令 第2条): with ``P_n`` the n-th digit
+    from the right of the 12-digit base and ``Q_n`` = 1 (n odd) or 2 (n even),
+    the check digit (first digit) is ``9 - sum(P_n * Q_n) % 9``.
+
+    >>> corpnum_valid("7000012050002"), corpnum_valid("1000012050002")
+    (True, False)
+    """
+    if len(digits) != 13 or not digits.isdigit():
+        return False
+    base = digits[1:]
+    s = sum(int(base[12 - n]) * (1 if n % 2 else 2) for n in range(1, 13))
+    return int(digits[0]) == 9 - s % 9
+
+
+def luhn_valid(digits: str) -> bool:
+    """ISO/IEC 7812-1 Luhn checksum of a payment card number.
+
+    >>> luhn_valid("4111111111111111"), luhn_valid("4111111111111112")
+    (True, False)
+    """
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        d = int(c)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def card_iin_plausible(digits: str) -> bool:
+    """Whether the issuer prefix (IIN) and length match a major card network.
+
+    Visa 4 (13/16/19), Mastercard 51-55 and 2221-2720 (16), Amex 34/37 (15),
+    JCB 3528-3589 (16-19), Discover 6011/644-649/65 (16-19), Diners 300-305/36/38/39
+    (14-19), UnionPay 62 (16-19).
+
+    >>> card_iin_plausible("4111111111111111"), card_iin_plausible("9111111111111111")
+    (True, False)
+    """
+    n = len(digits)
+    p2, p3, p4 = int(digits[:2]), int(digits[:3]), int(digits[:4])
+    if digits[0] == "4":
+        return n in (13, 16, 19)
+    if 51 <= p2 <= 55 or 2221 <= p4 <= 2720:
+        return n == 16
+    if p2 in (34, 37):
+        return n == 15
+    if 3528 <= p4 <= 3589 or p4 == 6011 or 644 <= p3 <= 649 or p2 in (65, 62):
+        return 16 <= n <= 19
+    if 300 <= p3 <= 305 or p2 in (36, 38, 39):
+        return 14 <= n <= 19
+    return False
+
+
+def _phone_national_ok(groups: list[str], intl: bool) -> bool:
+    """Checks digit groups against the Japanese numbering plan (総務省 電気通信番号計画).
+
+    ``groups`` are ASCII digit groups; with ``intl`` they follow ``+81`` and the
+    trunk prefix 0 is implied. Lengths: 0120/0570/0990/0180 numbers have 10
+    digits, 0800 and 0X0 (020/050/060/070/080/090) numbers 11, other
+    (geographic) numbers 10. A separated number has an area code of 2-5
+    digits, middle groups of 1-4 and a last group of 3-4 (3 only for the
+    10-digit non-geographic numbers such as 0120-123-456) or, in two-group
+    form, 6-8 (03-12345678).
+    """
+    n = "".join(groups)
+    if intl:
+        n = "0" + n
+    if len(n) < 10 or n[0] != "0" or n[1] == "0":
+        return False
+    if n[:4] in ("0120", "0570", "0990", "0180"):
+        want = 10
+    elif n[:4] == "0800" or (n[2] == "0" and n[1] in "256789"):
+        want = 11
+    else:
+        want = 10
+    if len(n) != want:
+        return False
+    if len(groups) == 1:
+        return True
+    first = len(groups[0]) + (1 if intl else 0)
+    if not 2 <= first <= 5 or any(not 1 <= len(g) <= 4 for g in groups[1:-1]):
+        return False
+    last = len(groups[-1])
+    if last == 4:
+        return True
+    if last == 3:
+        return want == 10 and n[:4] in ("0120", "0570", "0990", "0180")
+    return len(groups) == 2 and 6 <= last <= 8
+
+
+def find_phones(text: str) -> list[Span]:
+    """Finds Japanese phone numbers.
+
+    A bare digit run (no separators) counts only if it is a mobile/IP/toll-free
+    number (0X0, 0120, 0800) or a phone keyword (TEL, 電話, FAX...) precedes it,
+    because bare 10-digit runs starting with 0 are as often order numbers.
+
+    >>> [text[s.start:s.end] for text in ["TEL:03-1234-5678まで"] for s in find_phones(text)]
+    ['03-1234-5678']
+    >>> find_phones("2024-01-15 と 0312345678")
+    []
+    """
+    spans: list[Span] = []
+    for m in _PHONE.finditer(text):
+        s = m.group()
+        intl = s[0] in "+＋"
+        runs = [(r.start() + m.start(), r.end() + m.start(), _ascii_digits(r.group())) for r in _DIGITS.finditer(s)]
+        if intl:
+            runs = runs[1:]  # "81"
+            # "(0)" trunk prefix written after +81
+            if len(runs) > 1 and runs[0][2] == "0" and text[runs[0][0] - 1] in "(（":
+                runs = runs[1:]
+        found = None
+        # Longest prefix of groups first: "03-1234-5678 10時" matches greedily.
+        for j in range(len(runs), 0, -1):
+            groups = [r[2] for r in runs[:j]]
+            if _phone_national_ok(groups, intl):
+                if j == 1 and not intl and not _bare_phone_ok(groups[0], text, m.start()):
+                    continue
+                found = (m.start(), runs[j - 1][1])
+                break
+        if found is None and not intl:
+            # "第5 03-1234-5678": retry from a later group that starts with 0.
+            for i in range(1, len(runs)):
+                if runs[i][2][0] != "0" or text[runs[i][0] - 1] not in " \u3000":
+                    continue
+                for j in range(len(runs), i + 1, -1):
+                    if _phone_national_ok([r[2] for r in runs[i:j]], False):
+                        found = (runs[i][0], runs[j - 1][1])
+                        break
+                if found:
+                    break
+        if found:
+            start, end = found
+            # "(03)1234-5678" keeps its parenthesis; in "お電話（0466-68-6188）" the
+            # parenthesis is the sentence's, so it stays outside the span.
+            if text[start] in "(（" and text[runs[0][1] : runs[0][1] + 1] not in (")", "）"):
+                start += 1
+            spans.append(Span(start, end, "phone"))
+    return spans
+
+
+def _bare_phone_ok(n: str, text: str, start: int) -> bool:
+    if n.startswith(("0120", "0800")) or (len(n) == 11 and n[2] == "0"):
+        return True
+    return bool(_PHONE_CTX.search(_before(text, start)))
+
+
+def find_emails(text: str) -> list[Span]:
+    """Finds e-mail addresses, ASCII or full-width.
+
+    >>> find_emails("連絡先：ｉｎｆｏ＠ｅｘａｍｐｌｅ．ｊｐ まで")
+    [Span(start=4, end=19, type='email')]
+    """
+    spans = []
+    for m in _EMAIL.finditer(text):
+        start, end = m.span()
+        local_len = len(re.split("[@＠]", m.group(), maxsplit=1)[0])
+        local = unicodedata.normalize("NFKC", m.group()[:local_len])
+        # Leading dots belong to the sentence ("...です.info@"), not the address.
+        stripped = local.lstrip(".")
+        start += len(local) - len(stripped)
+        if not stripped or stripped.endswith(".") or ".." in stripped:
+            continue
+        spans.append(Span(start, end, "email"))
+    return spans
+
+
+def find_long_numbers(text: str) -> list[Span]:
+    """Finds My Numbers, corporate numbers and payment card numbers.
+
+    Accepted when the checksum holds and:
+
+    * My Number (12 digits, bare or 4-4-4): マイナンバー/個人番号/My Number
+      precedes it. Always required: 12-digit parcel tracking numbers are
+      written ``1234-5678-9012`` too and one in eleven passes the check digit.
+    * corporate number (13 digits): an invoice ``T`` prefix, or 法人番号/登録番号
+      precedes it (bare 13-digit runs are mostly JAN/EAN barcodes).
+    * card (13-19 digits): Luhn and a plausible IIN; a bare 13-digit run also
+      needs カード/card before it (JAN codes starting with 45/49 look like Visa).
+
+    >>> find_long_numbers("カード番号 4111 1111 1111 1111")
+    [Span(start=6, end=25, type='card')]
+    >>> find_long_numbers("JAN 4901234567894")
+    []
+    """
+    spans = []
+    for m in _LONGNUM.finditer(text):
+        raw = m.group("num")
+        seps = {c for c in raw if not c.isdigit()}
+        if len(seps) > 1:
+            continue
+        grouped = bool(seps)
+        d = _ascii_digits(raw)
+        ctx = _before(text, m.start())
+        start, end = m.span()
+        if m.group("t"):
+            if len(d) == 13 and corpnum_valid(d):
+                spans.append(Span(start, end, "corpnum"))
+            continue
+        n = len(d)
+        if n == 12 and mynumber_valid(d) and _MYNUM_CTX.search(ctx):
+            spans.append(Span(start, end, "mynumber"))
+        elif n == 13 and not grouped and corpnum_valid(d) and _CORP_CTX.search(ctx):
+            spans.append(Span(start, end, "corpnum"))
+        elif 13 <= n <= 19 and luhn_valid(d) and card_iin_plausible(d) and (grouped or n > 13 or _CARD_CTX.search(ctx)):
+            spans.append(Span(start, end, "card"))
+    return spans
+
+
+def find_ips(text: str) -> list[Span]:
+    """Finds IPv4 and IPv6 addresses, validated with :mod:`ipaddress`.
+
+    A dotted quad preceded by a version keyword (``version``, ``ver.``,
+    ``build``, ``バージョン``...) or followed by 版/章/節/項/条 is a version or
+    section number; one glued to a letter (``v1.2.3.4``) never matches.
+    IPv6 candidates need a digit and at least 6 characters so that C++/Ruby
+    scopes (``a::b``) and ``::1`` are left alone.
+
+    >>> [text[s.start:s.end] for text in ["サーバー 192.0.2.10 に接続"] for s in find_ips(text)]
+    ['192.0.2.10']
+    >>> find_ips("version 1.2.3.4 を公開")
+    []
+    """
+    spans = []
+    for m in _IPV4.finditer(text):
+        try:
+            ipaddress.IPv4Address(m.group())
+        except ValueError:
+            continue
+        if _VERSION_BEFORE.search(_before(text, m.start(), 16)) or _SECTION_AFTER.match(text, m.end()):
+            continue
+        spans.append(Span(m.start(), m.end(), "ip"))
+    if "::" in text or text.count(":") >= 7:
+        for m in _IPV6.finditer(text):
+            s = m.group()
+            if len(s) < 6 or not any(c.isdigit() for c in s):
+                continue
+            try:
+                ipaddress.IPv6Address(s)
+            except ValueError:
+                continue
+            spans.append(Span(m.start(), m.end(), "ip"))
+    return spans
+
+
+def find_postcodes(text: str) -> list[Span]:
+    """Finds postal codes (the digits; a preceding ``〒`` stays in the text).
+
+    ``NNN-NNNN`` counts after ``〒``, after a keyword (郵便番号, 住所, 所在地, zip)
+    or when a prefecture name follows; a bare ``NNNNNNN`` only after ``〒`` or a
+    keyword. Elsewhere ``123-4567`` is as likely a product code.
+
+    >>> find_postcodes("〒100-0005 東京都")
+    [Span(start=1, end=9, type='postcode')]
+    >>> find_postcodes("品番 123-4567 を購入")
+    []
+    """
+    spans = []
+    for m in _POSTCODE.finditer(text):
+        code = m.group("code")
+        ok = bool(m.group("mark")) or bool(_POST_CTX.search(_before(text, m.start("code"), 12)))
+        if not ok and len(code) == 8:
+            ok = bool(_PREF_RE.match(text, m.end()))
+        if ok:
+            spans.append(Span(m.start("code"), m.end("code"), "postcode"))
+    return spans
+
+
+def find_addresses(text: str, postcode_ends: frozenset[int] = frozenset()) -> list[Span]:
+    """Finds street addresses: municipality + town + chome/banchi/go numbering.
+
+    Accepted when a prefecture starts it (東京都千代田区丸の内1-2-3), when a postal
+    code directly precedes it (``postcode_ends``, end offsets of postcode spans),
+    or, without either, when the numbering uses 丁目 or 番 (大阪市北区梅田3丁目1番1号):
+    ``1-2-3`` after a bare municipality is too often a score or a range.
+    Building names after the numbering are kept. A place name without numbering
+    (東京都千代田区で開催) is not PII.
+
+    >>> [text[s.start:s.end] for text in ["本社：大阪府大阪市北区梅田3丁目1番1号 ABCビル"] for s in find_addresses(text)]
+    ['大阪府大阪市北区梅田3丁目1番1号']
+    >>> find_addresses("東京都千代田区で2-3日に開催")
+    []
+    """
+    spans = []
+    for m in _NUMBERING.finditer(text):
+        p = m.start()
+        # One space may separate the town from its numbering (新大橋 1-5-4).
+        if p > 0 and text[p - 1] in " \u3000":
+            p -= 1
+        if p == 0:
+            continue
+        b = _ADDR_BODY.search(text, max(0, p - _ADDR_WINDOW), p)
+        if b is None:
+            continue
+        start = b.start()
+        strong = bool(m.group("chome") or m.group("ban"))
+        after_post = any(start - k in postcode_ends for k in (0, 1, 2))
+        if b.group("pref") or after_post or strong:
+            spans.append(Span(start, m.end(), "address"))
+    return spans
+
+
+_HAS_DIGIT_PAIR = re.compile(_D + "{2}")
+_HAS_MUNI = re.compile("[市区町村郡]")
+_HAS_NUMBERING_HINT = re.compile("[0-9０-９]|丁目")
+
+
+def detect(text: str, types: frozenset[str] | set[str] | tuple[str, ...] = TYPES) -> list[Span]:
+    """Returns non-overlapping PII spans of the wanted ``types``, sorted by start.
+
+    Cheap prefilters skip whole detectors: no ``@``/``＠`` means no e-mail
+    regex; no two adjacent digits means no numeric detector at all.
+    Overlaps are resolved left to right: the earliest span wins, then the
+    longest, then the type listed first in :data:`TYPES`.
+
+    >>> detect("電話 090-1234-5678、mail: taro@example.jp")
+    [Span(start=3, end=16, type='phone'), Span(start=23, end=38, type='email')]
+    """
+    found: list[Span] = []
+    if "email" in types and ("@" in text or "＠" in text):
+        found += find_emails(text)
+    posts: list[Span] = []
+    if _HAS_DIGIT_PAIR.search(text):
+        if "phone" in types:
+            found += find_phones(text)
+        if types_long := {"mynumber", "corpnum", "card"} & set(types):
+            found += [s for s in find_long_numbers(text) if s.type in types_long]
+        if "ip" in types and ("." in text or ":" in text):
+            found += find_ips(text)
+        posts = find_postcodes(text) if ("postcode" in types or "address" in types) else []
+        if "postcode" in types:
+            found += posts
+    # Addresses need a municipality suffix and numbering, which may be a single
+    # digit (梅田8-9) or a kanji numeral (三丁目).
+    if "address" in types and _HAS_MUNI.search(text) and _HAS_NUMBERING_HINT.search(text):
+        found += find_addresses(text, frozenset(s.end for s in posts))
+    rank = {t: i for i, t in enumerate(TYPES)}
+    found.sort(key=lambda s: (s.start, -(s.end - s.start), rank[s.type]))
+    out: list[Span] = []
+    last_end = -1
+    for s in found:
+        if s.start >= last_end:
+            out.append(s)
+            last_end = s.end
+    return out
+
+
+def redact(text: str, spans: list[Span]) -> str:
+    """Replaces each span with its type token (spans sorted, non-overlapping).
+
+    >>> redact("a@example.jp です", [Span(0, 12, "email")])
+    '<EMAIL> です'
+    """
+    parts = []
+    pos = 0
+    for s in spans:
+        parts.append(text[pos : s.start])
+        parts.append(TOKENS[s.type])
+        pos = s.end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class PiiRedactor(Filter):
+    """Redacts PII spans with typed tokens and optionally drops PII-dense pages.
+
+    Measures, before redaction, the number of spans per type, the total
+    (``spans``), the share of characters they cover (``char_ratio``, in [0, 1])
+    and ``spans_per_kchar`` (spans per 1,000 characters). Then replaces every
+    span with ``<EMAIL>``, ``<PHONE>``, ``<MYNUMBER>``, ``<CORPNUM>``,
+    ``<CARD>``, ``<IP>``, ``<ADDRESS>`` or ``<POSTCODE>`` and records
+    ``{type: count}`` in ``Doc.pii``. See the module docstring for each rule.
+
+    Thresholds:
+        policy: ``"redact"`` (never drop) or ``"reject"`` (drop pages whose
+            ``char_ratio`` exceeds ``max_char_ratio``; kept pages are redacted).
+            Default ``"reject"``: pages that are mostly PII are directories,
+            contact lists or leaked records, of little value and high risk.
+        max_char_ratio: maximum share of characters inside PII spans,
+            inclusive (default 0.2; a company page with a phone, fax, e-mail
+            and address in 300 characters is about 0.2, a phone directory
+            exceeds 0.3).
+        email, phone, mynumber, corpnum, card, ip, postcode, address: per-type
+            switches (default all True); a disabled type is neither detected
+            nor redacted.
+
+    Reasons:
+        too_much_pii: ``policy == "reject"`` and ``char_ratio > max_char_ratio``.
+
+    >>> step = PiiRedactor()
+    >>> doc = Doc(id="1", url="", source="", crawl_date="", text="お問い合わせ: info@example.jp / 03-1234-5678")
+    >>> new, scores = step.apply(doc)
+    >>> new.text, dict(new.pii), step.decide(scores)
+    ('お問い合わせ: <EMAIL> / <PHONE>', {'email': 1, 'phone': 1}, 'too_much_pii')
+    >>> PiiRedactor(policy="redact").decide(scores) is None
+    True
+    """
+
+    name: ClassVar[str] = "pii"
+    stage: ClassVar[str] = "pii"
+    reasons: ClassVar[tuple[str, ...]] = ("too_much_pii",)
+    policy: str = "reject"
+    max_char_ratio: float = 0.2
+    email: bool = True
+    phone: bool = True
+    mynumber: bool = True
+    corpnum: bool = True
+    card: bool = True
+    ip: bool = True
+    postcode: bool = True
+    address: bool = True
+
+    def __post_init__(self) -> None:
+        if self.policy not in ("redact", "reject"):
+            raise ValueError(f"policy must be 'redact' or 'reject', not {self.policy!r}")
+        if not 0.0 <= self.max_char_ratio <= 1.0:
+            raise ValueError("max_char_ratio must be in [0, 1]")
+
+    @property
+    def enabled_types(self) -> frozenset[str]:
+        """The PII types whose switch is on."""
+        return frozenset(t for t in TYPES if getattr(self, t))
+
+    def _measure(self, text: str) -> tuple[list[Span], dict[str, float]]:
+        spans = detect(text, self.enabled_types)
+        scores = {t: 0.0 for t in TYPES}
+        covered = 0
+        for s in spans:
+            scores[s.type] += 1.0
+            covered += s.end - s.start
+        n = len(text)
+        scores["spans"] = float(len(spans))
+        scores["char_ratio"] = covered / n if n else 0.0
+        scores["spans_per_kchar"] = 1000.0 * len(spans) / n if n else 0.0
+        return spans, scores
+
+    def score(self, doc: Doc) -> dict[str, float]:
+        """Measures PII in ``doc.text`` without rewriting it."""
+        return self._measure(doc.text)[1]
+
+    def apply(self, doc: Doc) -> tuple[Doc, dict[str, float]]:
+        """Returns the redacted document (text, ``n_chars``, ``pii``) and its scores."""
+        spans, scores = self._measure(doc.text)
+        if not spans:
+            return doc._replace(pii={}), scores
+        text = redact(doc.text, spans)
+        counts = {t: int(scores[t]) for t in TYPES if scores[t]}
+        return doc._replace(text=text, n_chars=len(text), pii=counts), scores
+
+    def decide(self, scores: Mapping[str, float]) -> str | None:
+        """Drops a PII-dense page under the ``reject`` policy; never under ``redact``."""
+        if self.policy == "reject" and scores["char_ratio"] > self.max_char_ratio:
+            return "too_much_pii"
+        return None
