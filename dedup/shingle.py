@@ -150,7 +150,7 @@ def _word_units(words: Sequence[str]) -> np.ndarray:
     import xxhash
 
     # One 64-bit id per word; the rolling combination below then forms n-grams.
-    return np.fromiter((xxhash.xxh3_64_intdigest(w) for w in words), dtype=np.uint64, count=len(words))
+    return np.fromiter((xxhash.xxh3_64_intdigest(w.encode("utf-8")) for w in words), dtype=np.uint64, count=len(words))
 
 
 def shingle_hashes_batch(
