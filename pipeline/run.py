@@ -30,7 +30,7 @@ from filters.base import ConfigError
 from pipeline import report
 from pipeline.config import Config, load_config
 from pipeline.extract import ExtractOptions
-from pipeline.stages import REJECTED, ApplyFilter, ExtractText, ReadWarc, step_label
+from pipeline.stages import REJECTED, ApplyFilter, ExtractText, ReadWarc, ReportProgress, step_label
 from pipeline.write import TMP_DIR, WriteShards, join, write_atomically
 from schemas import clusters as clusters_schema
 from schemas import documents as documents_schema
@@ -102,6 +102,7 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: st
         steps.append((step.stage, step.name))
         if step.name == "langid":
             stat_pairs.append(docs | "Stats/LangScore" >> beam.FlatMap(report.langid_keys))
+    docs = docs | "Progress" >> ReportProgress()
     if cfg.dedup is not None and (cfg.dedup.exact or cfg.dedup.near):
         from pipeline.dedup import Deduplicate
 

@@ -14,6 +14,10 @@ with counters ``in``, ``kept``, ``dropped.<reason>``, ``error.<Type>``.
 from __future__ import annotations
 
 import logging
+import os
+import sys
+import threading
+import time
 from typing import Iterable
 
 import apache_beam as beam
@@ -48,6 +52,44 @@ STAGE_LABELS = {
 EXTRACT_REASONS = ("binary_payload", "no_text", "timeout", "crashed")
 
 log = logging.getLogger(__name__)
+
+
+class Progress:
+    """Per-process progress line on stderr, at most every ``FURUI_PROGRESS_SECONDS`` (10 s).
+
+    Each worker process prints its own line (records read, documents that passed
+    every per-document step, rate), so a long local run shows it is alive and how
+    fast it goes. ``FURUI_PROGRESS_SECONDS=0`` turns it off.
+    """
+
+    def __init__(self) -> None:
+        self.read = self.passed = 0
+        self.started = self.last = 0.0
+        try:
+            self.interval = float(os.environ.get("FURUI_PROGRESS_SECONDS", "10"))
+        except ValueError:
+            self.interval = 10.0
+        self.lock = threading.Lock()
+
+    def tick(self, read: int = 0, passed: int = 0) -> None:
+        if self.interval <= 0:
+            return
+        with self.lock:
+            now = time.monotonic()
+            if not self.started:
+                self.started = self.last = now
+            self.read += read
+            self.passed += passed
+            if now - self.last < self.interval:
+                return
+            self.last = now
+            rate = self.read / max(now - self.started, 1e-9)
+            share = 100.0 * self.passed / self.read if self.read else 0.0
+        print(f"[furui] worker {os.getpid()}: {self.read:,} records read, {self.passed:,} documents passed "
+              f"the filters ({share:.0f}%), {rate:,.0f} records/s", file=sys.stderr, flush=True)
+
+
+PROGRESS = Progress()
 
 
 def _truncate(msg: str, n: int = 300) -> str:
@@ -106,6 +148,7 @@ class _ReadFileFn(beam.DoFn):
         with fh:
             for item in read_records(fh, path, max_payload_bytes=self.max_payload_bytes):
                 self.counters.c_in.inc()
+                PROGRESS.tick(read=1)
                 if isinstance(item, Reject):
                     self.counters.drop(item.reason)
                     yield pvalue.TaggedOutput(REJECTED, item)
@@ -274,6 +317,19 @@ class _StepFn(beam.DoFn):
             # A filter returned a reason it never declared: a bug, made visible
             # in the rejects table and the counters rather than a crash.
             yield self._reject(doc, "error.UndeclaredReason", prefixed, f"undeclared reason {reason!r}")
+
+
+class _CountPassed(beam.DoFn):
+    def process(self, doc: Doc):
+        PROGRESS.tick(passed=1)
+        yield doc
+
+
+class ReportProgress(beam.PTransform):
+    """Pass-through that feeds the per-worker progress line (documents that passed)."""
+
+    def expand(self, docs):
+        return docs | "Count" >> beam.ParDo(_CountPassed())
 
 
 class ApplyFilter(beam.PTransform):
