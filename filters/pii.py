@@ -100,7 +100,7 @@ _PHONE_CTX = re.compile(r"tel|phone|fax|電話|携帯|ファックス|ファク�
 _LONGNUM = re.compile(
     rf"(?:(?<![{_ASCII_WORD}])(?P<t>[TＴ])|(?<![{_ASCII_WORD}.\-‐−－/#=@+＋]))"
     rf"(?P<num>{_D}{{12,19}}|{_D}{{4}}(?:[ \-‐−－]{_D}{{3,6}}){{2,4}})"
-    rf"(?![{_ASCII_WORD}]|[ \-‐−－]{_D}|[.,]{_D})"
+    rf"(?![{_ASCII_WORD}]|[\-‐−－]{_D}|[.,]{_D})"
 )
 _MYNUM_CTX = re.compile(r"マイナンバー|個人番号|my ?number", re.I)
 _CORP_CTX = re.compile(r"法人番号|登録番号|事業者番号|インボイス|corporate ?number", re.I)
@@ -307,6 +307,10 @@ def find_phones(text: str) -> list[Span]:
         found = None
         # Longest prefix of groups first: "03-1234-5678 10時" matches greedily.
         for j in range(len(runs), 0, -1):
+            # Trailing groups may be dropped only at a space ("03-1234-5678 10時"),
+            # never at a hyphen ("03-1234-5678-9999" is some other id).
+            if j < len(runs) and not text[runs[j - 1][1] : runs[j][0]].isspace():
+                break
             groups = [r[2] for r in runs[:j]]
             if _phone_national_ok(groups, intl):
                 if j == 1 and not intl and not _bare_phone_ok(groups[0], text, m.start()):
@@ -384,22 +388,34 @@ def find_long_numbers(text: str) -> list[Span]:
         seps = {c for c in raw if not c.isdigit()}
         if len(seps) > 1:
             continue
-        grouped = bool(seps)
-        d = _ascii_digits(raw)
         ctx = _before(text, m.start())
-        start, end = m.span()
+        start = m.start()
         if m.group("t"):
+            d = _ascii_digits(raw)
             if len(d) == 13 and corpnum_valid(d):
-                spans.append(Span(start, end, "corpnum"))
+                spans.append(Span(start, m.end(), "corpnum"))
             continue
-        n = len(d)
-        if n == 12 and mynumber_valid(d) and _MYNUM_CTX.search(ctx):
-            spans.append(Span(start, end, "mynumber"))
-        elif n == 13 and not grouped and corpnum_valid(d) and _CORP_CTX.search(ctx):
-            spans.append(Span(start, end, "corpnum"))
-        elif 13 <= n <= 19 and luhn_valid(d) and card_iin_plausible(d) and (grouped or n > 13 or _CARD_CTX.search(ctx)):
-            spans.append(Span(start, end, "card"))
+        # Space-separated groups may run into a following number ("... 1111 2024年"):
+        # retry without trailing groups, but never split a hyphenated run.
+        parts = raw.split(" ") if seps == {" "} else [raw]
+        for k in range(len(parts), 0, -1):
+            cand = " ".join(parts[:k])
+            typ = _classify_long(_ascii_digits(cand), bool(seps) and k > 1, ctx)
+            if typ:
+                spans.append(Span(start, start + (m.start("num") - start) + len(cand), typ))
+                break
     return spans
+
+
+def _classify_long(d: str, grouped: bool, ctx: str) -> str | None:
+    n = len(d)
+    if n == 12 and mynumber_valid(d) and _MYNUM_CTX.search(ctx):
+        return "mynumber"
+    if n == 13 and not grouped and corpnum_valid(d) and _CORP_CTX.search(ctx):
+        return "corpnum"
+    if 13 <= n <= 19 and luhn_valid(d) and card_iin_plausible(d) and (grouped or n > 13 or _CARD_CTX.search(ctx)):
+        return "card"
+    return None
 
 
 def find_ips(text: str) -> list[Span]:

@@ -1,0 +1,395 @@
+"""Tests of the PII redactor (filters/pii.py)."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from filters.base import build_filter
+from filters.pii import (
+    TYPES,
+    PiiRedactor,
+    Span,
+    card_iin_plausible,
+    corpnum_valid,
+    detect,
+    luhn_valid,
+    mynumber_valid,
+    redact,
+)
+from schemas.records import Doc
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "pii_labelled.jsonl"
+
+
+def doc(text: str) -> Doc:
+    return Doc(id="d", url="", source="", crawl_date="", text=text)
+
+
+def found(text: str, types=TYPES) -> list[tuple[str, str]]:
+    return [(text[s.start : s.end], s.type) for s in detect(text, types)]
+
+
+# -- e-mail ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("お問い合わせはinfo@example.jpまで", "info@example.jp"),
+        ("担当：山田（taro.yamada@example.co.jp）", "taro.yamada@example.co.jp"),
+        ("E-mail:contact+news@mail.example.ne.jp です。", "contact+news@mail.example.ne.jp"),
+        ("末尾の点 support@example.com.", "support@example.com"),
+        ("連絡先：ｉｎｆｏ＠ｅｘａｍｐｌｅ．ｊｐ まで", "ｉｎｆｏ＠ｅｘａｍｐｌｅ．ｊｐ"),
+        ("ｓａｌｅｓ－ｄｅｐｔ@example.com", "ｓａｌｅｓ－ｄｅｐｔ@example.com"),
+    ],
+)
+def test_email_positive(text, value):
+    assert found(text) == [(value, "email")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Twitter（@example_user）をフォロー", "name@domain の形式", "user@localhost で確認", "a..b@example.com",
+     "@example.com のドメイン"],
+)
+def test_email_negative(text):
+    assert [t for _, t in found(text)] == []
+
+
+# -- phone ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("TEL:03-1234-5678", "03-1234-5678"),
+        ("電話 045-123-4567 まで", "045-123-4567"),
+        ("0466-12-3456", "0466-12-3456"),
+        ("01267-1-2345", "01267-1-2345"),
+        ("(03)1234-5678", "(03)1234-5678"),
+        ("03(1234)5678", "03(1234)5678"),
+        ("お電話（0466-68-6188）にて", "0466-68-6188"),
+        ("携帯 090-1234-5678", "090-1234-5678"),
+        ("080 1234 5678", "080 1234 5678"),
+        ("09012345678", "09012345678"),
+        ("IP電話 050-1234-5678", "050-1234-5678"),
+        ("フリーダイヤル 0120-123-456", "0120-123-456"),
+        ("0800-123-4567", "0800-123-4567"),
+        ("ナビダイヤル 0570-064-555", "0570-064-555"),
+        ("+81-3-1234-5678", "+81-3-1234-5678"),
+        ("+81 90 1234 5678", "+81 90 1234 5678"),
+        ("+81(0)3-1234-5678", "+81(0)3-1234-5678"),
+        ("電話：０３－１２３４－５６７８", "０３－１２３４－５６７８"),
+        ("TEL0312345678", "0312345678"),
+        ("TEL.098-948-4192", "098-948-4192"),
+        ("03-1234-5678 10時から", "03-1234-5678"),
+    ],
+)
+def test_phone_positive(text, value):
+    assert found(text) == [(value, "phone")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-01-15 に公開",
+        "03-1234-567",  # one digit short
+        "090-1234-56789",  # one digit long
+        "0120-12-34",
+        "03-1234-5678-9999",  # part of a longer id
+        "ISBN 978-4-06-123456-7",
+        "ISBN 0-306-40615-2",
+        "注文番号 0312345678",  # bare landline shape without a phone keyword
+        "https://example.com/articles/0312345678",
+        "営業時間 09:00-18:00",
+        "¥1,234,567 / 1,234,567円",
+        "00-1234-5678",
+    ],
+)
+def test_phone_negative(text):
+    assert [t for _, t in found(text) if t == "phone"] == []
+
+
+# -- My Number / corporate number / card ------------------------------------------
+def test_check_digit_algorithms():
+    assert mynumber_valid("123456789018")
+    assert not any(mynumber_valid("12345678901" + str(c)) for c in range(10) if c != 8)
+    assert corpnum_valid("7000012050002")  # 国税庁's own corporate number
+    assert not any(corpnum_valid(str(c) + "000012050002") for c in range(10) if c != 7)
+    assert luhn_valid("378282246310005") and not luhn_valid("378282246310006")
+    assert card_iin_plausible("378282246310005")  # Amex, 15 digits
+    assert not card_iin_plausible("3782822463100050")  # Amex with 16 digits
+
+
+@pytest.mark.parametrize(
+    "text, value, typ",
+    [
+        ("マイナンバー：123456789018", "123456789018", "mynumber"),
+        ("個人番号 1234 5678 9018 を記入", "1234 5678 9018", "mynumber"),
+        ("My Number: 1234-5678-9018", "1234-5678-9018", "mynumber"),
+        ("法人番号：7000012050002", "7000012050002", "corpnum"),
+        ("登録番号 T7000012050002", "T7000012050002", "corpnum"),
+        ("カード 4111 1111 1111 1111", "4111 1111 1111 1111", "card"),
+        ("4111-1111-1111-1111", "4111-1111-1111-1111", "card"),
+        ("Amex 3782 822463 10005", "3782 822463 10005", "card"),
+        ("5555555555554444", "5555555555554444", "card"),
+        ("JCB 3530111333300000", "3530111333300000", "card"),
+        ("カード 4111 1111 1111 1111 2024年", "4111 1111 1111 1111", "card"),
+    ],
+)
+def test_long_number_positive(text, value, typ):
+    assert found(text) == [(value, typ)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "マイナンバー：123456789012",  # wrong check digit
+        "伝票番号 1234-5678-9018",  # valid check digit but no My Number keyword
+        "123456789018",
+        "法人番号 1000012050002",  # wrong check digit
+        "JANコード 7000012050002",  # valid corporate check digit, no keyword
+        "4111 1111 1111 1112",  # Luhn fails
+        "9111 1111 1111 1111 1",  # no such issuer
+        "JAN 4901234567894",  # 13 digits starting with 4, no card keyword
+        "2019 2020 2021 の3年間",
+    ],
+)
+def test_long_number_negative(text):
+    assert found(text) == []
+
+
+# -- IP -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("サーバー 192.0.2.10 に接続", "192.0.2.10"),
+        ("http://192.168.0.1/ にアクセス", "192.168.0.1"),
+        ("アクセス元は203.0.113.255です。", "203.0.113.255"),
+        ("IPv6 2001:db8::1 を設定", "2001:db8::1"),
+        ("fe80::1ff:fe23:4567:890aを割り当て", "fe80::1ff:fe23:4567:890a"),
+        ("2001:0db8:85a3:0000:0000:8a2e:0370:7334", "2001:0db8:85a3:0000:0000:8a2e:0370:7334"),
+    ],
+)
+def test_ip_positive(text, value):
+    assert found(text) == [(value, "ip")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "version 1.2.3.4 を公開",
+        "ver.10.0.0.1",
+        "v1.2.3.4",
+        "バージョン2.3.4.5",
+        "ビルド 10.0.1.12",
+        "第1.2.3.4節を参照",
+        "256.1.1.1",
+        "192.168.1",
+        "1.2.3.4.5",
+        "01.02.03.04",
+        "std::vector と Foo::Bar",
+        "::1 はループバック",
+        "12:30:45 に開始",
+        "MAC 00:1A:2B:3C:4D:5E",
+        "2024.01.15 更新",
+    ],
+)
+def test_ip_negative(text):
+    assert found(text) == []
+
+
+# -- postcode / address -------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("〒100-0005 東京都千代田区丸の内1-2-3 ABCビル",
+         [("100-0005", "postcode"), ("東京都千代田区丸の内1-2-3", "address")]),
+        ("本社：大阪府大阪市北区梅田3丁目1番1号", [("大阪府大阪市北区梅田3丁目1番1号", "address")]),
+        ("郵便番号 530-0001", [("530-0001", "postcode")]),
+        ("〒1000005", [("1000005", "postcode")]),
+        ("100-0005 東京都千代田区", [("100-0005", "postcode")]),
+        ("〒100-0005 千代田区丸の内1-2-3", [("100-0005", "postcode"), ("千代田区丸の内1-2-3", "address")]),
+        ("本社は大阪市北区梅田3丁目1番1号にあります", [("大阪市北区梅田3丁目1番1号", "address")]),
+        ("沖縄県南城市玉城字前川202番地", [("沖縄県南城市玉城字前川202番地", "address")]),
+        ("埼玉県さいたま市大宮区桜木町1-7-5", [("埼玉県さいたま市大宮区桜木町1-7-5", "address")]),
+        ("東京都江東区新大橋 1-5-4-1103", [("東京都江東区新大橋 1-5-4-1103", "address")]),
+        ("東京都千代田区丸の内三丁目", [("東京都千代田区丸の内三丁目", "address")]),
+    ],
+)
+def test_postcode_address_positive(text, expected):
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "東京都千代田区で2024年1月15日に開催",
+        "大阪市北区の人口は約13万人",
+        "東京都港区の2-3月の平均気温",
+        "東京都港区 2-3月",
+        "品番 123-4567 を購入",
+        "試合は3-1で勝利",
+        "住所：千代田区丸の内1-2-3",  # documented miss: no prefecture, no postcode, weak numbering
+    ],
+)
+def test_postcode_address_negative(text):
+    assert found(text) == []
+
+
+# -- the step ---------------------------------------------------------------------------
+def test_redaction_output_counts_and_scores():
+    text = "氏名：山田 電話：090-1234-5678 メール：taro@example.jp / hanako@example.com"
+    new, scores = PiiRedactor(policy="redact").apply(doc(text))
+    assert new.text == "氏名：山田 電話：<PHONE> メール：<EMAIL> / <EMAIL>"
+    assert new.n_chars == len(new.text)
+    assert dict(new.pii) == {"email": 2, "phone": 1}
+    assert scores["email"] == 2 and scores["phone"] == 1 and scores["spans"] == 3
+    covered = len("090-1234-5678") + len("taro@example.jp") + len("hanako@example.com")
+    assert scores["char_ratio"] == pytest.approx(covered / len(text))
+    assert scores["spans_per_kchar"] == pytest.approx(3000 / len(text))
+    assert set(TYPES) <= set(scores)
+
+
+def test_every_token():
+    text = ("a@example.jp 03-1234-5678 マイナンバー 123456789018 法人番号 7000012050002 "
+            "4111 1111 1111 1111 192.0.2.1 〒100-0005 東京都千代田区丸の内1-2-3")
+    new, _ = PiiRedactor(policy="redact").apply(doc(text))
+    assert new.text == ("<EMAIL> <PHONE> マイナンバー <MYNUMBER> 法人番号 <CORPNUM> "
+                        "<CARD> <IP> 〒<POSTCODE> <ADDRESS>")
+    assert dict(new.pii) == {t: 1 for t in TYPES}
+
+
+def test_no_pii_keeps_text():
+    d = doc("今日はいい天気です。2024年1月15日、価格は1,234円。")
+    new, scores = PiiRedactor().apply(d)
+    assert new.text == d.text and dict(new.pii) == {} and scores["spans"] == 0 and scores["char_ratio"] == 0
+
+
+def test_type_switch_disables_detection():
+    text = "info@example.jp 03-1234-5678"
+    new, scores = PiiRedactor(policy="redact", email=False).apply(doc(text))
+    assert new.text == "info@example.jp <PHONE>" and scores["email"] == 0
+
+
+def test_policy_and_threshold_boundary():
+    f = PiiRedactor(policy="reject", max_char_ratio=0.2)
+    assert f.decide({"char_ratio": 0.2}) is None  # inclusive
+    assert f.decide({"char_ratio": 0.2001}) == "too_much_pii"
+    assert PiiRedactor(policy="redact", max_char_ratio=0.2).decide({"char_ratio": 1.0}) is None
+    dense = doc("TEL 03-1234-5678 FAX 03-1234-5679")
+    _, scores = f.apply(dense)
+    assert f.decide(scores) == "too_much_pii"
+    sparse = doc("弊社の製品についてのご質問は、下記の窓口までお気軽にお問い合わせください。" * 3 + "TEL 03-1234-5678")
+    _, scores = f.apply(sparse)
+    assert scores["char_ratio"] < 0.2 and f.decide(scores) is None
+
+
+def test_config_and_validation():
+    step = build_filter("pii", {"policy": "redact", "ip": False})
+    assert isinstance(step, PiiRedactor) and not step.ip and "ip" not in step.enabled_types
+    with pytest.raises(ValueError):
+        PiiRedactor(policy="drop")
+    with pytest.raises(ValueError):
+        PiiRedactor(max_char_ratio=1.5)
+
+
+def test_default_toml_builds_the_step():
+    import tomllib
+
+    path = Path(__file__).resolve().parents[2] / "filters" / "resources" / "pii_default.toml"
+    params = tomllib.loads(path.read_text())["pii"]
+    assert build_filter("pii", params) == PiiRedactor(**params)
+
+
+def test_determinism_and_pickle():
+    text = "連絡先 info@example.jp / 03-1234-5678 / 〒100-0005 東京都千代田区丸の内1-2-3"
+    step = PiiRedactor()
+    a = step.apply(doc(text))
+    b = pickle.loads(pickle.dumps(step)).apply(doc(text))
+    assert a == b and step.score(doc(text)) == a[1]
+
+
+def test_redact_helper():
+    assert redact("ab cd ef", [Span(0, 2, "email"), Span(6, 8, "ip")]) == "<EMAIL> cd <IP>"
+
+
+def test_overlap_resolution_prefers_longest():
+    # A postcode inside a longer phone-like run must not split it.
+    spans = detect("TEL 0120-123-456 〒100-0005")
+    assert [(s.type) for s in spans] == ["phone", "postcode"]
+    assert all(a.end <= b.start for a, b in zip(spans, spans[1:]))
+
+
+# -- evaluation on the labelled set ---------------------------------------------------
+# Floors are what the detector achieves on the committed set (see bench/RESULTS-pii.md),
+# rounded down; misses are the documented hard cases (dotted phones, prefecture-less
+# addresses with 1-2-3 numbering) and false positives are 3-3-4 ids shaped like phones.
+FLOORS = {  # type: (precision, recall)
+    "email": (1.0, 1.0), "phone": (0.95, 0.93), "mynumber": (1.0, 1.0), "corpnum": (1.0, 1.0),
+    "card": (1.0, 1.0), "ip": (1.0, 1.0), "postcode": (1.0, 1.0), "address": (1.0, 0.85),
+}
+
+
+def test_labelled_set_precision_recall():
+    rows = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines()]
+    gold_counts = Counter(s["type"] for r in rows for s in r["spans"])
+    assert sum(gold_counts.values()) >= 300 and set(gold_counts) == set(TYPES)
+    assert sum(1 for r in rows if r["tag"].startswith("neg")) >= 150
+    tp, fp, fn = Counter(), Counter(), Counter()
+    for r in rows:
+        gold = {(s["start"], s["end"], s["type"]) for s in r["spans"]}
+        pred = {(s.start, s.end, s.type) for s in detect(r["text"])}
+        for _, _, t in gold & pred:
+            tp[t] += 1
+        for _, _, t in pred - gold:
+            fp[t] += 1
+        for _, _, t in gold - pred:
+            fn[t] += 1
+    for t, (p_floor, r_floor) in FLOORS.items():
+        precision = tp[t] / (tp[t] + fp[t]) if tp[t] + fp[t] else 0.0
+        recall = tp[t] / (tp[t] + fn[t])
+        assert precision >= p_floor, (t, precision)
+        assert recall >= r_floor, (t, recall)
+
+
+def test_labelled_set_is_reproducible():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_pii_set", FIXTURE.parents[2] / "scripts" / "make_pii_set.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    rows = mod.build(20240115)
+    committed = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines()]
+    assert rows == committed
+    for r in rows:  # the generator's own span offsets point at the values it inserted
+        for s in r["spans"]:
+            assert r["text"][s["start"] : s["end"]].strip() == r["text"][s["start"] : s["end"]]
+
+
+# -- real text (slow, skipped without the data) ---------------------------------------
+LIVEDOOR = Path("/work/shared/data/text/livedoor-news-corpus")
+
+
+@pytest.mark.slow
+def test_livedoor_spot_check():
+    """On real news text, every detection must be a well-formed span of its type."""
+    import unicodedata
+
+    if not LIVEDOOR.is_dir():
+        pytest.skip("livedoor corpus not available")
+    files = sorted(p for p in LIVEDOOR.glob("*/*.txt") if p.name != "LICENSE.txt")[::20]
+    n = 0
+    for p in files:
+        text = unicodedata.normalize("NFKC", p.read_text(encoding="utf-8"))
+        for s in detect(text):
+            n += 1
+            value = text[s.start : s.end]
+            if s.type == "email":
+                assert "@" in value
+            elif s.type == "phone":
+                assert value.lstrip("(+")[0] in "08"
+            elif s.type == "address":
+                assert any(c.isdigit() for c in value) or "丁目" in value
+    assert n > 0
