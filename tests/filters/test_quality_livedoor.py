@@ -1,0 +1,70 @@
+"""Default quality-filter config and keep rates on real livedoor news articles."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from pathlib import Path
+
+import pytest
+
+import filters.builtin  # noqa: F401  (registers every step)
+from filters.base import REGISTRY, build_filter
+from filters.normalize import normalize_text
+from schemas.records import Doc
+from tests.conftest import shared
+
+DEFAULT_TOML = Path(__file__).resolve().parents[2] / "filters" / "resources" / "default_filters.toml"
+
+# Lower bounds on the share of real news articles each filter keeps. Measured on
+# the 307-article sample below: every filter keeps >= 92%, except swallow_ngram
+# (~15%: natural Japanese repeats character 5-grams such as "しています" and
+# named entities far above Gopher's word-level limits; reported, not loosened).
+MIN_KEEP = {"swallow_ngram": 0.05, "swallow_length": 0.85}
+DEFAULT_MIN_KEEP = 0.9
+
+
+def _entries() -> list[dict]:
+    with open(DEFAULT_TOML, "rb") as fh:
+        return tomllib.load(fh)["filters"]
+
+
+def test_default_toml_lists_every_threshold_with_its_default() -> None:
+    entries = _entries()
+    names = [e["name"] for e in entries]
+    assert len(names) == len(set(names))
+    for entry in entries:
+        params = {k: v for k, v in entry.items() if k != "name"}
+        f = build_filter(entry["name"], params)
+        default = REGISTRY[entry["name"]]()
+        assert f == default, entry["name"]
+        assert set(params) == {fl.name for fl in dataclasses.fields(default)}, entry["name"]
+        assert f.stage == "filter" and f.reasons
+
+
+def _livedoor_docs(step: int = 24) -> list[Doc]:
+    root = shared("text", "livedoor-news-corpus")
+    docs = []
+    for path in sorted(root.glob("*/*-*.txt"))[::step]:
+        lines = path.read_text(encoding="utf-8").split("\n")
+        # Line 1 is the URL, line 2 the date; the article (title + body) follows.
+        text = normalize_text("\n".join(lines[2:]))
+        docs.append(Doc(id=path.name, url=lines[0].strip(), source="", crawl_date=lines[1], text=text))
+    if len(docs) < 100:
+        pytest.skip("too few livedoor articles")
+    return docs
+
+
+def test_livedoor_articles_are_mostly_kept() -> None:
+    docs = _livedoor_docs()
+    rates = {}
+    for entry in _entries():
+        f = build_filter(entry["name"], {k: v for k, v in entry.items() if k != "name"})
+        kept = sum(f.decide(f.score(d)) is None for d in docs)
+        rates[f.name] = kept / len(docs)
+    print("keep rates over", len(docs), "livedoor articles:", {k: round(v, 3) for k, v in rates.items()})
+    for name, rate in rates.items():
+        assert rate >= MIN_KEEP.get(name, DEFAULT_MIN_KEEP), (name, rate)
+    # The cheap prose filters keep (nearly) everything: a broken rule would show here.
+    for name in ("stopwords", "compression_ratio", "ng_words", "url_blocklist", "bbs_comments", "ad_phrases"):
+        assert rates[name] >= 0.99, (name, rates[name])
