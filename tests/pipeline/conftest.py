@@ -143,24 +143,6 @@ def build_output(out_dir: str, *, n_docs: int = 40, n_shards: int = 3, config_te
             rows[-1] = dict(rows[-1], text=base64.b85encode(os.urandom(big_shard_bytes)).decode("ascii"))
         write(documents.SCHEMA, rows, os.path.join(out_dir, "documents", f"documents-{s:05d}-of-{n_shards:05d}.parquet"))
 
-    reasons = [("filter", "length", "too_short", 12), ("filter", "hiragana_ratio", "too_few_hiragana", 8),
-               ("langid", "langid", "not_ja", 20), ("dedup", "near_dedup", "near_duplicate", 6)]
-    reject_rows = []
-    for stage, flt, reason, n in reasons:
-        for j in range(n):
-            reject_rows.append(
-                {"id": f"rej-{flt}-{j}", "url": f"https://example.jp/r/{flt}/{j}", "source": "crawl/sample-00000.warc.gz",
-                 "stage": stage, "filter": flt, "reason": reason, "detail": "", "scores": [(f"{flt}.score", j / 10)],
-                 "dup_of": "doc-0001" if reason == "near_duplicate" else "", "n_chars": 50 + j}
-            )
-    write(rejects.SCHEMA, reject_rows, os.path.join(out_dir, "rejects", "rejects-00000-of-00001.parquet"))
-    cluster_rows = []
-    for c in range(3):
-        for m in range(2 + c):
-            cluster_rows.append({"cluster_id": f"c{c}", "doc_id": f"doc-{c:04d}" if m == 0 else f"rej-near_dedup-{m}",
-                                 "kept": m == 0, "size": 2 + c, "kind": "near"})
-    write(clusters.SCHEMA, cluster_rows, os.path.join(out_dir, "clusters", "clusters-00000-of-00001.parquet"))
-
     funnel = [
         {"stage": "read", "filter": "read", "in": 180, "kept": 120, "dropped": {"not_response": 50, "not_html": 10}},
         {"stage": "extract", "filter": "extract", "in": 120, "kept": 110, "dropped": {"no_text": 10}},
@@ -172,6 +154,27 @@ def build_output(out_dir: str, *, n_docs: int = 40, n_shards: int = 3, config_te
         {"stage": "dedup", "filter": "exact_dedup", "in": 70, "kept": 46, "dropped": {"exact_duplicate": 24}},
         {"stage": "dedup", "filter": "near_dedup", "in": 46, "kept": n_docs, "dropped": {"near_duplicate": 46 - n_docs}},
     ]
+    # One reject row per dropped record, so the rejects table agrees with the funnel.
+    reject_rows = []
+    for step in funnel:
+        for reason, n in step["dropped"].items():
+            flt = step["filter"]
+            for j in range(n):
+                reject_rows.append(
+                    {"id": f"rej-{flt}-{reason}-{j}", "url": f"https://example.jp/r/{flt}/{j}",
+                     "source": "crawl/sample-00000.warc.gz", "stage": step["stage"], "filter": flt, "reason": reason,
+                     "detail": "", "scores": [(f"{flt}.score", j / 10)] if step["stage"] != "read" else [],
+                     "dup_of": "doc-0001" if reason.endswith("duplicate") else "",
+                     "n_chars": 0 if step["stage"] in ("read", "extract") else 50 + j}
+                )
+    write(rejects.SCHEMA, reject_rows, os.path.join(out_dir, "rejects", "rejects-00000-of-00001.parquet"))
+    cluster_rows = []
+    for c in range(3):
+        for m in range(2 + c):
+            cluster_rows.append({"cluster_id": f"c{c}", "doc_id": f"doc-{c:04d}" if m == 0 else f"rej-near_dedup-near_duplicate-{m}",
+                                 "kept": m == 0, "size": 2 + c, "kind": "near"})
+    write(clusters.SCHEMA, cluster_rows, os.path.join(out_dir, "clusters", "clusters-00000-of-00001.parquet"))
+
     n_chars = [d["n_chars"] for d in docs]
     edges = [10, 30, 100, 300, 1000, 3000]
     counts = [sum(1 for n in n_chars if a <= n < b) for a, b in zip(edges, edges[1:])]

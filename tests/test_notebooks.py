@@ -1,0 +1,55 @@
+"""Executes the notebooks in ``notebooks/`` with nbclient against a run output.
+
+The output directory is ``$FURUI_OUTPUT`` when set (CI points it at the sample
+run), otherwise a synthetic output built by ``tests/pipeline/conftest.py``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.pipeline.conftest import build_output
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOK = REPO / "notebooks" / "explore_output.ipynb"
+
+
+def _outputs(nb) -> tuple[str, int]:
+    """All text outputs joined, and the number of PNG outputs."""
+    texts, pngs = [], 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if "text" in out:
+                texts.append(out["text"])
+            data = out.get("data", {})
+            texts.append(data.get("text/plain", ""))
+            texts.append(data.get("text/html", ""))
+            pngs += "image/png" in data
+    return "\n".join(texts), pngs
+
+
+def test_explore_output_notebook_runs(tmp_path, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    pytest.importorskip("matplotlib")
+    out = os.environ.get("FURUI_OUTPUT") or build_output(str(tmp_path / "out"))
+    synthetic = "FURUI_OUTPUT" not in os.environ
+    monkeypatch.setenv("FURUI_OUTPUT", out)
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "commit the notebook without outputs"
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+
+    text, pngs = _outputs(nb)
+    assert f"run output: {Path(out).resolve()}" in text
+    assert pngs >= 2  # funnel and length plots
+    assert "near_dedup" in text or not synthetic
+    if synthetic:
+        assert "40 documents, 140 rejects" in text
+        assert "too_few_hiragana" in text and "rej-hiragana_ratio-too_few_hiragana-0" in text
+        assert "吾輩は猫である" in text  # kept sample shows the Japanese text
