@@ -230,6 +230,11 @@ class _Stream:
             self._i = 0
         self.pos -= n
 
+    @property
+    def exhausted(self) -> bool:
+        """True once the underlying input has ended (buffered bytes may remain)."""
+        return self._eof
+
     def at_eof(self) -> bool:
         return not self._avail() and not self._fill()
 
@@ -539,7 +544,8 @@ class _Reader:
         # Header block: lines up to the first blank line.
         block = stream.read_header_block()
         if block is None:
-            if stream.at_eof():
+            if stream.exhausted:  # no blank line before the end of the input
+                stream.skip(_MAX_HEADER_BYTES)
                 yield self.truncated(stream, self.offset_id(offset), "", "EOF inside WARC header")
                 return
             skipped = self.resync(stream)

@@ -1,0 +1,397 @@
+"""Tests of pipeline/readers.py (plain pytest, no Beam).
+
+Synthetic inputs are built inline; the real files under /work/shared/data/warc
+are read when present (skipped otherwise) and cross-checked against warcio.
+"""
+
+from __future__ import annotations
+
+import ast
+import collections
+import gzip
+import importlib.util
+import io
+import json
+import zlib
+from pathlib import Path
+
+import pytest
+
+from pipeline.readers import READ_REASONS, read_records
+from schemas.records import Record, Reject
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "pipeline" / "resources" / "sample.warc.gz"
+SAMPLE_JSONL = ROOT / "pipeline" / "resources" / "sample.jsonl"
+REAL = Path("/work/shared/data/warc")
+
+HTML = "<!DOCTYPE html><html><head><title>t</title></head><body><p>日本語の本文です。</p></body></html>".encode()
+
+
+# ----------------------------------------------------------------- builders
+
+
+def warc_record(
+    warc_type: str = "response",
+    block: bytes = b"",
+    *,
+    url: str = "http://example.jp/",
+    rid: str | None = "<urn:uuid:11111111-2222-3333-4444-555555555555>",
+    content_type: str = "application/http; msgtype=response",
+    length: int | None = None,
+    extra: str = "",
+) -> bytes:
+    head = f"WARC/1.0\r\nWARC-Type: {warc_type}\r\n"
+    if rid:
+        head += f"WARC-Record-ID: {rid}\r\n"
+    head += f"WARC-Target-URI: {url}\r\nWARC-Date: 2024-05-01T09:00:00Z\r\n{extra}"
+    head += f"Content-Type: {content_type}\r\nContent-Length: {len(block) if length is None else length}\r\n\r\n"
+    return head.encode() + block + b"\r\n\r\n"
+
+
+def http(body: bytes, content_type: str | None = "text/html; charset=UTF-8", status: str = "200 OK",
+         headers: str = "") -> bytes:
+    head = f"HTTP/1.1 {status}\r\n"
+    if content_type is not None:
+        head += f"Content-Type: {content_type}\r\n"
+    return (head + headers + "\r\n").encode() + body
+
+
+def read(data: bytes, source: str = "s3://bucket/test.warc", **kw) -> list[Record | Reject]:
+    return list(read_records(io.BytesIO(data), source, **kw))
+
+
+def gz_members(*records: bytes) -> bytes:
+    return b"".join(gzip.compress(r, mtime=0) for r in records)
+
+
+def only(outs: list) -> Record | Reject:
+    assert len(outs) == 1, outs
+    return outs[0]
+
+
+def assert_reject(out, reason: str) -> Reject:
+    assert isinstance(out, Reject), out
+    assert (out.stage, out.filter, out.reason) == ("read", "read", reason), out
+    return out
+
+
+# ------------------------------------------------------------------ WARC basics
+
+
+def test_html_response_becomes_record_with_clean_id_date_and_content_type():
+    out = only(read(warc_record(block=http(HTML))))
+    assert isinstance(out, Record)
+    assert out.id == "11111111-2222-3333-4444-555555555555"
+    assert (out.kind, out.payload, out.url) == ("html", HTML, "http://example.jp/")
+    assert out.content_type == "text/html; charset=UTF-8"
+    assert out.crawl_date == "2024-05-01T09:00:00Z"
+    assert out.source == "s3://bucket/test.warc"
+
+
+def test_gzip_per_record_and_plain_give_same_outputs_and_stable_ids():
+    recs = [warc_record("warcinfo", b"software: x\r\n", content_type="application/warc-fields", rid=None),
+            warc_record(block=http(HTML), rid=None)]
+    plain = read(b"".join(recs), "a/crawl.warc")
+    gz = read(gz_members(*recs), "b/crawl.warc.gz")
+    assert [type(o) for o in plain] == [Reject, Record]
+    assert plain[1].id == gz[1].id  # hash of basename without .gz + offset
+    assert plain[1].id == read(b"".join(recs), "a/crawl.warc")[1].id  # deterministic
+    assert plain[1].id != read(b"".join(recs), "a/other.warc")[1].id
+    assert plain[0].id == "a/crawl.warc@0"  # rejects without a record id use source@offset
+
+
+def test_single_gzip_member_for_whole_file_is_read():
+    recs = [warc_record(block=http(HTML), rid=f"<urn:uuid:{i}>") for i in range(3)]
+    outs = read(gzip.compress(b"".join(recs), mtime=0))
+    assert [o.id for o in outs] == ["0", "1", "2"]
+
+
+@pytest.mark.parametrize("warc_type", ["warcinfo", "request", "metadata", "revisit", "continuation"])
+def test_not_response(warc_type):
+    out = assert_reject(only(read(warc_record(warc_type, b"x: y\r\n"))), "not_response")
+    assert out.detail == warc_type
+
+
+def test_not_html_puts_content_type_in_detail():
+    out = assert_reject(only(read(warc_record(block=http(b"\x89PNG\r\n", "image/png")))), "not_html")
+    assert out.detail == "image/png"
+
+
+def test_missing_content_type_is_sniffed():
+    assert isinstance(only(read(warc_record(block=http(HTML, None)))), Record)
+    out = only(read(warc_record(block=http(b"%PDF-1.4 binary", None))))
+    assert_reject(out, "not_html")
+
+
+@pytest.mark.parametrize("status", ["404 Not Found", "301 Moved Permanently", "500 Internal Server Error"])
+def test_http_status(status):
+    out = assert_reject(only(read(warc_record(block=http(HTML, status=status)))), "http_status")
+    assert out.detail == status.split()[0]
+
+
+def test_empty_payload():
+    assert_reject(only(read(warc_record(block=http(b"  \r\n")))), "empty_payload")
+
+
+def test_too_large_small_and_huge_records():
+    assert_reject(only(read(warc_record(block=http(HTML)), max_payload_bytes=10)), "too_large")
+    # A block far above the limit is skipped without being buffered, and the
+    # next record is still read.
+    big = warc_record(block=http(b"<html>" + b"a" * 300_000))
+    outs = read(big + warc_record(block=http(HTML)), max_payload_bytes=1_000)
+    assert_reject(outs[0], "too_large")
+    assert isinstance(outs[1], Record)
+
+
+def test_gzip_bomb_is_too_large():
+    body = gzip.compress(b"<html>" + b" " * 2_000_000, mtime=0)
+    out = only(read(warc_record(block=http(body, headers="Content-Encoding: gzip\r\n")), max_payload_bytes=100_000))
+    assert_reject(out, "too_large")
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br"])
+def test_content_encoding_is_decoded(coding):
+    if coding == "gzip":
+        body = gzip.compress(HTML, mtime=0)
+    elif coding == "deflate":
+        body = zlib.compress(HTML)
+    else:
+        brotli = pytest.importorskip("brotli")
+        body = brotli.compress(HTML)
+    out = only(read(warc_record(block=http(body, headers=f"Content-Encoding: {coding}\r\n"))))
+    assert isinstance(out, Record) and out.payload == HTML
+
+
+def test_bad_content_encoding():
+    out = only(read(warc_record(block=http(b"\x00\x01garbage", headers="Content-Encoding: gzip\r\n"))))
+    assert_reject(out, "bad_content_encoding")
+
+
+def test_chunked_transfer_encoding_is_decoded():
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in (HTML[:40], HTML[40:])) + b"0\r\n\r\n"
+    out = only(read(warc_record(block=http(chunked, headers="Transfer-Encoding: chunked\r\n"))))
+    assert isinstance(out, Record) and out.payload == HTML
+
+
+def test_resource_html_is_a_document_and_wet_conversion_is_text():
+    res = only(read(warc_record("resource", HTML, content_type="text/html")))
+    assert isinstance(res, Record) and res.kind == "html" and res.payload == HTML
+    text = "本文のテキストです。".encode()
+    wet = only(read(warc_record("conversion", text, content_type="text/plain")))
+    assert isinstance(wet, Record) and (wet.kind, wet.payload) == ("text", text)
+
+
+def test_malformed_content_length_resyncs_on_next_record():
+    bad = warc_record(block=http(HTML), length=None).replace(b"Content-Length: ", b"Content-Length: x", 1)
+    outs = read(bad + warc_record(block=http(HTML), rid="<urn:uuid:next>"))
+    assert_reject(outs[0], "malformed_record")
+    assert isinstance(outs[1], Record) and outs[1].id == "next"
+
+
+def test_stray_bytes_after_a_block_reject_that_record_and_resync():
+    # Bytes after a block mean its Content-Length cannot be trusted (too small):
+    # that record is malformed, the stray bytes are skipped, the next one is read.
+    outs = read(warc_record(block=http(HTML)) + b"garbage line\r\nmore\r\n" + warc_record(block=http(HTML)))
+    assert [type(o) for o in outs] == [Reject, Record]
+    assert "stray" in assert_reject(outs[0], "malformed_record").detail
+
+
+def test_garbage_at_file_start_is_one_malformed_reject():
+    outs = read(warc_record(block=http(HTML)), "x.warc")
+    assert isinstance(only(outs), Record)
+    outs = read(b"WARC/1.0\r\n" + b"no colon here\r\n" * 3 + b"Content-Length: zz\r\n\r\njunk\r\n"
+                + warc_record(block=http(HTML)))
+    assert [type(o) for o in outs] == [Reject, Record]
+    assert_reject(outs[0], "malformed_record")
+
+
+def test_record_cut_short_by_next_header_is_truncated_and_next_is_kept():
+    # Content-Length claims 500 more bytes than the block has: the next record's
+    # header lies inside the claimed block.
+    block = http(HTML)
+    first = warc_record(block=block, length=len(block) + 500)
+    rest = [warc_record(block=http(HTML), rid=f"<urn:uuid:{name}>") for name in ("second", "third")]
+    outs = read(first + b"".join(rest))
+    assert_reject(outs[0], "truncated")
+    assert [o.id for o in outs[1:]] == ["second", "third"] and all(isinstance(o, Record) for o in outs[1:])
+
+
+def test_truncated_gzip_yields_complete_records_then_one_truncated():
+    members = gz_members(*(warc_record(block=http(HTML), rid=f"<urn:uuid:{i}>") for i in range(3)))
+    last = gzip.compress(warc_record(block=http(HTML * 50)), mtime=0)
+    outs = read(members + last[: len(last) // 2], "x.warc.gz")
+    assert [o.id for o in outs[:3]] == ["0", "1", "2"] and all(isinstance(o, Record) for o in outs[:3])
+    assert len(outs) == 4
+    assert "gzip" in assert_reject(outs[3], "truncated").detail
+
+
+def test_truncated_uncompressed_tail():
+    rec = warc_record(block=http(HTML))
+    outs = read(rec + rec[: len(rec) - 40])
+    assert isinstance(outs[0], Record)
+    assert_reject(outs[1], "truncated")
+    assert len(outs) == 2
+
+
+# ----------------------------------------------------------------- other formats
+
+ARC_BODY = http(HTML, "text/html")
+ARC_VERSION = b"1 0 Furui\nURL IP-address Archive-date Content-type Archive-length\n"
+ARC = (
+    f"filedesc://test.arc 0.0.0.0 20240501090000 text/plain {len(ARC_VERSION)}\n".encode() + ARC_VERSION + b"\n"
+    + f"http://example.jp/a 192.0.2.1 20240501090000 text/html {len(ARC_BODY)}\n".encode() + ARC_BODY + b"\n"
+    + b"http://example.jp/logo.png 192.0.2.1 20240501090001 image/png 4\n\x89PNG\n"
+)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_arc(compress):
+    data = gzip.compress(ARC, mtime=0) if compress else ARC
+    outs = read(data, "crawl.arc.gz" if compress else "crawl.arc")
+    assert [o.reason if isinstance(o, Reject) else o.kind for o in outs] == ["not_response", "html", "not_html"]
+    rec = outs[1]
+    assert (rec.url, rec.crawl_date, rec.payload) == ("http://example.jp/a", "2024-05-01T09:00:00Z", HTML)
+
+
+def test_jsonl_records_and_bad_lines():
+    lines = [
+        json.dumps({"url": "http://a.jp/", "html": "<html><body>あ</body></html>", "id": 7, "date": "2024-01-02"}),
+        "",
+        json.dumps({"url": "http://b.jp/", "text": "テキストです。"}),
+        "{not json",
+        json.dumps({"url": "http://c.jp/"}),
+        json.dumps([1, 2]),
+        json.dumps({"url": "http://d.jp/", "text": "   "}),
+    ]
+    data = ("\n".join(lines) + "\n").encode()
+    outs = read(data, "docs.jsonl")
+    assert len(outs) == 6  # the blank line is not a record
+    a, b = outs[0], outs[1]
+    assert (a.id, a.kind, a.crawl_date, a.payload) == ("7", "html", "2024-01-02", "<html><body>あ</body></html>".encode())
+    assert (b.kind, b.payload) == ("text", "テキストです。".encode())
+    assert [o.reason for o in outs[2:]] == ["bad_json", "bad_json", "bad_json", "empty_payload"]
+    # gzip JSONL, detected by magic bytes
+    assert [type(o) for o in read(gzip.compress(data, mtime=0), "docs.jsonl.gz")] == [type(o) for o in outs]
+
+
+def test_html_file_is_one_record_and_too_large():
+    rec = only(read(HTML, "page.html"))
+    assert isinstance(rec, Record) and rec.payload == HTML and rec.kind == "html"
+    assert rec.id == only(read(HTML, "other/dir/page.html")).id
+    assert_reject(only(read(HTML, "page.html", max_payload_bytes=10)), "too_large")
+    assert_reject(only(read(b"   ", "empty.html")), "empty_payload")
+
+
+class _Exploding(io.RawIOBase):
+    def readable(self):
+        return True
+
+    def read(self, n=-1):
+        raise OSError("disk on fire")
+
+
+@pytest.mark.parametrize("data", [b"", b"\x00\x01\x02binary junk", b"\x1f\x8b\x08garbage-gzip"])
+def test_unreadable_file(data):
+    assert_reject(only(read(data, "mystery.bin")), "unreadable_file")
+
+
+def test_read_error_never_raises():
+    out = only(list(read_records(_Exploding(), "broken.warc")))
+    assert_reject(out, "unreadable_file")
+    assert "disk on fire" in out.detail
+
+
+def test_module_is_beam_free():
+    tree = ast.parse((ROOT / "pipeline" / "readers.py").read_text())
+    names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert not any(n.split(".")[0] == "apache_beam" for n in names)
+
+
+# ------------------------------------------------------------------ bundled sample
+
+
+def _load_make_sample():
+    spec = importlib.util.spec_from_file_location("make_sample", ROOT / "scripts" / "make_sample.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_committed_sample_equals_fresh_generation():
+    make_sample = _load_make_sample()
+    fresh = make_sample.build_warc()
+    assert fresh == make_sample.build_warc()  # reproducible in-process
+    assert SAMPLE.read_bytes() == fresh
+    assert SAMPLE_JSONL.read_bytes() == make_sample.build_jsonl()
+
+
+def test_sample_contents():
+    outs = read(SAMPLE.read_bytes(), str(SAMPLE))
+    assert 50 <= len(outs) <= 200
+    counts = collections.Counter(o.reason if isinstance(o, Reject) else o.kind for o in outs)
+    assert counts == {"html": 38, "not_response": 11, "not_html": 2, "http_status": 1, "truncated": 1}
+    assert outs[-1].reason == "truncated"  # the cut gzip member is the last one
+    payloads = [o.payload for o in outs if isinstance(o, Record)]
+    assert len(payloads) - len(set(payloads)) == 1  # exactly one exact duplicate
+    types = {o.content_type for o in outs if isinstance(o, Record)}
+    assert {"text/html; charset=Shift_JIS", "text/html; charset=ISO-2022-JP", "text/html"} <= types
+    jsonl = read(SAMPLE_JSONL.read_bytes(), str(SAMPLE_JSONL))
+    assert 5 <= len(jsonl) <= 10 and all(isinstance(o, Record) for o in jsonl)
+
+
+# ------------------------------------------------------------------ real data
+
+REAL_FILES = sorted(
+    p for p in REAL.rglob("*") if p.is_file() and p.suffix not in (".md",) and p.name != "LICENSE"
+) if REAL.is_dir() else []
+
+# Files warcio cannot read to the end or that are damaged on purpose.
+MALFORMED = {
+    "sample.warc.txt", "clipped.warc.gz", "bad.arc", "example-bad-non-chunked.warc.gz",
+    "example-bad.warc.gz.bad", "example-trunc.warc", "example-wrong-chunks.warc.gz", "example-space-in-url.arc",
+}
+
+
+def _warcio_counts(path: Path) -> tuple[int, int]:
+    """(records, documents) counted independently with warcio's ArchiveIterator."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    n = docs = 0
+    with path.open("rb") as f:
+        for rec in ArchiveIterator(f, arc2warc=True):
+            n += 1
+            if rec.rec_type == "response" and rec.http_headers is not None:
+                status = int(rec.http_headers.get_statuscode() or 0)
+                ctype = (rec.http_headers.get_header("Content-Type") or "").split(";")[0].strip().lower()
+                body = rec.content_stream().read()
+                if 200 <= status < 300 and ctype in ("text/html", "application/xhtml+xml") and body.strip():
+                    docs += 1
+            elif rec.rec_type == "resource":
+                ctype = (rec.rec_headers.get_header("Content-Type") or "").split(";")[0].strip().lower()
+                if ctype in ("text/html", "application/xhtml+xml") and rec.content_stream().read().strip():
+                    docs += 1
+            elif rec.rec_type == "conversion":
+                docs += bool(rec.content_stream().read().strip())
+    return n, docs
+
+
+@pytest.mark.skipif(not REAL_FILES, reason="/work/shared/data/warc is absent")
+@pytest.mark.parametrize("path", REAL_FILES, ids=lambda p: str(p.relative_to(REAL)))
+def test_real_files(path):
+    with path.open("rb") as f:
+        outs = list(read_records(f, str(path)))
+    assert outs
+    for o in outs:
+        assert isinstance(o, (Record, Reject))
+        if isinstance(o, Reject):
+            assert (o.stage, o.filter) == ("read", "read") and o.reason in READ_REASONS
+    truncated = [o for o in outs if isinstance(o, Reject) and o.reason == "truncated"]
+    assert len(truncated) <= 1
+    if path.name in MALFORMED:
+        return
+    n, docs = _warcio_counts(path)
+    assert len(outs) == n  # one output per record entering
+    assert sum(isinstance(o, Record) for o in outs) == docs
+    assert not truncated
