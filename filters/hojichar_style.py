@@ -65,15 +65,18 @@ class NounRatioFilter(Filter):
         return None
 
 
-# 2ch/5ch-style bulletin-board markup (text is NFKC: ＞＞ and ：are ASCII).
+# 2ch/5ch-style bulletin-board markup (text is NFKC: ＞＞ and ：are ASCII). Each
+# pattern starts with a literal so the regex engine scans with a fast prefix
+# search; one alternation of all of them was ~10x slower (every branch tried at
+# every position). Lookbehinds placed after the literal give word boundaries.
 _BBS_PATTERNS = (
     r">>\d+",  # reply anchor >>123
     r"名無し(?:さん)?",  # default poster name 名無しさん
-    r"\bID:[0-9A-Za-z+/.]{8,}",  # poster ID:AbCd1234
-    r"\d{4}/\d{1,2}/\d{1,2}\s?\([月火水木金土日]\)\s?\d{1,2}:\d{2}(?::\d{2})?",  # post time stamp
-    r"(?:^|\n)\d{1,4}\s?(?:名前|:)\s?:",  # "123 名前:" / "123 :" post header
-    r"\bsage\b",
-    r"(?:^|\n)投稿者:",
+    r"ID:(?<![A-Za-z]ID:)[0-9A-Za-z+/.]{8,}",  # poster ID:AbCd1234
+    r"/\d{1,2} ?\([月火水木金土日]\) ?\d{1,2}:\d{2}",  # time stamp "…/19(日) 13:00"
+    r"\n\d{1,4} ?(?:名前)? ?:",  # post header "123 名前:" (text is prefixed with \n)
+    r"sage(?<![A-Za-z]sage)(?![A-Za-z])",  # the sage mail field, not "message"
+    r"投稿者:",
 )
 
 
@@ -81,9 +84,10 @@ _BBS_PATTERNS = (
 class BbsCommentFilter(Filter):
     """Drops bulletin-board threads and comment dumps (2ch-style markup).
 
-    Counts non-overlapping matches of our own pattern set: reply anchors
-    ``>>123``, the default name 名無しさん, ``ID:xxxxxxxx`` poster ids, post time
-    stamps ``2012/02/19(日) 13:00:00``, ``123 名前:`` headers, ``sage`` and
+    Counts matches of our own pattern set, summed over the patterns: reply
+    anchors ``>>123``, the default name 名無しさん, ``ID:xxxxxxxx`` poster ids,
+    post time stamps ``2012/02/19(日) 13:00:00`` (the ``/19(日) 13:00`` part),
+    ``123 名前:`` / ``123 :`` headers at a line start, the word ``sage`` and
     ``投稿者:``. Threads are dialogue fragments with little prose and much PII.
 
     Thresholds:
@@ -103,12 +107,14 @@ class BbsCommentFilter(Filter):
     max_bbs_matches: int = 10
 
     def load(self) -> None:
-        if "pattern" not in self._state:
-            self._state["pattern"] = re.compile("|".join(_BBS_PATTERNS))
+        if "patterns" not in self._state:
+            self._state["patterns"] = [re.compile(p) for p in _BBS_PATTERNS]
 
     def score(self, doc: Doc) -> dict[str, float]:
         self.load()
-        return {"bbs_matches": float(sum(1 for _ in self._state["pattern"].finditer(doc.text)))}
+        # The leading newline lets the header pattern match on the first line.
+        text = "\n" + doc.text
+        return {"bbs_matches": float(sum(len(p.findall(text)) for p in self._state["patterns"]))}
 
     def decide(self, scores: Mapping[str, float]) -> str | None:
         return "too_many_bbs_patterns" if scores["bbs_matches"] > self.max_bbs_matches else None
@@ -185,7 +191,7 @@ class AdPhraseFilter(Filter):
 
     def score(self, doc: Doc) -> dict[str, float]:
         self.load()
-        return {"ad_matches": float(sum(1 for _ in self._state["pattern"].finditer(doc.text)))}
+        return {"ad_matches": float(len(self._state["pattern"].findall(doc.text)))}
 
     def decide(self, scores: Mapping[str, float]) -> str | None:
         return "too_many_ad_phrases" if scores["ad_matches"] > self.max_ad_matches else None

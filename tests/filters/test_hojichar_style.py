@@ -70,6 +70,7 @@ def test_bbs_reason_and_boundary() -> None:
     assert f.decide(f.score(doc(three))) == "too_many_bbs_patterns"
     # Ordinary words that HojiChar's pattern counts are not BBS markup here.
     assert f.score(doc("コメント ページ 質問 投稿 レビュー - - -" * 5)) == {"bbs_matches": 0.0}
+    assert f.score(doc("message usage passage IDEA:12345678 sage")) == {"bbs_matches": 1.0}
 
 
 def test_ad_reason_and_boundary() -> None:
