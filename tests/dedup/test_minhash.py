@@ -107,3 +107,16 @@ def test_oph_estimates_agree_with_datasketch_on_livedoor(num_perm):
 def test_datasketch_helper_accepts_empty_lists():
     sig = datasketch_signatures([[], ["abc"]])
     assert (sig[0] == 0xFFFFFFFF).all() and not (sig[1] == 0xFFFFFFFF).all()
+
+
+@pytest.mark.slow
+def test_sudachi_word_shingles_real_tokenizer():
+    pytest.importorskip("sudachipy")
+    a = "東京都は今日、新しい交通計画を発表した。来年から運用を始める予定だ。"
+    b = "東京都は今日、新しい交通計画を発表しました。来年から運用を始める予定だ。"
+    c = "大阪の天気は明日から崩れる見込みで、週末は雨になるでしょう。"
+    sig = signatures([a, b, c], n=2, tokenizer="sudachi")
+    sh = [shingles(t, 2, "sudachi") for t in (a, b, c)]
+    assert "東京\x1f都" in sh[0] or "東京都\x1fは" in sh[0]  # word (not character) shingles
+    assert jaccard_estimate(sig[0], sig[1]) > jaccard_estimate(sig[0], sig[2])
+    assert abs(jaccard_estimate(sig[0], sig[1]) - jaccard(sh[0], sh[1])) < 0.2
