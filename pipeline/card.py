@@ -367,6 +367,7 @@ def plot_funnel(stats: Mapping[str, Any], path: str) -> bool:
         ax.text(k + d + top * 0.01, y, f"{k:,}", va="center", fontsize=8)
     ax.set_yticks(ys)
     ax.set_yticklabels(labels, fontsize=8)
+    ax.set_ylim(-0.6, len(labels) - 0.4)
     ax.set_xlim(0, top * 1.15)
     ax.set_xlabel("documents")
     ax.set_title("Funnel: documents kept after each step")
@@ -376,15 +377,27 @@ def plot_funnel(stats: Mapping[str, Any], path: str) -> bool:
     return True
 
 
-def _histogram(stats: Mapping[str, Any], name: str) -> tuple[list[float], list[int]] | None:
+def _histogram(stats: Mapping[str, Any], name: str) -> tuple[list[float], list[int], bool] | None:
+    """Bins of ``stats["histograms"][name]``: (edges, counts, last bin open-ended).
+
+    Accepts ``len(edges) == len(counts) + 1`` (closed bins) and
+    ``len(edges) == len(counts)`` (left edges; the last bin has no upper bound).
+    """
     hist = (stats.get("histograms") or {}).get(name)
     if not isinstance(hist, Mapping):
         return None
     edges = [float(e) for e in hist.get("edges") or []]
     counts = [_int(c) for c in hist.get("counts") or []]
-    if len(counts) == 0 or len(edges) != len(counts) + 1:
+    if not counts or not sum(counts):
         return None
-    return edges, counts
+    if len(edges) == len(counts) + 1:
+        return edges, counts, False
+    if len(edges) == len(counts) and len(edges) >= 2:
+        # Draw the open last bin as wide as the previous one (in log or linear terms).
+        a, b = edges[-2], edges[-1]
+        last = b * (b / a) if a > 0 and b / a >= 1.5 else b + (b - a)
+        return edges + [last], counts, True
+    return None
 
 
 def plot_histogram(stats: Mapping[str, Any], name: str, path: str, xlabel: str, title: str) -> bool:
@@ -392,13 +405,20 @@ def plot_histogram(stats: Mapping[str, Any], name: str, path: str, xlabel: str, 
     hist = _histogram(stats, name)
     if hist is None:
         return False
-    edges, counts = hist
+    edges, counts, open_ended = hist
+    if open_ended:
+        xlabel += f" (last bin: >= {edges[-2]:g})"
     fig = _new_figure(7.0, 3.6)
     ax = fig.add_subplot(1, 1, 1)
+    positive = [e for e in edges if e > 0]
+    # Length bins are usually geometric; a log axis keeps them equally wide. A
+    # first edge of 0 cannot be drawn on it, so that bin starts at half the next edge.
+    log_x = len(positive) >= 2 and positive[-1] / positive[0] >= 100
+    if log_x and edges[0] <= 0:
+        edges = [positive[0] / 2] + edges[1:]
     widths = [b - a for a, b in zip(edges, edges[1:])]
     ax.bar(edges[:-1], counts, width=widths, align="edge", color="#3b6ea5", edgecolor="white", linewidth=0.5)
-    # Length bins are usually logarithmic; a log axis keeps them equally wide.
-    if edges[0] > 0 and edges[-1] / edges[0] >= 100:
+    if log_x:
         ax.set_xscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("documents")
@@ -408,22 +428,49 @@ def plot_histogram(stats: Mapping[str, Any], name: str, path: str, xlabel: str, 
     return True
 
 
+def _cluster_sizes(stats: Mapping[str, Any]) -> dict[str, dict[int, int]]:
+    """Cluster counts per kind and size, from ``cluster_size_by_kind`` or ``cluster_size``.
+
+    ``cluster_size`` keys are ``"<size>"`` or ``"<kind>:<size>"``.
+    """
+    hists = stats.get("histograms") or {}
+    by_kind: dict[str, dict[int, int]] = {}
+    nested = hists.get("cluster_size_by_kind")
+    if isinstance(nested, Mapping) and nested:
+        for kind, sizes in nested.items():
+            if isinstance(sizes, Mapping):
+                by_kind[str(kind)] = {_int(k): _int(v) for k, v in sizes.items()}
+    else:
+        flat = hists.get("cluster_size")
+        for key, value in (flat.items() if isinstance(flat, Mapping) else []):
+            kind, _, size = str(key).rpartition(":")
+            by_kind.setdefault(kind or "near", {})[_int(size)] = _int(value)
+    return {k: v for k, v in sorted(by_kind.items()) if any(v.values())}
+
+
 def plot_cluster_sizes(stats: Mapping[str, Any], path: str) -> bool:
-    """Bar plot of near-duplicate cluster sizes (``{"2": n, "3": m, ...}``)."""
-    sizes = (stats.get("histograms") or {}).get("cluster_size")
-    if not isinstance(sizes, Mapping) or not sizes:
+    """Grouped bars of duplicate cluster sizes per kind (exact, near)."""
+    by_kind = _cluster_sizes(stats)
+    if not by_kind:
         return False
-    items = sorted(((_int(k), _int(v)) for k, v in sizes.items()), key=lambda kv: kv[0])
+    sizes = sorted({s for counts in by_kind.values() for s in counts})
     fig = _new_figure(7.0, 3.6)
     ax = fig.add_subplot(1, 1, 1)
-    ax.bar([str(k) for k, _ in items], [v for _, v in items], color="#3b6ea5")
-    positive = [v for _, v in items if v > 0]
+    width = 0.8 / len(by_kind)
+    colors = ("#3b6ea5", "#e0a458", "#6a994e", "#bc4749")
+    for i, (kind, counts) in enumerate(by_kind.items()):
+        xs = [j + (i - (len(by_kind) - 1) / 2) * width for j in range(len(sizes))]
+        ax.bar(xs, [counts.get(s, 0) for s in sizes], width=width, label=kind, color=colors[i % len(colors)])
+    ax.set_xticks(list(range(len(sizes))))
+    ax.set_xticklabels([str(s) for s in sizes])
+    positive = [v for counts in by_kind.values() for v in counts.values() if v > 0]
     # Cluster sizes are heavy-tailed; a log axis keeps the tail visible.
-    if positive and max(positive) / min(positive) >= 100:
+    if max(positive) / min(positive) >= 100:
         ax.set_yscale("log")
     ax.set_xlabel("documents in cluster")
     ax.set_ylabel("clusters")
-    ax.set_title("Near-duplicate cluster sizes")
+    ax.set_title("Duplicate cluster sizes")
+    ax.legend(fontsize=8)
     fig.tight_layout()
     _save(fig, path)
     return True
@@ -442,10 +489,10 @@ def write_plots(out_dir: str, stats: Mapping[str, Any]) -> dict[str, str]:
     jobs = {
         "funnel": lambda p: plot_funnel(stats, p),
         "n_chars": lambda p: plot_histogram(
-            stats, "n_chars", p, "characters per document", "Document length (kept documents)"
+            stats, "n_chars", p, "characters per document", "Document length"
         ),
         "lang_score": lambda p: plot_histogram(
-            stats, "lang_score", p, "language-ID score for ja", "Language score (kept documents)"
+            stats, "lang_score", p, "language-ID score for ja", "Language-ID score"
         ),
         "cluster_size": lambda p: plot_cluster_sizes(stats, p),
     }
@@ -761,17 +808,20 @@ def _dedup_section(stats, config, plots) -> list[str]:
     lines = ["## Deduplication", ""]
     if not params:
         return lines + ["No deduplication parameters were recorded (dedup may be disabled).", ""]
+    keeper = params.get("keeper")
+    order = ", then ".join(f"`{k}`" for k in keeper) if isinstance(keeper, list) and keeper else (
+        "highest quality score, then smallest id")
     lines.append(
         "Exact duplicates are removed first; near-duplicates are found with MinHash"
-        " signatures over character shingles and LSH banding (`bands` x `rows`), which"
-        " flags pairs above roughly `(1/bands)^(1/rows)` Jaccard similarity. In each"
-        " cluster one document is kept (highest quality score, then smallest id)."
+        " signatures over shingles and LSH banding (`bands` x `rows`), which flags"
+        " pairs above roughly `(1/bands)^(1/rows)` Jaccard similarity. In each"
+        f" cluster one document is kept ({order})."
     )
     lines.append("")
     lines += _table(["Parameter", "Value"], [(k, f"`{_toml_value(v)}`") for k, v in params.items()])
     lines.append("")
     if "cluster_size" in plots:
-        lines += [f"![Near-duplicate cluster sizes]({plots['cluster_size']})", ""]
+        lines += [f"![Duplicate cluster sizes]({plots['cluster_size']})", ""]
     return lines
 
 

@@ -1,7 +1,8 @@
 """Executes the notebooks in ``notebooks/`` with nbclient against a run output.
 
-The output directory is ``$FURUI_OUTPUT`` when set (CI points it at the sample
-run), otherwise a synthetic output built by ``tests/pipeline/conftest.py``.
+Twice: against a synthetic output built by ``tests/pipeline/conftest.py`` (exact
+expectations), and against the bundled sample run (``furui run`` once per
+session; or ``$FURUI_OUTPUT`` when set, e.g. a run made by CI beforehand).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline.conftest import build_output
+from tests.pipeline.conftest import build_output, sample_run_output
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "explore_output.ipynb"
@@ -31,13 +32,17 @@ def _outputs(nb) -> tuple[str, int]:
     return "\n".join(texts), pngs
 
 
-def test_explore_output_notebook_runs(tmp_path, monkeypatch):
+@pytest.mark.parametrize("which", ["synthetic", pytest.param("sample", marks=pytest.mark.slow)])
+def test_explore_output_notebook_runs(which, tmp_path, tmp_path_factory, monkeypatch):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
     pytest.importorskip("matplotlib")
-    out = os.environ.get("FURUI_OUTPUT") or build_output(str(tmp_path / "out"))
-    synthetic = "FURUI_OUTPUT" not in os.environ
+    if which == "sample":
+        out = os.environ.get("FURUI_OUTPUT") or sample_run_output(tmp_path_factory)
+    else:
+        out = build_output(str(tmp_path / "out"))
+    synthetic = which == "synthetic"
     monkeypatch.setenv("FURUI_OUTPUT", out)
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
 

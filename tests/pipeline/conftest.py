@@ -212,6 +212,33 @@ def build_output(out_dir: str, *, n_docs: int = 40, n_shards: int = 3, config_te
     return out_dir
 
 
+_SAMPLE_RUN: dict[str, str] = {}
+
+
+def sample_run_output(tmp_path_factory) -> str:
+    """Output of ``furui run`` on the bundled sample, run once per session.
+
+    Skips the calling test when the pipeline or its sample is not available.
+    """
+    if "out" not in _SAMPLE_RUN:
+        try:
+            from pipeline.run import run, sample_path
+        except ImportError as exc:
+            pytest.skip(f"pipeline.run is not available: {exc}")
+        if not os.path.exists(sample_path()):
+            pytest.skip("the bundled sample is not available")
+        out = str(tmp_path_factory.mktemp("sample-run") / "out")
+        assert run(["--output", out]) == 0
+        _SAMPLE_RUN["out"] = out
+    return _SAMPLE_RUN["out"]
+
+
+@pytest.fixture
+def sample_output(tmp_path_factory) -> str:
+    """The output directory of the bundled sample run (shared by the session)."""
+    return sample_run_output(tmp_path_factory)
+
+
 @pytest.fixture
 def make_output(tmp_path) -> Callable[..., str]:
     """Factory: ``make_output(name="out", **build_output_kwargs)`` -> output dir path."""

@@ -182,3 +182,25 @@ def test_main_card_cli(synthetic_output, tmp_path, capsys):
 
     assert main_card([str(tmp_path / "missing")]) == 1
     assert "furui card: error: output directory not found" in capsys.readouterr().err
+
+
+def test_pipeline_histogram_variants_are_plotted(synthetic_output):
+    # The pipeline writes left edges only (last bin open-ended, first edge 0) and
+    # cluster sizes keyed "<kind>:<size>" plus a per-kind breakdown.
+    path = os.path.join(synthetic_output, "stats.json")
+    with open(path, encoding="utf-8") as f:
+        stats = json.load(f)
+    stats["histograms"] = {
+        "n_chars": {"edges": [0, 100, 200, 400, 800, 102400], "counts": [0, 3, 20, 15, 2, 0]},
+        "lang_score": {"edges": [0.0, 0.5, 0.9, 0.95], "counts": [1, 4, 10, 25]},
+        "cluster_size": {"exact:2": 1, "near:2": 3, "near:7": 1},
+        "cluster_size_by_kind": {"exact": {"2": 1}, "near": {"2": 3, "7": 1}},
+    }
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(stats, f)
+
+    text = open(write_card(synthetic_output), encoding="utf-8").read()
+
+    for name in ("funnel", "n_chars", "lang_score", "cluster_size"):
+        assert f"(plots/{name}.png)" in text
+        assert os.path.getsize(os.path.join(synthetic_output, "plots", f"{name}.png")) > 1000

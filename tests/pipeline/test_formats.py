@@ -98,33 +98,36 @@ def test_shards_query_with_duckdb(synthetic_output):
     assert cols == rejects_schema.SCHEMA.names
 
 
-def _sample_available() -> bool:
-    try:
-        from pipeline.run import sample_path
-    except ImportError:
-        return False
-    return os.path.exists(sample_path())
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not _sample_available(), reason="pipeline/run.py or its bundled sample is not available yet")
-def test_real_sample_run_has_a_card_and_loadable_shards(tmp_path):
+def test_real_sample_run_has_a_card_and_loadable_shards(sample_output, hf_datasets, tmp_path):
     duckdb = pytest.importorskip("duckdb")
     from pipeline.card import write_card
-    from pipeline.run import run
 
-    out = str(tmp_path / "sample-out")
-    assert run(["--output", out]) == 0
-    readme = os.path.join(out, "README.md")
+    readme = os.path.join(sample_output, "README.md")
     if not os.path.exists(readme):  # the run writes it unless [output] card = false
-        write_card(out)
-    with open(os.path.join(out, "stats.json"), encoding="utf-8") as f:
+        write_card(sample_output)
+    with open(os.path.join(sample_output, "stats.json"), encoding="utf-8") as f:
         stats = json.load(f)
     text = open(readme, encoding="utf-8").read()
 
     assert text.startswith("---\nlanguage:\n- ja\n")
     assert f"| Documents | {stats['documents_out']:,} |" in text
-    assert os.path.exists(os.path.join(out, "plots", "funnel.png"))
-    docs = os.path.join(out, "documents", "*.parquet").replace("'", "''")
+    for name in ("funnel", "n_chars", "lang_score"):
+        assert f"(plots/{name}.png)" in text
+        assert os.path.exists(os.path.join(sample_output, "plots", f"{name}.png"))
+    docs = os.path.join(sample_output, "documents", "*.parquet").replace("'", "''")
     (n,) = duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{docs}')").fetchone()
     assert n == stats["documents_out"] > 0
+    clusters = _load(hf_datasets, sample_output, "clusters", tmp_path)
+    assert clusters.num_rows > 0
+
+
+@pytest.mark.slow
+@_maps_block_datasets
+def test_real_sample_documents_load_with_hf_datasets(sample_output, hf_datasets, tmp_path):
+    with open(os.path.join(sample_output, "stats.json"), encoding="utf-8") as f:
+        stats = json.load(f)
+
+    ds = _load(hf_datasets, sample_output, "documents", tmp_path)
+
+    assert ds.num_rows == stats["documents_out"]
