@@ -440,6 +440,8 @@ def publish(
     if not os.path.isdir(out_dir):
         raise PublishError(f"output directory not found: {out_dir}")
     bucket, prefix = parse_dest(dest)
+    if endpoint_url and strip_userinfo(endpoint_url) != endpoint_url:
+        raise PublishError("the endpoint URL must not embed credentials; use the AWS credential chain")
     rels = collect_files(out_dir)
     if not any(r.startswith("documents/") for r in rels):
         raise PublishError(f"no documents/ shards in {out_dir}: is it the output of `furui run`?")

@@ -212,10 +212,11 @@ def test_no_credentials_is_one_clear_line(synthetic_output, s3_endpoint, aws_env
 def test_destination_with_embedded_credentials_is_refused_without_echo(synthetic_output, capsys):
     secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
     rc = main_publish([synthetic_output, f"s3://AKIAIOSFODNN7EXAMPLE:{secret}@bucket/x"])
+    rc_endpoint = main_publish([synthetic_output, "s3://bucket/x", "--endpoint-url", f"https://admin:{secret}@minio:9000"])
 
     err = capsys.readouterr().err
-    assert rc == 1
-    assert "must not embed credentials" in err
+    assert rc == rc_endpoint == 1
+    assert "destination URL must not embed credentials" in err and "endpoint URL must not embed credentials" in err
     assert secret not in err and "AKIAIOSFODNN7EXAMPLE" not in err
 
 
