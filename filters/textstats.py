@@ -323,8 +323,13 @@ class TextStats:
         return code_points(self.text)
 
     @cached_property
+    def flags(self) -> np.ndarray:
+        """Character-class bit flags of every code point (:func:`char_flags`)."""
+        return char_flags(self.cps)
+
+    @cached_property
     def _counts(self) -> np.ndarray:
-        return np.bincount(char_flags(self.cps), minlength=256)
+        return np.bincount(self.flags, minlength=256)
 
     def _count(self, bit: int) -> int:
         return int(self._counts[_IDX[bit]].sum())
@@ -395,8 +400,7 @@ class TextStats:
     @cached_property
     def ngram_stats(self) -> dict[str, float]:
         """:func:`ngram_repetition` over the non-whitespace characters."""
-        flags = char_flags(self.cps)
-        return ngram_repetition(self.cps[(flags & SPACE) == 0])
+        return ngram_repetition(self.cps[(self.flags & SPACE) == 0])
 
     @cached_property
     def utf8(self) -> bytes:
