@@ -39,7 +39,7 @@ class Filter:
         reasons: The closed set of drop reasons :meth:`decide` may return.
 
     Example:
-        >>> from filters.builtin import LengthFilter
+        >>> from filters.length import LengthFilter
         >>> f = LengthFilter(min_chars=3)
         >>> doc = Doc(id="1", url="", source="", crawl_date="", text="ねこ")
         >>> f.decide(f.score(doc))

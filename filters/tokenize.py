@@ -22,8 +22,9 @@ def chunk_text(text: str, max_bytes: int) -> Iterator[str]:
     Splits between lines where possible, then after sentence ends, then anywhere,
     so no chunk ever reaches Sudachi's input limit.
 
-    >>> [len(c.encode()) <= 9 for c in chunk_text("あいう\\nえおか。きくけこ", 9)]
-    [True, True, True, True]
+    >>> chunks = list(chunk_text("あいう\\nえおか。きくけこ", 9))
+    >>> all(len(c.encode()) <= 9 for c in chunks), "".join(chunks).replace("\\n", "")
+    (True, 'あいうえおか。きくけこ')
     >>> "".join(chunk_text("ab\\ncd", 3)).replace("\\n", "") == "abcd"
     True
     """

@@ -28,6 +28,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from filters.base import ConfigError
 from pipeline import report
+from pipeline.card import strip_userinfo as redact_url
 from pipeline.config import Config, load_config
 from pipeline.extract import ExtractOptions
 from pipeline.stages import REJECTED, ApplyFilter, ExtractText, ReadWarc, ReportProgress, step_label
@@ -56,16 +57,25 @@ def sample_path() -> str:
     return str(resources.files("pipeline") / "resources" / "sample.warc.gz")
 
 
+def entries(mapping) -> list[dict[str, Any]]:
+    """A mapping as sorted ``[{key, value}]`` entries (the Parquet form of scores and pii).
+
+    >>> entries({"b": 2.0, "a": 1.0})
+    [{'key': 'a', 'value': 1.0}, {'key': 'b', 'value': 2.0}]
+    """
+    return [{"key": k, "value": v} for k, v in sorted(mapping.items())]
+
+
 def _doc_row(d: Doc) -> dict[str, Any]:
     row = d._asdict()
-    row["scores"] = dict(d.scores)
-    row["pii"] = dict(d.pii)
+    row["scores"] = entries(d.scores)
+    row["pii"] = entries(d.pii)
     return row
 
 
 def _reject_row(r: Reject) -> dict[str, Any]:
     row = r._asdict()
-    row["scores"] = dict(r.scores)
+    row["scores"] = entries(r.scores)
     return row
 
 
@@ -157,21 +167,6 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: st
 
 def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=list))
-
-
-def redact_url(path: str) -> str:
-    """Drops credentials embedded in a URL (``s3://KEY:SECRET@bucket/x`` -> ``s3://bucket/x``).
-
-    >>> redact_url("s3://AKIA:secret@bucket/a.warc.gz"), redact_url("/data/x.warc")
-    ('s3://bucket/a.warc.gz', '/data/x.warc')
-    """
-    if "://" in path:
-        scheme, rest = path.split("://", 1)
-        host, sep, tail = rest.partition("/")
-        if "@" in host:
-            host = host.rsplit("@", 1)[1]
-        return f"{scheme}://{host}{sep}{tail}"
-    return path
 
 
 def _write_stats(stats_doc: dict[str, Any], out_dir: str, meta: dict[str, str]) -> str:

@@ -1,12 +1,22 @@
 """Arrow schema of the documents output (``documents-*.parquet``).
 
+``scores`` (and ``pii``) are lists of ``{key, value}`` structs sorted by key
+rather than Arrow maps: Hugging Face ``datasets`` cannot load map columns, and
+DuckDB turns the entries back into a map with ``map_from_entries(scores)``.
+
 Version history:
     1: initial schema.
+    2: ``scores``/``pii`` stored as ``list<struct<key, value>>`` instead of ``map``.
 """
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+
+SCORES = pa.list_(pa.struct([pa.field("key", pa.string(), nullable=False),
+                             pa.field("value", pa.float64(), nullable=False)]))
+COUNTS = pa.list_(pa.struct([pa.field("key", pa.string(), nullable=False),
+                             pa.field("value", pa.int64(), nullable=False)]))
 
 SCHEMA = pa.schema(
     [
@@ -21,8 +31,8 @@ SCHEMA = pa.schema(
         pa.field("n_chars", pa.int64(), nullable=False),
         pa.field("n_tokens", pa.int64(), nullable=False),
         pa.field("quality", pa.float64(), nullable=False),
-        pa.field("scores", pa.map_(pa.string(), pa.float64()), nullable=False),
-        pa.field("pii", pa.map_(pa.string(), pa.int64()), nullable=False),
+        pa.field("scores", SCORES, nullable=False),
+        pa.field("pii", COUNTS, nullable=False),
     ],
     metadata={"schema_version": SCHEMA_VERSION, "furui_output": "documents"},
 )

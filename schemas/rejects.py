@@ -4,13 +4,23 @@ One row per input record or document that did not reach the documents output.
 The thresholds in force are not repeated per row: the run's config is copied
 next to the outputs and its SHA-256 is in every file's metadata.
 
+``scores`` (and ``pii``) are lists of ``{key, value}`` structs sorted by key
+rather than Arrow maps: Hugging Face ``datasets`` cannot load map columns, and
+DuckDB turns the entries back into a map with ``map_from_entries(scores)``.
+
 Version history:
     1: initial schema.
+    2: ``scores``/``pii`` stored as ``list<struct<key, value>>`` instead of ``map``.
 """
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+
+SCORES = pa.list_(pa.struct([pa.field("key", pa.string(), nullable=False),
+                             pa.field("value", pa.float64(), nullable=False)]))
+COUNTS = pa.list_(pa.struct([pa.field("key", pa.string(), nullable=False),
+                             pa.field("value", pa.int64(), nullable=False)]))
 
 SCHEMA = pa.schema(
     [
@@ -21,7 +31,7 @@ SCHEMA = pa.schema(
         pa.field("filter", pa.string(), nullable=False),
         pa.field("reason", pa.string(), nullable=False),
         pa.field("detail", pa.string(), nullable=False),
-        pa.field("scores", pa.map_(pa.string(), pa.float64()), nullable=False),
+        pa.field("scores", SCORES, nullable=False),
         pa.field("dup_of", pa.string(), nullable=False),
         pa.field("n_chars", pa.int64(), nullable=False),
     ],

@@ -130,8 +130,9 @@ def build_output(out_dir: str, *, n_docs: int = 40, n_shards: int = 3, config_te
                 "n_chars": len(text),
                 "n_tokens": len(text) // 2,
                 "quality": round(((i * 13) % 10) / 10, 2),
-                "scores": [("hiragana_ratio.ratio", 0.4), ("length.n_chars", float(len(text)))],
-                "pii": [("email", i % 2)],
+                "scores": [{"key": "hiragana_ratio.ratio", "value": 0.4},
+                           {"key": "length.n_chars", "value": float(len(text))}],
+                "pii": [{"key": "email", "value": i % 2}],
             }
         )
     per = -(-n_docs // n_shards)
@@ -163,7 +164,7 @@ def build_output(out_dir: str, *, n_docs: int = 40, n_shards: int = 3, config_te
                 reject_rows.append(
                     {"id": f"rej-{flt}-{reason}-{j}", "url": f"https://example.jp/r/{flt}/{j}",
                      "source": "crawl/sample-00000.warc.gz", "stage": step["stage"], "filter": flt, "reason": reason,
-                     "detail": "", "scores": [(f"{flt}.score", j / 10)] if step["stage"] != "read" else [],
+                     "detail": "", "scores": [{"key": f"{flt}.score", "value": j / 10}] if step["stage"] != "read" else [],
                      "dup_of": "doc-0001" if reason.endswith("duplicate") else "",
                      "n_chars": 0 if step["stage"] in ("read", "extract") else 50 + j}
                 )
@@ -185,7 +186,7 @@ def build_output(out_dir: str, *, n_docs: int = 40, n_shards: int = 3, config_te
         "furui_version": "0.1.0",
         "config_sha256": config_sha,
         "config_version": 1,
-        "schema_versions": {"documents": "1", "rejects": "1", "clusters": "1", "stats": "1"},
+        "schema_versions": {"documents": "2", "rejects": "2", "clusters": "1", "stats": "1"},
         "inputs": inputs if inputs is not None else ["crawl/sample-00000.warc.gz"],
         "records_in": 180,
         "documents_out": n_docs,

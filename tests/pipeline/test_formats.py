@@ -80,7 +80,7 @@ def test_shards_query_with_duckdb(synthetic_output):
     assert min_chars == len("文書0。吾輩は猫である。名前はまだ無い。どこで生れたかとんと見当がつかぬ。"
                             "何でも薄暗いじめじめした所でニャーニャー泣いていた事だけは記憶している。")
     (score,) = con.execute(
-        f"SELECT scores['hiragana_ratio.ratio'] FROM read_parquet('{docs}') WHERE id = 'doc-0003'"
+        f"SELECT map_from_entries(scores)['hiragana_ratio.ratio'] FROM read_parquet('{docs}') WHERE id = 'doc-0003'"
     ).fetchone()
     assert score == pytest.approx(0.4)
 
