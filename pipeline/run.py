@@ -245,12 +245,12 @@ def prepare_output(out_dir: str) -> None:
 def finish_output(out_dir: str, cfg: Config) -> dict[str, Any]:
     """Writes the config copy and the success marker; returns the stats."""
     write_atomically(out_dir, "config.toml", cfg.text.encode("utf-8"))
-    tmp = join(out_dir, TMP_DIR)
-    if FileSystems.exists(tmp):
-        FileSystems.delete([tmp])
     with FileSystems.open(join(out_dir, "stats.json")) as fh:
         stats_doc = json.loads(fh.read().decode("utf-8"))
     write_atomically(out_dir, "_SUCCESS", b"")
+    tmp = join(out_dir, TMP_DIR)
+    if FileSystems.exists(tmp):
+        FileSystems.delete([tmp])
     return stats_doc
 
 

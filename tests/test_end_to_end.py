@@ -1,0 +1,178 @@
+"""End to end on the bundled sample: the README's first command, checked.
+
+The sample's contents are documented record by record in scripts/README_sample.md;
+these tests hold the pipeline to that description. The run uses the CLI default
+runner (DirectRunner, multi-processing, one worker per CPU); a second run on the
+in-process runner must give byte-identical shards.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.cli import main
+from pipeline.run import run
+
+REPO = Path(__file__).resolve().parents[1]
+SPAM_AND_LOW_QUALITY = {
+    "https://link-shuu.example.org/links.html",
+    "https://matome-ad.example.net/entry/1.html",
+    "https://repeat.example.org/sale.html",
+    "https://super-yasui.example.net/index.html",
+    "https://tiny.example.org/",
+}
+OTHER_LANGUAGES = {
+    "https://world-en.example.com/community-garden.html",
+    "https://world-ko.example.com/bakery.html",
+    "https://world-zh.example.com/tea-house.html",
+}
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sample") / "out"
+    assert main(["run", "--output", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def sample_run_in_memory(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sample-mem") / "out"
+    assert run(["--output", str(out), "--direct_running_mode=in_memory", "--direct_num_workers=1"]) == 0
+    return out
+
+
+def rows(out: Path, kind: str) -> list[dict]:
+    return pq.read_table(out / kind).to_pylist()
+
+
+def test_outputs_exist_and_account_for_every_record(sample_run):
+    stats = json.loads((sample_run / "stats.json").read_text())
+    assert stats["records_in"] == 53
+    assert stats["accounted"] is True
+    docs, rejects = rows(sample_run, "documents"), rows(sample_run, "rejects")
+    assert len(docs) == stats["documents_out"] and len(rejects) == stats["rejected"]
+    assert len(docs) + len(rejects) == 53
+    assert len({r["id"] for r in docs} | {r["id"] for r in rejects}) == 53  # each record leaves once
+    for name in ("_SUCCESS", "config.toml", "stats.parquet", "README.md"):
+        assert (sample_run / name).exists(), name
+    assert not (sample_run / ".furui-tmp").exists()
+
+
+def test_read_stage_matches_the_sample_description(sample_run):
+    read = collections.Counter(r["reason"] for r in rows(sample_run, "rejects") if r["stage"] == "read")
+    assert read == {"not_response": 11, "not_html": 2, "http_status": 1, "truncated": 1}
+
+
+def test_other_languages_spam_and_low_quality_are_rejected(sample_run):
+    rejects = {r["url"]: r for r in rows(sample_run, "rejects")}
+    for url in OTHER_LANGUAGES:
+        assert (rejects[url]["stage"], rejects[url]["reason"]) == ("langid", "wrong_language")
+    for url in SPAM_AND_LOW_QUALITY:
+        assert rejects[url]["stage"] == "filter", url
+
+
+def test_duplicates_are_removed_with_their_keeper(sample_run):
+    docs = {r["id"]: r for r in rows(sample_run, "documents")}
+    dups = [r for r in rows(sample_run, "rejects") if r["stage"] == "dedup"]
+    assert collections.Counter(r["reason"] for r in dups) == {"exact_duplicate": 1, "near_duplicate": 3}
+    for r in dups:
+        assert r["dup_of"] in docs, r  # the keeper is in the output
+    exact = [r for r in dups if r["reason"] == "exact_duplicate"][0]
+    assert "utm_source" in exact["url"] and docs[exact["dup_of"]]["url"] == exact["url"].split("?")[0]
+    clusters = rows(sample_run, "clusters")
+    kept_in_clusters = {c["doc_id"] for c in clusters if c["kept"]}
+    assert {r["dup_of"] for r in dups} <= kept_in_clusters
+
+
+def test_every_japanese_article_is_kept_once(sample_run):
+    docs = rows(sample_run, "documents")
+    assert len(docs) == 26
+    assert all(d["lang"] == "ja" and d["lang_score"] >= 0.5 for d in docs)
+    assert not any("/repost/" in d["url"] or "utm_source" in d["url"] for d in docs)
+    # Charset variety decoded cleanly (Shift_JIS, EUC-JP, ISO-2022-JP, undeclared).
+    assert {"cp932", "euc_jp", "iso2022_jp_2"} <= {d["charset"] for d in docs}
+    assert not any("\ufffd" in d["text"] for d in docs)
+
+
+def test_pii_is_redacted_and_counted(sample_run):
+    docs = rows(sample_run, "documents")
+    text = "\n".join(d["text"] for d in docs)
+    assert "<EMAIL>" in text and "<PHONE>" in text
+    assert "@example.jp" not in text and "03-1234-5678" not in text
+    stats = json.loads((sample_run / "stats.json").read_text())
+    assert stats["pii"]["email"] >= 1 and stats["pii"]["phone"] >= 1
+
+
+def test_runners_and_worker_counts_give_byte_identical_shards(sample_run, sample_run_in_memory):
+    for kind in ("documents", "rejects", "clusters"):
+        a = sorted((sample_run / kind).iterdir())
+        b = sorted((sample_run_in_memory / kind).iterdir())
+        assert [p.name for p in a] == [p.name for p in b]
+        for x, y in zip(a, b):
+            assert x.read_bytes() == y.read_bytes(), x.name
+
+
+def test_rerun_replaces_previous_output(sample_run_in_memory, tmp_path):
+    out = tmp_path / "again"
+    assert run(["--output", str(out), "--direct_running_mode=in_memory"]) == 0
+    first = (out / "documents").iterdir().__next__().read_bytes()
+    assert run(["--output", str(out), "--direct_running_mode=in_memory"]) == 0
+    files = list((out / "documents").iterdir())
+    assert len(files) == 1 and files[0].read_bytes() == first
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "/nonexistent/*.warc.gz", "--output", "OUT"], "input not found"),
+        (["run", "--output", "OUT", "--config", "/nonexistent.toml"], "cannot read config"),
+        (["run", "--output", "/proc/furui-cannot-write"], "not writable"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_2(args, message, tmp_path, capsys):
+    args = [a.replace("OUT", str(tmp_path / "o")) for a in args]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("furui: error:") and message in err[0]
+
+
+def test_bad_config_key_is_one_line(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text((REPO / "pipeline" / "configs" / "default.toml").read_text().replace("[io]", "[io]\nbogus = 1"))
+    assert main(["run", "--output", str(tmp_path / "o"), "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bogus" in err[0]
+
+
+@pytest.mark.slow
+def test_killed_run_leaves_no_partial_shard_that_looks_complete(tmp_path):
+    """SIGKILL a run as soon as it starts writing: whatever is under a final name is whole."""
+    out = tmp_path / "killed"
+    env = dict(os.environ, FURUI_PROGRESS_SECONDS="0")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "run", "--output", str(out),
+         "--direct_running_mode=in_memory"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (out / ".furui-tmp").exists() or (out / "documents").exists() or (out / "rejects").exists():
+            break
+        time.sleep(0.005)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (out / "_SUCCESS").exists()
+    for kind in ("documents", "rejects", "clusters"):
+        for shard in (out / kind).glob("*.parquet") if (out / kind).exists() else []:
+            pq.read_table(shard)  # a file under a final name is a complete Parquet file
