@@ -247,7 +247,8 @@ def finish_output(out_dir: str, cfg: Config) -> dict[str, Any]:
     write_atomically(out_dir, "config.toml", cfg.text.encode("utf-8"))
     with FileSystems.open(join(out_dir, "stats.json")) as fh:
         stats_doc = json.loads(fh.read().decode("utf-8"))
-    write_atomically(out_dir, "_SUCCESS", b"")
+    # Not empty: object stores refuse a multipart upload of zero parts.
+    write_atomically(out_dir, "_SUCCESS", f"config_sha256 {cfg.sha256}\n".encode())
     tmp = join(out_dir, TMP_DIR)
     if FileSystems.exists(tmp):
         FileSystems.delete([tmp])
@@ -274,6 +275,9 @@ def run(argv: list[str] | None = None) -> int:
         inputs = args.inputs or [sample_path()]
         beam_args = default_runner_args(beam_args)
         options = PipelineOptions(beam_args)
+        # The driver lists inputs and prepares the output itself: give the
+        # filesystems (s3://, gs://) the same options the workers get.
+        FileSystems.set_options(options)
         check_inputs(inputs)
         prepare_output(args.output)
     except (ConfigError, UsageError) as exc:

@@ -1,0 +1,53 @@
+"""The pipeline reads WARC from s3:// and writes its outputs to s3://, over HTTP on 127.0.0.1."""
+
+import io
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.run import run, sample_path
+
+pytestmark = pytest.mark.s3
+
+
+def _read_parquet_prefix(s3_client, bucket, prefix):
+    rows = []
+    listing = s3_client.list_objects_v2(Bucket=bucket, Prefix=prefix)
+    keys = sorted(o["Key"] for o in listing.get("Contents", []) if o["Key"].endswith(".parquet"))
+    assert keys, f"nothing under s3://{bucket}/{prefix}"
+    for key in keys:
+        body = s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        rows += pq.read_table(io.BytesIO(body)).to_pylist()
+    return keys, rows
+
+
+def test_run_from_s3_to_s3_matches_local(s3_endpoint, s3_client, s3_bucket, tmp_path):
+    with open(sample_path(), "rb") as fh:
+        s3_client.put_object(Bucket=s3_bucket, Key="crawl/part-0.warc.gz", Body=fh.read())
+    s3_opts = [f"--s3_endpoint_url={s3_endpoint}", "--s3_region_name=us-east-1"]
+    code = run([f"s3://{s3_bucket}/crawl/*.warc.gz", "--output", f"s3://{s3_bucket}/out",
+                "--direct_running_mode=in_memory", *s3_opts])
+    assert code == 0
+    keys, docs = _read_parquet_prefix(s3_client, s3_bucket, "out/documents/")
+    assert keys == ["out/documents/documents-00000-of-00001.parquet"]
+    _, rejects = _read_parquet_prefix(s3_client, s3_bucket, "out/rejects/")
+    stats = json.loads(s3_client.get_object(Bucket=s3_bucket, Key="out/stats.json")["Body"].read())
+    assert stats["accounted"] and stats["records_in"] == len(docs) + len(rejects) == 53
+    assert stats["inputs"] == [f"s3://{s3_bucket}/crawl/*.warc.gz"]
+    names = {o["Key"] for o in s3_client.list_objects_v2(Bucket=s3_bucket, Prefix="out/")["Contents"]}
+    assert {"out/_SUCCESS", "out/config.toml", "out/stats.parquet"} <= names
+    assert not any(".furui-tmp" in n for n in names)
+
+    local = tmp_path / "local"
+    assert run([sample_path(), "--output", str(local), "--direct_running_mode=in_memory"]) == 0
+    local_docs = pq.read_table(local / "documents").to_pylist()
+    assert sorted((d["id"], d["text"]) for d in docs) == sorted((d["id"], d["text"]) for d in local_docs)
+
+
+def test_missing_bucket_is_one_clear_error(s3_endpoint, aws_env, capsys):
+    code = run(["s3://furui-no-such-bucket/crawl/*.warc.gz", "--output", "/tmp/furui-unused",
+                f"--s3_endpoint_url={s3_endpoint}", "--direct_running_mode=in_memory"])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("furui: error:")
