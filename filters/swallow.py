@@ -1,15 +1,44 @@
 """Swallow corpus v1 quality rules (Okazaki et al. 2024).
 
 Reproduces the rule-based quality filter of "Building a Large Japanese Web
-Corpus for Large Language Models" (Okazaki et al., COLM 2024, Section 3.4),
-split into five independent steps so each can be configured, counted and
-re-decided on its own. All measurements come from the shared
-:func:`filters.textstats.text_stats`, so the text is scanned once for all of
-them. Character classes (hiragana, katakana, kanji, letters) are defined in
-:mod:`filters.textstats`. Text is NFKC-normalised with one paragraph per line.
+Corpus for Large Language Models" (Okazaki et al., COLM 2024, Section 3.4) with
+the exact definitions of the authors' reference implementation ("Assess
+Japanese text quality", Naoaki Okazaki, 2023-2024, MIT licence; its
+``apply_v1`` decides), reimplemented here. The rules are split into five
+independent steps so each can be configured, counted and re-decided on its
+own; a document passes all five exactly when ``apply_v1`` accepts it (only the
+reported reason may differ from the reference's first failing rule). All
+measurements come from the shared :func:`filters.textstats.text_stats`, which
+holds the definitions:
 
-Every bound is inclusive on the keep side, as the paper states them ("at least
-400 characters", "at most 0.2"...): a document exactly on a threshold is kept.
+* paragraphs: the lines of ``text.split("\\n")`` (empty lines included), each
+  the concatenation of its sentences (:func:`filters.textstats.swallow_paragraphs`);
+* sentences: per line, the matches of "one or more non-terminators followed by
+  an optional terminator", terminators 。．！？!? (not stripped;
+  :func:`filters.textstats.swallow_sentences`);
+* letters: every code point of the text (``len(text)``); Japanese letters:
+  hiragana + katakana + kanji + kuten + toten
+  (:func:`filters.textstats.swallow_letter_counts`);
+* n-grams: all overlapping character windows of the whole text, newlines
+  included (:func:`filters.textstats.swallow_ngram_fractions`).
+
+Our text is NFKC-normalised; the reference ran on raw text. NFKC maps ！？．，…
+to !?.,... . Choices, measured on livedoor news (raw vs NFKC):
+
+* ASCII !? count as kuten (88% of them were ！？ in raw text); ASCII "." and ","
+  are not kuten/toten and "." does not end a sentence (97% and 99% were ASCII
+  in raw text already).
+* A sentence ending in "..." (NFKC of …) counts as ending in an ellipsis, like
+  … and ・ in the reference.
+* Kanji include U+20000..U+2FFFF, which the reference meant with its UTF-16
+  surrogate-pair alternative (in Python 3 that alternative never matches).
+
+Differences from the reference on degenerate input: it raises on a text with
+no sentence (``max``) or shorter than 4 characters (``most_common``); we score
+0 there (such texts fail ``min_chars`` anyway).
+
+Every bound is inclusive on the keep side, as in ``apply_v1`` (``<`` and ``>``
+reject): a document exactly on a threshold is kept.
 """
 
 from __future__ import annotations
@@ -18,7 +47,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Mapping
 
 from filters.base import Filter
-from filters.textstats import DUP_NGRAM_NS, TOP_NGRAM_NS, duplicate_fractions, text_stats
+from filters.textstats import DUP_NGRAM_NS, SWALLOW_ELLIPSES, TOP_NGRAM_NS, duplicate_fractions, text_stats
 from schemas.records import Doc
 
 
@@ -28,11 +57,14 @@ def _doc(text: str) -> Doc:
 
 @dataclass(frozen=True)
 class SwallowLengthFilter(Filter):
-    """Drops documents with too few characters or too few Japanese characters.
+    """Drops documents with too few characters or too few Japanese letters.
 
     Scores:
-        n_chars: code points of the text (newlines included).
-        n_japanese_chars: hiragana + katakana + kanji.
+        n_chars: every code point of the text, newlines included (the
+            reference's ``num_letters``).
+        n_japanese_chars: Japanese letters: hiragana + katakana + kanji + kuten
+            + toten (the reference's ``num_japanese_letters``; see the module
+            docstring).
 
     Thresholds:
         min_chars: minimum ``n_chars``, inclusive (Swallow: 400).
@@ -43,8 +75,8 @@ class SwallowLengthFilter(Filter):
         too_few_japanese_chars: ``n_japanese_chars < min_japanese_chars``.
 
     >>> f = SwallowLengthFilter()
-    >>> f.decide(f.score(_doc("これはペンです。" * 60)))
-    >>> f.decide(f.score(_doc("これはペンです。" * 40)))
+    >>> f.decide(f.score(_doc("これはペンです。" * 50)))
+    >>> f.decide(f.score(_doc("これはペンです。" * 49)))
     'too_short'
     >>> f.decide(f.score(_doc("これはpenです。" * 50)))
     'too_few_japanese_chars'
@@ -56,8 +88,8 @@ class SwallowLengthFilter(Filter):
     min_japanese_chars: int = 400
 
     def score(self, doc: Doc) -> dict[str, float]:
-        st = text_stats(doc.text)
-        return {"n_chars": float(st.n_chars), "n_japanese_chars": float(st.n_japanese)}
+        letters = text_stats(doc.text).swallow_letters
+        return {"n_chars": float(len(doc.text)), "n_japanese_chars": float(sum(letters.values()))}
 
     def decide(self, scores: Mapping[str, float]) -> str | None:
         if scores["n_chars"] < self.min_chars:
@@ -72,20 +104,19 @@ class SwallowCharRatioFilter(Filter):
     """Drops text whose script mix is not Japanese prose.
 
     Japanese prose needs hiragana (particles, inflections); katakana-heavy text
-    is product lists or transliterated spam; a low share of Japanese among all
-    letters means mostly Latin/Hangul/other-script text.
+    is product lists or transliterated spam; a low share of Japanese letters
+    among all characters means mostly Latin/Hangul/digits/symbols.
 
-    Scores:
-        hiragana_ratio: hiragana / Japanese characters (0 when there are none).
-        katakana_ratio: katakana / Japanese characters (0 when there are none).
-        japanese_letter_ratio: Japanese characters / letters (0 when no letters).
+    Scores (Japanese letters as in :class:`SwallowLengthFilter`):
+        hiragana_ratio: hiragana / Japanese letters (0 when there are none).
+        katakana_ratio: katakana / Japanese letters (0 when there are none).
+        japanese_letter_ratio: Japanese letters / all characters of the text
+            (``len(text)``, newlines and spaces included; 0 for empty text).
 
     Thresholds:
         min_hiragana_ratio: inclusive (Swallow: 0.2).
         max_katakana_ratio: inclusive (Swallow: 0.5).
-        min_japanese_letter_ratio: inclusive (Swallow: 0.5). "Letters" are
-            alphabetic code points of any script (``str.isalpha()``) plus 〇;
-            digits, punctuation, symbols and spaces are not letters.
+        min_japanese_letter_ratio: inclusive (Swallow: 0.5).
 
     Reasons:
         too_few_hiragana, too_much_katakana, too_few_japanese_letters.
@@ -107,12 +138,12 @@ class SwallowCharRatioFilter(Filter):
     min_japanese_letter_ratio: float = 0.5
 
     def score(self, doc: Doc) -> dict[str, float]:
-        st = text_stats(doc.text)
-        ja = st.n_japanese
+        letters = text_stats(doc.text).swallow_letters
+        ja = sum(letters.values())
         return {
-            "hiragana_ratio": st.n_hiragana / ja if ja else 0.0,
-            "katakana_ratio": st.n_katakana / ja if ja else 0.0,
-            "japanese_letter_ratio": ja / st.n_letters if st.n_letters else 0.0,
+            "hiragana_ratio": letters["hiragana"] / ja if ja else 0.0,
+            "katakana_ratio": letters["katakana"] / ja if ja else 0.0,
+            "japanese_letter_ratio": ja / len(doc.text) if doc.text else 0.0,
         }
 
     def decide(self, scores: Mapping[str, float]) -> str | None:
@@ -129,19 +160,16 @@ class SwallowCharRatioFilter(Filter):
 class SwallowSentenceFilter(Filter):
     """Drops text whose sentences are too short, too long or truncated.
 
-    Sentences: every line is split after each run of the sentence ends
-    。．！？!? (the end stays in its sentence). After NFKC ．！？ are ASCII, and
-    ASCII "." also appears in numbers, URLs and the NFKC form of "…" ("..."),
-    so "." ends a sentence only when it is a single dot not followed by an
-    ASCII letter or digit. A line without an end is one sentence. Lengths are
-    in code points after stripping surrounding spaces.
+    Sentences as in the reference (module docstring): per line, runs of
+    non-terminators each with an optional terminator 。．！？!?; not stripped,
+    lengths in code points. ASCII "." does not end a sentence.
 
     Scores:
         n_sentences: number of sentences.
-        avg_sentence_chars: mean sentence length (0 when there are none).
-        max_sentence_chars: longest sentence.
-        ellipsis_sentence_ratio: share of sentences ending in ・ or an ellipsis
-            (…, or "..", "..." which is what NFKC makes of ‥ and …).
+        avg_sentence_chars: total sentence characters / sentences (0 when none).
+        max_sentence_chars: longest sentence (0 when none).
+        ellipsis_sentence_ratio: sentences whose stripped text ends with ・, …
+            or "..." (NFKC of …) / sentences (0 when none).
 
     Thresholds:
         min_avg_sentence_chars: inclusive (Swallow: 20; shorter means lists,
@@ -150,7 +178,7 @@ class SwallowSentenceFilter(Filter):
             punctuation: keyword lists, code, tables).
         max_sentence_chars: inclusive (Swallow: 200).
         max_ellipsis_sentence_ratio: inclusive (Swallow: 0.2; snippet lists
-            of truncated teasers "続きを読む...").
+            of truncated teasers "続きを読む…").
 
     Reasons:
         avg_sentence_too_short, avg_sentence_too_long, sentence_too_long,
@@ -177,7 +205,7 @@ class SwallowSentenceFilter(Filter):
     max_ellipsis_sentence_ratio: float = 0.2
 
     def score(self, doc: Doc) -> dict[str, float]:
-        sentences = text_stats(doc.text).sentences
+        sentences = text_stats(doc.text).swallow_sentences
         if not sentences:
             return {
                 "n_sentences": 0.0,
@@ -186,7 +214,8 @@ class SwallowSentenceFilter(Filter):
                 "ellipsis_sentence_ratio": 0.0,
             }
         lengths = list(map(len, sentences))
-        ellipsis = sum(1 for s in sentences if s.endswith(("・", "…", "..")))
+        # rstrip() is enough: only the end is tested (the reference strips both sides).
+        ellipsis = sum(1 for s in sentences if s.rstrip().endswith(SWALLOW_ELLIPSES))
         return {
             "n_sentences": float(len(sentences)),
             "avg_sentence_chars": sum(lengths) / len(lengths),
@@ -208,16 +237,17 @@ class SwallowSentenceFilter(Filter):
 
 @dataclass(frozen=True)
 class SwallowDuplicateFilter(Filter):
-    """Drops text with many repeated lines or sentences (Gopher repetition rules).
+    """Drops text with many repeated paragraphs (lines) or sentences.
 
-    A line (sentence) is a duplicate when an identical line (sentence) occurred
-    earlier in the document; see :func:`filters.textstats.duplicate_fractions`.
-    Lines are the non-empty stripped lines; sentences as in
-    :class:`SwallowSentenceFilter`.
+    Paragraphs and sentences as in the reference (module docstring; a
+    "line" here is one of its paragraphs: every line of the text, empty ones
+    included, without terminators that follow a terminator). For items X, the
+    duplicate fraction is sum over distinct items of (frequency - 1) / len(X),
+    and by characters sum of len(item) * (frequency - 1) / characters of all
+    items (:func:`filters.textstats.duplicate_fractions`).
 
     Scores:
-        dup_line_ratio, dup_line_char_ratio: duplicate lines / lines, and their
-            characters / characters of all lines.
+        dup_line_ratio, dup_line_char_ratio: the two fractions of paragraphs.
         dup_sentence_ratio, dup_sentence_char_ratio: the same for sentences.
 
     Thresholds (all inclusive; Swallow, from Gopher):
@@ -226,8 +256,8 @@ class SwallowDuplicateFilter(Filter):
         max_dup_sentence_ratio: 0.30.
         max_dup_sentence_char_ratio: 0.20.
 
-    Reasons:
-        dup_lines, dup_line_chars, dup_sentences, dup_sentence_chars.
+    Reasons (checked in the reference's order):
+        dup_lines, dup_sentences, dup_line_chars, dup_sentence_chars.
 
     >>> f = SwallowDuplicateFilter()
     >>> f.decide(f.score(_doc("一行目です。\\n二行目です。\\n三行目です。")))
@@ -236,7 +266,7 @@ class SwallowDuplicateFilter(Filter):
     """
 
     name: ClassVar[str] = "swallow_duplicate"
-    reasons: ClassVar[tuple[str, ...]] = ("dup_lines", "dup_line_chars", "dup_sentences", "dup_sentence_chars")
+    reasons: ClassVar[tuple[str, ...]] = ("dup_lines", "dup_sentences", "dup_line_chars", "dup_sentence_chars")
     max_dup_line_ratio: float = 0.30
     max_dup_line_char_ratio: float = 0.20
     max_dup_sentence_ratio: float = 0.30
@@ -244,8 +274,8 @@ class SwallowDuplicateFilter(Filter):
 
     def score(self, doc: Doc) -> dict[str, float]:
         st = text_stats(doc.text)
-        line, line_chars = duplicate_fractions(st.lines)
-        sent, sent_chars = duplicate_fractions(st.sentences)
+        line, line_chars = duplicate_fractions(st.swallow_paragraphs)
+        sent, sent_chars = duplicate_fractions(st.swallow_sentences)
         return {
             "dup_line_ratio": line,
             "dup_line_char_ratio": line_chars,
@@ -256,10 +286,10 @@ class SwallowDuplicateFilter(Filter):
     def decide(self, scores: Mapping[str, float]) -> str | None:
         if scores["dup_line_ratio"] > self.max_dup_line_ratio:
             return "dup_lines"
-        if scores["dup_line_char_ratio"] > self.max_dup_line_char_ratio:
-            return "dup_line_chars"
         if scores["dup_sentence_ratio"] > self.max_dup_sentence_ratio:
             return "dup_sentences"
+        if scores["dup_line_char_ratio"] > self.max_dup_line_char_ratio:
+            return "dup_line_chars"
         if scores["dup_sentence_char_ratio"] > self.max_dup_sentence_char_ratio:
             return "dup_sentence_chars"
         return None
@@ -267,18 +297,22 @@ class SwallowDuplicateFilter(Filter):
 
 @dataclass(frozen=True)
 class SwallowNgramFilter(Filter):
-    """Drops text dominated by repeated character n-grams (Gopher rules on characters).
+    """Drops text dominated by repeated character n-grams.
 
-    Computed over the non-whitespace characters by
-    :func:`filters.textstats.ngram_repetition` (one sort for all n):
+    N-grams are all overlapping windows of the whole text (newlines and spaces
+    included), as in the reference; see
+    :func:`filters.textstats.swallow_ngram_fractions`:
 
-    * ``top_<n>gram`` (n = 2, 3, 4): share of characters in the single most
-      frequent n-gram (``count * n / chars``): catches one phrase spammed.
-    * ``dup_<n>gram`` (n = 5..10): fraction of characters covered by n-grams
-      that occur more than once, Gopher/RefinedWeb's definition (all
-      occurrences count, overlaps once): catches templated, repeated blocks.
+    * ``top_<n>gram`` (n = 2, 3, 4): occurrences of the most frequent n-gram /
+      number of n-grams: catches one phrase spammed.
+    * ``dup_<n>gram`` (n = 5..10): distinct n-grams occurring more than once /
+      distinct n-grams: catches templated, repeated blocks. (Not Gopher's
+      share of characters covered by repeated n-grams, which rejected 85% of
+      livedoor news with these thresholds.)
 
-    Thresholds (all inclusive; Swallow, from Gopher's word values):
+    Both are 0 when the text is shorter than n.
+
+    Thresholds (all inclusive; Swallow):
         max_top_2gram_ratio 0.20, max_top_3gram_ratio 0.18,
         max_top_4gram_ratio 0.16, max_dup_5gram_ratio 0.15,
         max_dup_6gram_ratio 0.14, max_dup_7gram_ratio 0.13,

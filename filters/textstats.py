@@ -10,6 +10,11 @@ identity of the ``str`` object. The filters stay independent classes: each just
 calls ``text_stats(doc.text)``; when several filters run on the same ``Doc`` in
 one worker (fused Beam steps pass the same object), the text is scanned once.
 
+The Swallow rules (:mod:`filters.swallow`) use their own definitions, which
+follow the Swallow authors' reference implementation exactly (paragraphs,
+sentences, letter classes, n-gram fractions: see the ``swallow_*`` functions
+below); the classes here serve the other filters.
+
 Character classes (after NFKC; see :func:`char_flags`):
 
 * hiragana: U+3041..U+3096 and U+309D..U+309F (the letters of the Hiragana
@@ -40,6 +45,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections import Counter
 from functools import cached_property
 
 import numpy as np
@@ -51,52 +57,6 @@ LETTER = 8
 SPECIAL = 16
 SPACE = 32
 JAPANESE = HIRAGANA | KATAKANA | KANJI
-
-# Swallow's sentence ends are 。．！？!?. After NFKC ！？． are already ASCII !?.,
-# and ASCII "." is also a decimal point, part of URLs and of the NFKC form of
-# "…" ("..."). So "." ends a sentence only when it is a single dot (not part of
-# "...") and is not followed by an ASCII letter or digit ("3.5", "example.com").
-_END_CHARS = "。．！？!?"
-# Starts with the literal so the engine scans with a fast prefix search, and the
-# replacement is constant (no per-match template expansion in Python).
-_PERIOD = re.compile(r"\.(?<!\.\.)(?![.0-9A-Za-z])")
-_ALL_ENDS = _END_CHARS + "."
-
-
-def split_sentences(line: str) -> list[str]:
-    """Splits one line after every run of sentence ends; the ends stay in the sentence.
-
-    Sentence ends are 。．！？!? and a lone ASCII "." not followed by an ASCII
-    letter or digit (see the comment on ``_PERIOD``). Pieces are stripped and
-    empty ones dropped. Implemented with ``str.replace`` (C speed) and one
-    regex with a constant replacement; a piece made only of end characters
-    (the second "!" of "!!") is glued back to the sentence it ends.
-
-    >>> split_sentences("価格は3.5万円です。本当!?そう...次.終わり")
-    ['価格は3.5万円です。', '本当!?', 'そう...次.', '終わり']
-    """
-    for ch in _END_CHARS:
-        if ch in line:
-            line = line.replace(ch, ch + "\n")
-    if "." in line:
-        line = _PERIOD.sub(".\n", line)
-    out: list[str] = []
-    for piece in line.split("\n"):
-        piece = piece.strip()
-        if not piece:
-            continue
-        if out and not piece.strip(_ALL_ENDS):
-            out[-1] += piece
-        else:
-            out.append(piece)
-    return out
-
-
-# The n of character n-grams measured by :attr:`TextStats.ngram_stats`.
-TOP_NGRAM_NS = (2, 3, 4)
-DUP_NGRAM_NS = (5, 6, 7, 8, 9, 10)
-_MAX_N = 10
-
 
 def _classify(cp: int) -> int:
     ch = chr(cp)
@@ -176,107 +136,222 @@ def _bit_index(bit: int) -> np.ndarray:
 _IDX = {bit: _bit_index(bit) for bit in (HIRAGANA, KATAKANA, KANJI, LETTER, SPECIAL, SPACE)}
 
 
-def ngram_repetition(cps: np.ndarray) -> dict[str, float]:
-    """Character n-gram repetition statistics (Gopher/RefinedWeb definitions).
+# --- Swallow corpus v1 definitions ------------------------------------------
+# These follow the Swallow authors' reference implementation ("Assess Japanese
+# text quality", Naoaki Okazaki, MIT licence; see filters/swallow.py) exactly,
+# on our NFKC text. Where NFKC changes a character the reference looks at, the
+# choice is documented next to the constant.
 
-    For ``n`` in :data:`TOP_NGRAM_NS`, ``top_<n>gram`` is the share of
-    characters in the most frequent n-gram: ``count * n / len`` (Gopher's
-    ``top_n_gram`` fraction, counted with overlaps as datatrove does).
+# Sentence terminators of the reference: 。．！？!?. ASCII "." is *not* one (in
+# raw text it is a decimal point, part of URLs, "..."), and we keep it that way
+# on NFKC text although NFKC maps ．(U+FF0E) to ".": on livedoor news, 97% of
+# the "." of the NFKC text were already ASCII "." in the raw text (1,452 vs 52).
+SWALLOW_TERMINATORS = "。．！？!?"
+# A sentence: one or more non-terminators, then an optional terminator. "\n" is
+# excluded so that one findall over the whole text yields the sentences of each
+# line in order (never crossing a line), as a per-line findall would.
+_SENTENCE = re.compile(r"[^。．！？!?\n]+[。．！？!?]?")
+# Characters the sentence regex never matches: a terminator at the start of a
+# line or right after another terminator (the second "!" of "!!"). A paragraph
+# is the concatenation of its line's sentences, i.e. the line without these.
+_UNMATCHED_ENDS = re.compile(r"(?:^|(?<=[。．！？!?]))[。．！？!?]+", re.MULTILINE)
+# Sentence endings counted as an ellipsis: the reference's ・ and … , plus "...",
+# which is what NFKC makes of … (U+2026). ‥ (U+2025, NFKC "..") is not counted,
+# as in the reference.
+SWALLOW_ELLIPSES = ("・", "…", "...")
 
-    For ``n`` in :data:`DUP_NGRAM_NS`, ``dup_<n>gram`` is the fraction of
-    characters covered by at least one n-gram that occurs more than once in the
-    text (Gopher, Rae et al. 2021, Appendix A; RefinedWeb). Every occurrence,
-    the first included, covers its characters, and overlapping occurrences are
-    not double counted, so the value is in [0, 1]. We use this definition, not
-    datatrove's greedy variant (which skips ahead after a repeat and counts only
-    later occurrences), because it is the one the papers state, it does not depend
-    on scan order, and Swallow's thresholds (0.15..0.10) were taken from Gopher.
+# Letter classes of the reference (codes of the table below).
+_S_OTHER, _S_HIRAGANA, _S_KATAKANA, _S_KANJI, _S_KUTEN, _S_TOTEN = range(6)
+# Kuten are 。．！？ in the reference. NFKC turns ！？ into ASCII !?; on livedoor
+# news 88% of the NFKC "!" and "?" were full-width in the raw text (2,790 vs
+# 410), so ASCII !? count as kuten too: the rule then behaves on NFKC text the
+# way the reference does on raw text. ASCII "." does not (97% were ASCII "."
+# already, see above). Toten are 、，; ASCII "," (99% ASCII in raw text, 277 vs
+# 3) does not count.
+SWALLOW_KUTEN = "。．！？!?"
+SWALLOW_TOTEN = "、，"
 
-    ``cps`` should be the code points without whitespace (n-grams are over the
-    character sequence the way Gopher's are over the word sequence).
 
-    Implementation: the 10-character windows starting at every position are
-    sorted lexicographically once (:func:`_sort_windows`, exact, no hashing).
-    In that order the windows sharing an n-character prefix are contiguous for
-    every n <= 10, so comparing sorted neighbours' prefixes gives the exact
-    n-gram groups for all nine n from a single sort (usually one or two
-    ``argsort`` calls on 64-bit keys).
+def _swallow_table() -> np.ndarray:
+    table = np.zeros(0x10000, dtype=np.uint8)
+    table[0x3041:0x3097] = _S_HIRAGANA
+    table[0x30A1:0x30FB] = _S_KATAKANA
+    table[0x3400:0xA000] = _S_KANJI
+    table[0xF900:0xFB00] = _S_KANJI
+    for ch in "々〇〻":
+        table[ord(ch)] = _S_KANJI
+    for ch in SWALLOW_KUTEN:
+        table[ord(ch)] = _S_KUTEN
+    for ch in SWALLOW_TOTEN:
+        table[ord(ch)] = _S_TOTEN
+    return table
 
-    >>> s = ngram_repetition(code_points("abcdeabcde"))
-    >>> s["dup_5gram"], s["top_2gram"]
-    (1.0, 0.4)
-    >>> ngram_repetition(code_points("abcdefghij"))["dup_5gram"]
-    0.0
+
+_SWALLOW_TABLE = _swallow_table()
+
+
+def swallow_letter_counts(cps: np.ndarray) -> dict[str, int]:
+    """Counts the reference's letter classes in code points ``cps``.
+
+    * hiragana: U+3041..U+3096 (ゝゞゟ and the sound marks are not counted);
+    * katakana: U+30A1..U+30FA (the middle dot ・ and the prolonged sound mark ー
+      are not counted);
+    * kanji: 々〇〻, U+3400..U+9FFF, U+F900..U+FAFF and U+20000..U+2FFFF (the
+      range the reference's UTF-16 surrogate-pair alternative D840..D87F
+      encodes);
+    * kuten: 。．！？ and ASCII !? (see ``SWALLOW_KUTEN``); toten: 、，.
+
+    >>> swallow_letter_counts(code_points("あア亜々、。!ー・.,"))
+    {'hiragana': 1, 'katakana': 1, 'kanji': 2, 'kuten': 2, 'toten': 1}
+    """
+    if cps.size and int(cps.max()) > 0xFFFF:
+        bmp = cps[cps <= 0xFFFF]
+        astral_kanji = int(np.count_nonzero((cps >= 0x20000) & (cps <= 0x2FFFF)))
+    else:
+        bmp, astral_kanji = cps, 0
+    counts = np.bincount(_SWALLOW_TABLE[bmp], minlength=6)
+    return {
+        "hiragana": int(counts[_S_HIRAGANA]),
+        "katakana": int(counts[_S_KATAKANA]),
+        "kanji": int(counts[_S_KANJI]) + astral_kanji,
+        "kuten": int(counts[_S_KUTEN]),
+        "toten": int(counts[_S_TOTEN]),
+    }
+
+
+def swallow_sentences(text: str) -> list[str]:
+    """The reference's sentences of all lines, in order (not stripped).
+
+    Each match of "one or more non-terminators, then an optional terminator"
+    (terminators 。．！？!?) within a line. Terminators that do not follow a
+    non-terminator (the second "!" of "!!", one at the start of a line) belong
+    to no sentence; an empty line has none.
+
+    >>> swallow_sentences("価格は3.5万円です。本当!!そう…\\n\\n!次")
+    ['価格は3.5万円です。', '本当!', 'そう…', '次']
+    """
+    return _SENTENCE.findall(text)
+
+
+def swallow_paragraphs(text: str) -> list[str]:
+    """The reference's paragraphs: one per line (empty lines included), each the
+    concatenation of the line's sentences (:func:`swallow_sentences`).
+
+    >>> swallow_paragraphs("本当!!そう\\n\\n!次")
+    ['本当!そう', '', '次']
+    """
+    if "!" in text or "?" in text or "。" in text or "．" in text or "！" in text or "？" in text:
+        text = _UNMATCHED_ENDS.sub("", text)
+    return text.split("\n")
+
+
+# The n of character n-grams measured by :func:`swallow_ngram_fractions`.
+TOP_NGRAM_NS = (2, 3, 4)
+DUP_NGRAM_NS = (5, 6, 7, 8, 9, 10)
+_U64 = np.uint64
+
+
+def swallow_ngram_fractions(cps: np.ndarray) -> dict[str, float]:
+    """Character n-gram statistics of the reference, over all of the text.
+
+    N-grams are all overlapping windows of the code points ``cps`` of the whole
+    text (newlines and spaces included), ``len - n + 1`` of them.
+
+    * ``top_<n>gram`` (n = 2, 3, 4): occurrences of the most frequent n-gram
+      divided by the number of n-grams.
+    * ``dup_<n>gram`` (n = 5..10): number of *distinct* n-grams occurring more
+      than once divided by the number of distinct n-grams.
+
+    Both are 0 when the text has fewer than ``n`` characters (the reference
+    raises for ``top`` there).
+
+    Exact (no hashing). Code points are 16-bit values (astral ones, or a text
+    with U+0000, are first replaced by their dense rank 1..V), so 4 characters
+    pack into one 64-bit key. One ``argsort`` of the 4-character keys of every
+    position (zero-padded past the end, so a padded window never equals a real
+    n-gram) groups equal 2-, 3- and 4-grams. A 5..10-gram can only repeat where
+    its 4-character prefix does, so only the windows in tied 4-gram groups (a
+    small fraction of real text) are sorted further, by characters 5..10.
+
+    >>> s = swallow_ngram_fractions(code_points("abcdeabcde"))
+    >>> s["top_2gram"], s["dup_5gram"]
+    (0.2222222222222222, 0.2)
     """
     length = int(cps.size)
     out = {f"top_{n}gram": 0.0 for n in TOP_NGRAM_NS}
     out.update({f"dup_{n}gram": 0.0 for n in DUP_NGRAM_NS})
     if length < 2:
         return out
-    order, prefix_keys = _sort_windows(cps)
-    for n in TOP_NGRAM_NS + DUP_NGRAM_NS:
+    codes = cps
+    if int(cps.max()) > 0xFFFF or int(cps.min()) == 0:
+        values, inverse = np.unique(cps, return_inverse=True)
+        if values.size >= 0xFFFF:
+            return _ngram_fractions_counter(cps)
+        codes = inverse.reshape(-1) + 1
+    pad = np.zeros(length + 9, dtype=_U64)
+    pad[:length] = codes
+
+    def key(offset: int, width: int) -> np.ndarray:
+        k = pad[offset : offset + length] << _U64(48)
+        for j in range(1, width):
+            k |= pad[offset + j : offset + j + length] << _U64(48 - 16 * j)
+        return k
+
+    k0 = key(0, 4)
+    order = np.argsort(k0)
+    s0 = k0[order]
+    for n in TOP_NGRAM_NS:
         if length < n:
+            break
+        prefix = s0 >> _U64(16 * (4 - n)) if n < 4 else s0
+        # Group boundaries in sorted order; the largest group is the top n-gram.
+        # Padded windows are singletons, so they never make the maximum.
+        ends = np.flatnonzero(prefix[1:] != prefix[:-1])
+        top = int(np.diff(ends, prepend=-1, append=length - 1).max())
+        out[f"top_{n}gram"] = top / (length - n + 1)
+    if length < 5:
+        return out
+    tie = s0[1:] == s0[:-1]
+    in_tie = np.zeros(length, dtype=bool)
+    in_tie[1:] = tie
+    in_tie[:-1] |= tie
+    sub = order[in_tie]
+    if sub.size:
+        # Windows whose 4-gram repeats, sorted by (chars 1-4, 5-8, 9-10).
+        a, b, c = k0[sub], key(4, 4)[sub], key(8, 2)[sub]
+        sub_order = np.lexsort((c, b, a))
+        a, b, c = a[sub_order], b[sub_order], c[sub_order]
+        eq_a = a[1:] == a[:-1]
+    for n in DUP_NGRAM_NS:
+        if length < n:
+            break
+        windows = length - n + 1
+        if not sub.size:
+            out[f"dup_{n}gram"] = 0.0
             continue
-        sorted_key, shift = prefix_keys[n]
-        prefix = sorted_key >> np.uint64(shift)
-        # same[k]: sorted windows k and k+1 share their first n characters.
-        same = prefix[1:] == prefix[:-1]
-        if n in TOP_NGRAM_NS:
-            # Groups of equal n-grams are runs of `same`; the largest has run+1 members.
-            bounds = np.concatenate(([-1], np.flatnonzero(~same), [length - 1]))
-            out[f"top_{n}gram"] = int(np.diff(bounds).max()) * n / length
+        if n <= 8:
+            same = eq_a & ((b[1:] >> _U64(16 * (8 - n))) == (b[:-1] >> _U64(16 * (8 - n))))
         else:
-            dup_sorted = np.zeros(length, dtype=np.uint8)
-            dup_sorted[1:] |= same
-            dup_sorted[:-1] |= same
-            dup = np.empty(length, dtype=np.uint8)
-            dup[order] = dup_sorted
-            # A character is covered if one of the n windows containing it is a repeat.
-            covered = int(np.count_nonzero(np.convolve(dup, np.ones(n, dtype=np.uint8))[:length]))
-            out[f"dup_{n}gram"] = covered / length
+            same = eq_a & (b[1:] == b[:-1]) & ((c[1:] >> _U64(16 * (12 - n))) == (c[:-1] >> _U64(16 * (12 - n))))
+        # Adjacent equal pairs: each makes one window a repeat of a distinct
+        # n-gram; a run of True is one repeated n-gram.
+        pairs = int(np.count_nonzero(same))
+        repeated = int(np.count_nonzero(same[1:] & ~same[:-1])) + int(same[0]) if same.size else 0
+        out[f"dup_{n}gram"] = repeated / (windows - pairs)
     return out
 
 
-def _sort_windows(cps: np.ndarray) -> tuple[np.ndarray, dict[int, tuple[np.ndarray, int]]]:
-    """Sorts the 10-character windows of ``cps`` lexicographically, exactly.
-
-    Characters are replaced by dense ranks 1..V (0 pads windows that run past
-    the end, so they never equal a real n-gram), packed ``b = bitlen(V)`` bits
-    each into 64-bit keys. The first round sorts by as many leading characters
-    as fit; each later round sorts by (rank of the previous key, next
-    characters). Returns the final order and, for each n, the sorted key that
-    holds the n-th character and the right shift that leaves exactly the
-    n-character prefix (plus the earlier-round group rank) in it.
-    """
-    length = int(cps.size)
-    _, inverse = np.unique(cps, return_inverse=True)
-    bits = int(inverse.max() + 1).bit_length()
-    padded = np.zeros(length + _MAX_N - 1, dtype=np.uint64)
-    padded[:length] = inverse.reshape(-1)
-    padded[:length] += 1
-    prefix_keys: dict[int, tuple[np.ndarray, int]] = {}
-    done = 0
-    group = None
-    group_bits = 0
-    while True:
-        width = min((64 - group_bits) // bits, _MAX_N - done)
-        assert width >= 1  # group_bits <= bitlen(len) and bits <= 21 leave room
-        key = np.zeros(length, dtype=np.uint64) if group is None else group << np.uint64(width * bits)
-        for j in range(done, done + width):
-            key |= padded[j : j + length] << np.uint64((done + width - 1 - j) * bits)
-        order = np.argsort(key)  # ties are equal windows: their order is irrelevant
-        sorted_key = key[order]
-        for n in range(done + 1, done + width + 1):
-            prefix_keys[n] = (sorted_key, (done + width - n) * bits)
-        done += width
-        if done >= _MAX_N:
-            return order, prefix_keys
-        # Dense rank of the windows' first `done` characters, in position order.
-        rank_sorted = np.zeros(length, dtype=np.uint64)
-        np.cumsum(sorted_key[1:] != sorted_key[:-1], out=rank_sorted[1:])
-        group = np.empty(length, dtype=np.uint64)
-        group[order] = rank_sorted
-        group_bits = int(rank_sorted[-1]).bit_length()
+def _ngram_fractions_counter(cps: np.ndarray) -> dict[str, float]:
+    # Fallback for texts with >= 65535 distinct code points (never real prose).
+    s = cps.tolist()
+    out: dict[str, float] = {}
+    for n in TOP_NGRAM_NS + DUP_NGRAM_NS:
+        counts = Counter(tuple(s[i : i + n]) for i in range(len(s) - n + 1))
+        if n in TOP_NGRAM_NS:
+            out[f"top_{n}gram"] = max(counts.values()) / (len(s) - n + 1) if counts else 0.0
+        else:
+            out[f"dup_{n}gram"] = sum(1 for f in counts.values() if f > 1) / len(counts) if counts else 0.0
+    return out
 
 
 def _split_nonempty(text: str) -> list[str]:
@@ -284,15 +359,19 @@ def _split_nonempty(text: str) -> list[str]:
 
 
 def duplicate_fractions(items: list[str]) -> tuple[float, float]:
-    """Gopher's duplicate-element fractions: (by count, by characters).
+    """Duplicate fractions of the Swallow reference: (by count, by characters).
 
-    An element is a duplicate if an identical element occurred earlier; the
-    first occurrence is not a duplicate. The character version divides the
-    characters of duplicate elements by the characters of all elements
-    (Rae et al. 2021, Table A1; datatrove ``find_duplicates``).
+    By count: the sum over distinct items of (frequency - 1), divided by the
+    number of items. By characters: the sum over distinct items of
+    ``len(item) * (frequency - 1)``, divided by the characters of all items.
+    Both are 0 for no items (or no characters). Computed as ``len(items) -
+    len(set(items))`` and the same difference of character sums, which is the
+    same sum.
 
     >>> duplicate_fractions(["ab", "cd", "ab", "ab"])
     (0.5, 0.5)
+    >>> duplicate_fractions(["", "", "abc"])
+    (0.3333333333333333, 0.0)
     >>> duplicate_fractions([])
     (0.0, 0.0)
     """
@@ -310,7 +389,7 @@ class TextStats:
     Obtain instances through :func:`text_stats` so they are shared.
 
     >>> st = TextStats("今日は晴れ。\\nABC!")
-    >>> st.n_hiragana, st.n_kanji, st.n_letters, st.sentences
+    >>> st.n_hiragana, st.n_kanji, st.n_letters, st.swallow_sentences
     (2, 3, 8, ['今日は晴れ。', 'ABC!'])
     """
 
@@ -380,12 +459,19 @@ class TextStats:
         return _split_nonempty(self.text)
 
     @cached_property
-    def sentences(self) -> list[str]:
-        """Sentences of all lines (:func:`split_sentences`), in order."""
-        out: list[str] = []
-        for line in self.lines:
-            out.extend(split_sentences(line))
-        return out
+    def swallow_sentences(self) -> list[str]:
+        """Sentences of the Swallow reference (:func:`swallow_sentences`)."""
+        return swallow_sentences(self.text)
+
+    @cached_property
+    def swallow_paragraphs(self) -> list[str]:
+        """Paragraphs of the Swallow reference (:func:`swallow_paragraphs`)."""
+        return swallow_paragraphs(self.text)
+
+    @cached_property
+    def swallow_letters(self) -> dict[str, int]:
+        """Letter classes of the Swallow reference (:func:`swallow_letter_counts`)."""
+        return swallow_letter_counts(self.cps)
 
     @cached_property
     def max_run(self) -> int:
@@ -399,8 +485,8 @@ class TextStats:
 
     @cached_property
     def ngram_stats(self) -> dict[str, float]:
-        """:func:`ngram_repetition` over the non-whitespace characters."""
-        return ngram_repetition(self.cps[(self.flags & SPACE) == 0])
+        """:func:`swallow_ngram_fractions` of the whole text."""
+        return swallow_ngram_fractions(self.cps)
 
     @cached_property
     def utf8(self) -> bytes:

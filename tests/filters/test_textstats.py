@@ -1,4 +1,4 @@
-"""Tests of the shared text statistics: character classes, n-gram repetition, cache."""
+"""Tests of the shared text statistics: character classes, Swallow definitions, cache."""
 
 from __future__ import annotations
 
@@ -13,50 +13,86 @@ from filters.textstats import (
     TextStats,
     code_points,
     duplicate_fractions,
-    ngram_repetition,
+    swallow_letter_counts,
+    swallow_ngram_fractions,
+    swallow_paragraphs,
+    swallow_sentences,
     text_stats,
 )
 
 
-def naive_ngram_repetition(s: str) -> dict[str, float]:
-    """Straightforward reference implementation of the Gopher definitions."""
+def naive_ngram_fractions(s: str) -> dict[str, float]:
+    """Straightforward Counter implementation of the Swallow reference definitions."""
     out = {}
-    for n in TOP_NGRAM_NS:
+    for n in TOP_NGRAM_NS + DUP_NGRAM_NS:
         grams = Counter(s[i : i + n] for i in range(len(s) - n + 1))
-        out[f"top_{n}gram"] = max(grams.values()) * n / len(s) if grams else 0.0
-    for n in DUP_NGRAM_NS:
-        grams = Counter(s[i : i + n] for i in range(len(s) - n + 1))
-        covered = [False] * len(s)
-        for i in range(len(s) - n + 1):
-            if grams[s[i : i + n]] > 1:
-                covered[i : i + n] = [True] * n
-        out[f"dup_{n}gram"] = sum(covered) / len(s) if s else 0.0
+        if n in TOP_NGRAM_NS:
+            out[f"top_{n}gram"] = max(grams.values()) / sum(grams.values()) if grams else 0.0
+        else:
+            out[f"dup_{n}gram"] = sum(1 for f in grams.values() if f > 1) / len(grams) if grams else 0.0
     return out
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_ngram_repetition_matches_naive_reference(seed: int) -> None:
+def test_ngram_fractions_match_naive_definition(seed: int) -> None:
     rng = random.Random(seed)
-    alphabets = ["ab", "abc", "あいうえお", "ab😀", "猫犬鳥魚"]
+    # "\x00" and astral characters take the dense-rank path; "\n" and " " count.
+    alphabets = ["ab", "abc", "あいうえお", "ab😀", "猫犬鳥魚\n", "ab\x00 ", "abcdefghijk"]
     for _ in range(60):
         alphabet = rng.choice(alphabets)
         s = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80)))
-        assert ngram_repetition(code_points(s)) == pytest.approx(naive_ngram_repetition(s)), s
+        assert swallow_ngram_fractions(code_points(s)) == pytest.approx(naive_ngram_fractions(s)), s
 
 
-def test_ngram_repetition_many_distinct_chars_uses_several_sort_rounds() -> None:
-    # > 1023 distinct code points: 11+ bits per character, so more rounds of keys.
+def test_ngram_fractions_many_distinct_chars() -> None:
     s = "".join(chr(0x4E00 + i) for i in range(3000)) * 2
-    got = ngram_repetition(code_points(s))
-    assert got["dup_10gram"] == 1.0
-    assert got["top_2gram"] == pytest.approx(2 * 2 / len(s))
+    got = swallow_ngram_fractions(code_points(s))
+    # 2991 distinct 10-grams occur twice, the 9 across the seam once.
+    assert got["dup_10gram"] == pytest.approx(2991 / 3000)
+    assert got == pytest.approx(naive_ngram_fractions(s))
+    assert got["top_2gram"] == pytest.approx(2 / (len(s) - 1))
     unique = "".join(chr(0x4E00 + i) for i in range(3000))
-    assert ngram_repetition(code_points(unique))["dup_5gram"] == 0.0
+    assert swallow_ngram_fractions(code_points(unique))["dup_5gram"] == 0.0
+    # Astral code points: dense ranks, same answer as the naive definition.
+    astral = "".join(chr(0x20000 + (i * 7) % 50) for i in range(300))
+    assert swallow_ngram_fractions(code_points(astral)) == pytest.approx(naive_ngram_fractions(astral))
 
 
-def test_ngram_repetition_real_japanese_sentence() -> None:
-    s = "私は猫が好きです。私は犬も好きです。"
-    assert ngram_repetition(code_points(s)) == pytest.approx(naive_ngram_repetition(s))
+def test_ngram_fractions_real_japanese_and_short_texts() -> None:
+    s = "私は猫が好きです。\n私は犬も好きです。"
+    assert swallow_ngram_fractions(code_points(s)) == pytest.approx(naive_ngram_fractions(s))
+    for short in ["", "a", "ab", "abcd"]:
+        assert swallow_ngram_fractions(code_points(short)) == pytest.approx(naive_ngram_fractions(short))
+
+
+def test_swallow_letter_counts() -> None:
+    text = "ひらがなゝカタカナー・漢字々〇〻𠮷、，。．!?！？.,ABC"
+    assert swallow_letter_counts(code_points(text)) == {
+        "hiragana": 4,  # ゝ is not in U+3041..U+3096
+        "katakana": 4,  # ー and ・ are not in U+30A1..U+30FA
+        "kanji": 6,  # 漢字々〇〻𠮷
+        "kuten": 6,  # 。．！？ and ASCII !?; not ASCII "."
+        "toten": 2,  # 、，; not ASCII ","
+    }
+    assert swallow_letter_counts(code_points("")) == dict.fromkeys(["hiragana", "katakana", "kanji", "kuten", "toten"], 0)
+
+
+def test_swallow_sentences_and_paragraphs() -> None:
+    text = "価格は3.5万円です。example.comを見た!!次の文.最後...\n\n!!見出し\n 空白。 次"
+    assert swallow_sentences(text) == [
+        "価格は3.5万円です。",
+        "example.comを見た!",
+        "次の文.最後...",
+        "見出し",
+        " 空白。",
+        " 次",
+    ]
+    assert swallow_paragraphs(text) == [
+        "価格は3.5万円です。example.comを見た!次の文.最後...",
+        "",
+        "見出し",
+        " 空白。 次",
+    ]
 
 
 def test_char_classes() -> None:
@@ -69,11 +105,6 @@ def test_char_classes() -> None:
     assert st.n_letters == 18
     assert st.n_special == 2  # ■ and the emoji
     assert st.n_space == 1
-
-
-def test_sentences_split_rules() -> None:
-    st = TextStats("価格は3.5万円です。example.comを見た!!次の文.最後...\n見出し")
-    assert st.sentences == ["価格は3.5万円です。", "example.comを見た!!", "次の文.", "最後...", "見出し"]
 
 
 def test_lines_and_max_run() -> None:
