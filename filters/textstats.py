@@ -278,8 +278,7 @@ def swallow_ngram_fractions(cps: np.ndarray) -> dict[str, float]:
     (0.2222222222222222, 0.2)
     """
     length = int(cps.size)
-    out = {f"top_{n}gram": 0.0 for n in TOP_NGRAM_NS}
-    out.update({f"dup_{n}gram": 0.0 for n in DUP_NGRAM_NS})
+    out = dict(_ZERO_NGRAMS)
     if length < 2:
         return out
     codes = cps
@@ -288,56 +287,79 @@ def swallow_ngram_fractions(cps: np.ndarray) -> dict[str, float]:
         if values.size >= 0xFFFF:
             return _ngram_fractions_counter(cps)
         codes = inverse.reshape(-1) + 1
-    pad = np.zeros(length + 9, dtype=_U64)
+    # Big-endian 16-bit characters, zero-padded; the 8 bytes starting at
+    # character i, read as one big-endian uint64, are characters i..i+3 with
+    # character i in the high bits: lexicographic order is integer order.
+    pad = np.zeros(length + 12, dtype=">u2")
     pad[:length] = codes
+    buf = pad.data
 
-    def key(offset: int, width: int) -> np.ndarray:
-        k = pad[offset : offset + length] << _U64(48)
-        for j in range(1, width):
-            k |= pad[offset + j : offset + j + length] << _U64(48 - 16 * j)
-        return k
+    def key(offset: int) -> np.ndarray:
+        return np.ndarray((length,), ">u8", buf, 2 * offset, (2,)).astype(np.uint64)
 
-    k0 = key(0, 4)
+    k0 = key(0)
     order = np.argsort(k0)
     s0 = k0[order]
+    # Sorted neighbours share their first n characters iff their XOR is below
+    # 2 ** (16 * (4 - n)).
+    diff = s0[1:] ^ s0[:-1]
     for n in TOP_NGRAM_NS:
         if length < n:
             break
-        prefix = s0 >> _U64(16 * (4 - n)) if n < 4 else s0
-        # Group boundaries in sorted order; the largest group is the top n-gram.
-        # Padded windows are singletons, so they never make the maximum.
-        ends = np.flatnonzero(prefix[1:] != prefix[:-1])
-        top = int(np.diff(ends, prepend=-1, append=length - 1).max())
+        # Groups of equal n-grams are runs of shared n-prefixes; padded windows
+        # are singletons, so they never make the largest group.
+        ends = np.flatnonzero(diff >= _PREFIX_LIMIT[n])
+        if ends.size == 0:
+            top = length
+        else:
+            top = max(int(ends[0]) + 1, length - 1 - int(ends[-1]))
+            if ends.size > 1:
+                top = max(top, int((ends[1:] - ends[:-1]).max()))
         out[f"top_{n}gram"] = top / (length - n + 1)
     if length < 5:
         return out
-    tie = s0[1:] == s0[:-1]
+    tie = diff == 0
     in_tie = np.zeros(length, dtype=bool)
     in_tie[1:] = tie
     in_tie[:-1] |= tie
     sub = order[in_tie]
-    if sub.size:
-        # Windows whose 4-gram repeats, sorted by (chars 1-4, 5-8, 9-10).
-        a, b, c = k0[sub], key(4, 4)[sub], key(8, 2)[sub]
-        sub_order = np.lexsort((c, b, a))
-        a, b, c = a[sub_order], b[sub_order], c[sub_order]
-        eq_a = a[1:] == a[:-1]
+    if not sub.size:
+        return out
+    # Windows whose 4-gram repeats, sorted by characters 1-4, 5-8, 9-12; the
+    # common prefix of sorted neighbours, capped at 10, gives every n at once.
+    a, b, c = k0[sub], key(4)[sub], key(8)[sub]
+    sub_order = np.lexsort((c, b, a))
+    a, b, c = a[sub_order], b[sub_order], c[sub_order]
+    lb = _common_chars(b[1:] ^ b[:-1])
+    lc = _common_chars(c[1:] ^ c[:-1], 2)
+    full = np.where(a[1:] == a[:-1], 4 + lb + np.where(lb == 4, lc, 0), 0)
+    # pairs[n]: adjacent equal n-gram pairs (sorted neighbours with lcp >= n);
+    # windows - pairs is the number of distinct n-grams. A run of pairs with
+    # lcp >= n is one repeated n-gram; it starts at k when prev < n <= full[k].
+    pairs = np.cumsum(np.bincount(full, minlength=11)[::-1])[::-1]
+    prev = np.concatenate(([0], full[:-1]))
+    up = full > prev
+    starts = np.cumsum(np.bincount(prev[up] + 1, minlength=12) - np.bincount(full[up] + 1, minlength=12))
     for n in DUP_NGRAM_NS:
         if length < n:
             break
-        windows = length - n + 1
-        if not sub.size:
-            out[f"dup_{n}gram"] = 0.0
-            continue
-        if n <= 8:
-            same = eq_a & ((b[1:] >> _U64(16 * (8 - n))) == (b[:-1] >> _U64(16 * (8 - n))))
-        else:
-            same = eq_a & (b[1:] == b[:-1]) & ((c[1:] >> _U64(16 * (12 - n))) == (c[:-1] >> _U64(16 * (12 - n))))
-        # Adjacent equal pairs: each makes one window a repeat of a distinct
-        # n-gram; a run of True is one repeated n-gram.
-        pairs = int(np.count_nonzero(same))
-        repeated = int(np.count_nonzero(same[1:] & ~same[:-1])) + int(same[0]) if same.size else 0
-        out[f"dup_{n}gram"] = repeated / (windows - pairs)
+        out[f"dup_{n}gram"] = int(starts[n]) / (length - n + 1 - int(pairs[n]))
+    return out
+
+
+_ZERO_NGRAMS = {**{f"top_{n}gram": 0.0 for n in TOP_NGRAM_NS}, **{f"dup_{n}gram": 0.0 for n in DUP_NGRAM_NS}}
+_SHIFTS = tuple(np.uint64(s) for s in (48, 32, 16))
+_PREFIX_LIMIT = {n: np.uint64(1 << (16 * (4 - n))) for n in (2, 3, 4)}
+
+
+def _common_chars(x: np.ndarray, width: int = 4) -> np.ndarray:
+    # Leading zero 16-bit units of the XOR of two keys, counting the first
+    # ``width`` (2 or 4) units: the number of leading characters they share.
+    out = (x >> _SHIFTS[0] == 0).astype(np.intp)
+    out += x >> _SHIFTS[1] == 0
+    if width == 4:
+        out += x >> _SHIFTS[2] == 0
+        out += x == 0
     return out
 
 
