@@ -1,0 +1,334 @@
+"""The bundled sample on real Beam runners, and a Dataflow job built offline.
+
+* DirectRunner (FnApiRunner, multi-processing: the CLI default) is the reference.
+* PortableRunner: the test starts Beam's local job service on 127.0.0.1 (a free
+  port) and stops it afterwards; the SDK harness runs in this process (LOOPBACK).
+* FlinkRunner on embedded Flink (``--flink_master=[local]``): needs the job-server
+  jar from ``scripts/fetch_flink_jobserver.sh`` in ``FURUI_FLINK_JOBSERVER_JAR``
+  and ``java`` on PATH; skipped otherwise.
+* Every runner must give the same documents ``(id, text)``, the same rejects
+  ``(id, stage, reason)`` and the same stats as the reference.
+* DataflowRunner: the job (options, Runner API pipeline with the pickled DoFns,
+  worker environment, v1beta3 environment with worker pools) is built with
+  Beam's ``--dry_run`` and never submitted; the network is blocked during the
+  test. Needs ``apache-beam[gcp]``; the ``--setup_file`` variant also needs
+  setuptools>=77 (the SPDX license in pyproject.toml) because Beam builds the
+  sdist with the launching environment's setuptools.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.run import run
+
+pytestmark = [
+    pytest.mark.runner,
+    # LOOPBACK workers' data-plane threads raise "Multiplexer hanging up" when
+    # the runner closes the channel at the end of a job; harmless.
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning"),
+]
+
+REPO = Path(__file__).resolve().parents[2]
+JAR_ENV = "FURUI_FLINK_JOBSERVER_JAR"
+
+# Wall time (seconds) of each runner on the sample, printed at the end of the module.
+WALL: dict[str, float] = {}
+
+
+def outputs(out: Path) -> tuple[set, set, dict]:
+    """(id, text) of documents, (id, stage, reason) of rejects, and stats.json."""
+    docs = pq.read_table(out / "documents", columns=["id", "text"]).to_pylist()
+    rejects = pq.read_table(out / "rejects", columns=["id", "stage", "reason"]).to_pylist()
+    stats = json.loads((out / "stats.json").read_text())
+    return (
+        {(r["id"], r["text"]) for r in docs},
+        {(r["id"], r["stage"], r["reason"]) for r in rejects},
+        stats,
+    )
+
+
+def run_sample(out: Path, name: str, beam_args: list[str]) -> tuple[set, set, dict]:
+    started = time.monotonic()
+    assert run(["--output", str(out), *beam_args]) == 0
+    WALL[name] = time.monotonic() - started
+    return outputs(out)
+
+
+def assert_same_as_reference(got, reference) -> None:
+    docs, rejects, stats = got
+    ref_docs, ref_rejects, ref_stats = reference
+    assert docs == ref_docs, f"documents differ: {sorted(i for i, _ in docs ^ ref_docs)}"
+    assert rejects == ref_rejects, f"rejects differ: {sorted(rejects ^ ref_rejects)}"
+    assert stats == ref_stats
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_wall_times():
+    yield
+    if WALL:
+        line = ", ".join(f"{k} {v:.1f}s" for k, v in WALL.items())
+        print(f"\nrunner wall times on the sample: {line}", file=sys.__stderr__)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    out = tmp_path_factory.mktemp("direct") / "out"
+    got = run_sample(
+        out, "DirectRunner(multi_processing, 2 workers)",
+        ["--runner=DirectRunner", "--direct_running_mode=multi_processing", "--direct_num_workers=2"],
+    )
+    assert got[0] and got[1], "the sample must keep and reject something"
+    return got
+
+
+def test_direct_runner_multi_processing_accounts_for_every_record(reference):
+    docs, rejects, stats = reference
+    assert stats["accounted"] is True
+    assert len(docs) + len(rejects) == stats["records_in"]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, log: Path, timeout_s: float = 60.0) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        if proc.poll() is not None:
+            raise RuntimeError(f"job service exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return time.monotonic() - started
+        time.sleep(0.1)
+    raise TimeoutError(f"job service not listening on 127.0.0.1:{port} after {timeout_s}s")
+
+
+@pytest.fixture
+def local_job_service(tmp_path):
+    """Beam's Python job service on 127.0.0.1:<free port>; yields the endpoint."""
+    port = free_port()
+    log = tmp_path / "job_service.log"
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "apache_beam.runners.portability.local_job_service_main",
+             "--port", str(port), "--staging_dir", str(tmp_path / "staging")],
+            stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+    try:
+        WALL["PortableRunner job service start-up"] = wait_for_port(port, proc, log)
+        # The service binds "localhost"; 127.0.0.1 is what it accepted above.
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_portable_runner_matches_direct_runner(reference, local_job_service, tmp_path):
+    got = run_sample(
+        tmp_path / "out", "PortableRunner(LOOPBACK)",
+        ["--runner=PortableRunner", f"--job_endpoint={local_job_service}", "--environment_type=LOOPBACK"],
+    )
+    assert_same_as_reference(got, reference)
+
+
+def flink_jar() -> str:
+    jar = os.environ.get(JAR_ENV, "")
+    if not jar:
+        pytest.skip(f"{JAR_ENV} is not set: run `export {JAR_ENV}=$(scripts/fetch_flink_jobserver.sh)`")
+    if not os.path.isfile(jar):
+        pytest.skip(f"{JAR_ENV}={jar} does not exist: run scripts/fetch_flink_jobserver.sh")
+    if shutil.which("java") is None:
+        pytest.skip("FlinkRunner needs java on PATH (Java 17)")
+    return jar
+
+
+def test_flink_runner_embedded_matches_direct_runner(reference, tmp_path):
+    jar = flink_jar()
+    got = run_sample(
+        tmp_path / "out", "FlinkRunner([local], LOOPBACK)",
+        ["--runner=FlinkRunner", "--flink_master=[local]", f"--flink_job_server_jar={jar}",
+         "--environment_type=LOOPBACK", "--parallelism=2"],
+    )
+    assert_same_as_reference(got, reference)
+
+
+# ---------------------------------------------------------------------------
+# Dataflow: build the job, never submit it.
+
+DATAFLOW_ARGS = [
+    "--runner=DataflowRunner",
+    "--project=furui-ci",
+    "--region=asia-northeast1",
+    "--temp_location=gs://furui-ci/tmp",
+    "--job_name=furui-dry-run",
+    "--machine_type=n2-standard-4",
+    "--max_num_workers=10",
+    "--disk_size_gb=50",
+    "--no_auth",
+    # TestOptions.dry_run: DataflowRunner returns after building the Job,
+    # before any credential lookup, GCS staging or API call.
+    "--dry_run=True",
+    # The SDK is already in the worker container; do not fetch a Beam tarball.
+    "--sdk_location=container",
+]
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Fails any name lookup or connection to a non-loopback address."""
+    real_connect = socket.socket.connect
+    real_getaddrinfo = socket.getaddrinfo
+
+    def local(host) -> bool:
+        return host in ("localhost", "127.0.0.1", "::1", "", None) or str(host).startswith("127.")
+
+    def getaddrinfo(host, *args, **kwargs):
+        if not local(host):
+            raise AssertionError(f"network lookup during the Dataflow dry run: {host}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    def connect(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not local(host):
+            raise AssertionError(f"network connection during the Dataflow dry run: {address}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+
+
+def dataflow_apiclient():
+    try:
+        from apache_beam.runners.dataflow.internal import apiclient
+    except ImportError as exc:
+        pytest.skip(f"DataflowRunner needs apache-beam[gcp] ({exc}); pip install 'apache-beam[gcp]==2.77.0'")
+    return apiclient
+
+
+def build_dataflow_job(extra_args: list[str]):
+    """Runs furui's pipeline construction on the DataflowRunner with --dry_run."""
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipeline.config import load_config
+    from pipeline.run import build_pipeline
+
+    cfg = load_config(None)
+    options = PipelineOptions(DATAFLOW_ARGS + extra_args)
+    p = beam.Pipeline(options=options)
+    build_pipeline(p, ["gs://furui-ci/crawl/*.warc.gz"], cfg, "gs://furui-ci/out")
+    result = p.run()
+    result.wait_until_finish()
+    return p, result.job, cfg
+
+
+def check_dataflow_job(apiclient, p, job, cfg, image: str) -> dict:
+    """Checks what Dataflow would receive; returns the v1beta3 job as JSON."""
+    import apache_beam as beam
+    from apache_beam.portability import common_urns
+    from apache_beam.portability.api import beam_runner_api_pb2
+
+    from pipeline.stages import step_label
+
+    assert isinstance(job, apiclient.Job)
+    opts = job.options.get_all_options()
+    assert opts["project"] == "furui-ci" and opts["region"] == "asia-northeast1"
+    assert opts["machine_type"] == "n2-standard-4" and opts["max_num_workers"] == 10
+    assert "use_runner_v2" in opts["experiments"]
+
+    proto = job.proto_pipeline
+    names = {t.unique_name for t in proto.components.transforms.values()}
+    # Stable step labels: renaming them breaks Dataflow job updates.
+    for label in ["ReadWarc", "ExtractText", "WriteDocuments", "WriteRejects", "WriteClusters", "WriteStats"]:
+        assert label in names, label
+    for step in cfg.steps:
+        assert step_label(step) in names, step_label(step)
+
+    envs = list(proto.components.environments.values())
+    assert envs and all(e.urn == common_urns.environments.DOCKER.urn for e in envs)
+    images = {beam_runner_api_pb2.DockerPayload.FromString(e.payload).container_image for e in envs}
+    assert images == {image}
+
+    # Pickling: every DoFn, CombineFn and coder of the job unpickles again.
+    beam.Pipeline.from_runner_api(proto, p.runner, job.options)
+
+    # The v1beta3 environment (options as JSON, worker pools), built as
+    # DataflowApplicationClient.create_job_description does, minus the uploads.
+    job.proto.environment = apiclient.Environment(
+        packages=[], options=job.options, environment_version=apiclient._FNAPI_ENVIRONMENT_MAJOR_VERSION,
+        proto_pipeline_staged_url="gs://furui-ci/tmp/staging/pipeline.pb", proto_pipeline=proto,
+    ).proto
+    desc = json.loads(job.json())
+    assert desc["name"] == "furui-dry-run" and desc["type"] == "JOB_TYPE_BATCH"
+    env = desc["environment"]
+    assert env["sdkPipelineOptions"]["options"]["project"] == "furui-ci"
+    pool = env["workerPools"][0]
+    assert pool["machineType"] == "n2-standard-4" and pool["diskSizeGb"] == 50
+    assert [c["containerImage"] for c in pool["sdkHarnessContainerImages"]] == [image]
+    return desc
+
+
+def test_dataflow_job_with_custom_container(no_network):
+    apiclient = dataflow_apiclient()
+    image = "asia-northeast1-docker.pkg.dev/furui-ci/furui/furui-worker:0.1.0"
+    p, job, cfg = build_dataflow_job([f"--sdk_container_image={image}"])
+    check_dataflow_job(apiclient, p, job, cfg, image)
+
+
+def test_dataflow_job_with_setup_file(no_network, tmp_path, monkeypatch):
+    apiclient = dataflow_apiclient()
+    from importlib import metadata
+
+    setuptools_major = int(metadata.version("setuptools").split(".")[0])
+    if setuptools_major < 77:
+        pytest.skip(f"--setup_file needs setuptools>=77 for pyproject's SPDX license (have {setuptools_major})")
+    # Beam runs `python setup.py sdist` in the setup file's directory, which
+    # leaves furui.egg-info behind (and makes the checkout look installed):
+    # build from a copy of the sources.
+    src = tmp_path / "src"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for name in ("schemas", "filters", "dedup", "pipeline"):
+        shutil.copytree(REPO / name, src / name, ignore=ignore)
+    for name in ("setup.py", "pyproject.toml", "README.md", "LICENSE"):
+        if (REPO / name).exists():
+            shutil.copy2(REPO / name, src / name)
+    monkeypatch.chdir(tmp_path)
+    p, job, cfg = build_dataflow_job([f"--setup_file={src / 'setup.py'}"])
+    from apache_beam.runners.dataflow.internal.apiclient import get_container_image_from_options
+
+    check_dataflow_job(apiclient, p, job, cfg, get_container_image_from_options(job.options))
+
+    # The staged artifacts carry furui's sdist, built by Beam from the shim.
+    from apache_beam.portability.api import beam_runner_api_pb2
+
+    staged = {}
+    for env in job.proto_pipeline.components.environments.values():
+        for dep in env.dependencies:
+            name = beam_runner_api_pb2.ArtifactStagingToRolePayload.FromString(dep.role_payload).staged_name
+            staged[name] = beam_runner_api_pb2.ArtifactFilePayload.FromString(dep.type_payload).path
+    assert "workflow.tar.gz" in staged, staged
+    path = staged["workflow.tar.gz"]
+    import tarfile
+
+    with tarfile.open(path) as tar:
+        members = {m.name.split("/", 1)[1] for m in tar.getmembers() if "/" in m.name}
+    for module in ("pipeline/run.py", "filters/langid.py", "dedup/minhash.py", "schemas/documents.py",
+                   "pipeline/configs/default.toml"):
+        assert module in members, module
