@@ -75,11 +75,14 @@ def assert_same_as_reference(got, reference) -> None:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def report_wall_times():
+def report_wall_times(request):
     yield
-    if WALL:
-        line = ", ".join(f"{k} {v:.1f}s" for k, v in WALL.items())
-        print(f"\nrunner wall times on the sample: {line}", file=sys.__stderr__)
+    if not WALL:
+        return
+    line = ", ".join(f"{k} {v:.1f}s" for k, v in WALL.items())
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        print(f"\nrunner wall times on the sample: {line}")
 
 
 @pytest.fixture(scope="module")
