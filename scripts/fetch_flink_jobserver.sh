@@ -86,7 +86,7 @@ composite_jar() {
   local cpfile="$FURUI_JAR_DIR/$name.classpath"
   if [[ -s "$jar" && -s "$cpfile" ]]; then
     local missing=0 entry
-    while IFS= read -r entry; do
+    while IFS= read -r entry || [[ -n "$entry" ]]; do
       [[ -s "$entry" ]] || { missing=1; break; }
     done < <(tr ':' '\n' <"$cpfile")
     if [[ $missing == 0 ]]; then
@@ -132,7 +132,7 @@ EOF
     echo "Manifest-Version: 1.0"
     echo "Main-Class: org.apache.beam.runners.flink.FlinkJobServerDriver"
     local first=1 entry rel
-    while IFS= read -r entry; do
+    while IFS= read -r entry || [[ -n "$entry" ]]; do
       rel="$(realpath --relative-to="$FURUI_JAR_DIR" "$entry")"
       if [[ $first == 1 ]]; then
         echo "Class-Path: $rel"
