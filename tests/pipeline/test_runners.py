@@ -105,6 +105,20 @@ def test_direct_runner_multi_processing_accounts_for_every_record(reference):
     assert len(docs) + len(rejects) == stats["records_in"]
 
 
+def test_local_default_runner_is_explicit_multi_processing_direct_runner():
+    from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
+
+    from pipeline.run import default_runner_args
+
+    options = PipelineOptions(default_runner_args([]))
+    # An unset runner would make Beam try to download Prism, which fails offline.
+    assert options.view_as(StandardOptions).runner == "DirectRunner"
+    assert options.view_as(DirectOptions).direct_running_mode == "multi_processing"
+    assert options.view_as(DirectOptions).direct_num_workers == (os.cpu_count() or 1)
+    flink = ["--runner=FlinkRunner", "--flink_master=[local]"]
+    assert default_runner_args(flink) == flink
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
