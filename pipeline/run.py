@@ -275,11 +275,13 @@ def run(argv: list[str] | None = None) -> int:
         inputs = args.inputs or [sample_path()]
         beam_args = default_runner_args(beam_args)
         options = PipelineOptions(beam_args)
+        dry_run = bool(options.get_all_options().get("dry_run"))
         # The driver lists inputs and prepares the output itself: give the
         # filesystems (s3://, gs://) the same options the workers get.
         FileSystems.set_options(options)
-        check_inputs(inputs)
-        prepare_output(args.output)
+        if not dry_run:  # a dry run only builds the job: it touches no data
+            check_inputs(inputs)
+            prepare_output(args.output)
     except (ConfigError, UsageError) as exc:
         print(f"furui: error: {exc}", file=sys.stderr)
         return 2
@@ -292,6 +294,9 @@ def run(argv: list[str] | None = None) -> int:
     p = beam.Pipeline(options=options)
     build_pipeline(p, inputs, cfg, args.output)
     result = p.run()
+    if dry_run:
+        print("dry run: the job was built and not submitted")
+        return 0
     result.wait_until_finish()
     stats_doc = finish_output(args.output, cfg)
     elapsed = time.monotonic() - started
