@@ -81,6 +81,7 @@ DT_PACKAGES = ["datatrove[processing,io]==0.10.1", "lxml_html_clean", "spacy", "
 DT_RUNNER = REPO / "bench" / "_datatrove_runner.py"
 RESULTS = REPO / "bench" / "RESULTS-e2e.md"
 MARKER = "FURUIBENCHMAINCONTENT"
+FURUI_CONFIG = ""  # --config: a furui TOML for every furui run (default: the bundled one)
 ARTICLE_STRIDE = 7919
 SPLICE_STRIDE = 1009
 
@@ -253,11 +254,15 @@ def run_measured(cmd: list[str], cwd: Path = REPO, env: dict | None = None) -> d
     """Runs ``cmd``; returns wall seconds, stdout, peak RSS (largest process, whole tree)."""
     import psutil
 
+    import resource
+
     load = os.getloadavg()[0]
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, **(env or {})})
     peaks: dict[int, float] = {}
+    cpu: dict[int, tuple[float, str]] = {}  # pid -> (last seen user+sys seconds, short command line)
     tree_peak = [0.0]
     done = threading.Event()
 
@@ -272,6 +277,10 @@ def run_measured(cmd: list[str], cwd: Path = REPO, env: dict | None = None) -> d
             for p in procs:
                 try:
                     rss = p.memory_info().rss / 2**20
+                    ct = p.cpu_times()
+                    if p.pid not in cpu:
+                        cpu[p.pid] = (0.0, _short_cmd(p.cmdline()))
+                    cpu[p.pid] = (ct.user + ct.system, cpu[p.pid][1])
                 except psutil.Error:
                     continue
                 total += rss
@@ -283,14 +292,29 @@ def run_measured(cmd: list[str], cwd: Path = REPO, env: dict | None = None) -> d
     th.start()
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU seconds of the whole waited-for process tree: much less sensitive to other
+    # engineers' load on this 2-core machine than wall time.
+    cpu_s = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
     done.set()
     th.join()
     if proc.returncode != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{err[-4000:]}")
     top = sorted(peaks.values(), reverse=True)
-    return {"wall_s": wall, "stdout": out, "stderr": err, "load1": load,
+    busy = sorted(((round(c, 1), name) for c, name in cpu.values() if c >= 1.0), reverse=True)
+    return {"cpu_s": cpu_s, "cpu_s_by_process": busy, "wall_s": wall, "stdout": out, "stderr": err, "load1": load,
             "peak_rss_mb": top[0] if top else 0.0, "tree_peak_mb": tree_peak[0],
             "process_peaks_mb": [round(x) for x in top[:6]]}
+
+
+def _short_cmd(cmdline: list[str]) -> str:
+    """A readable label for a process of the tree (Beam worker, trafilatura child, main)."""
+    text = " ".join(cmdline)
+    if "sdk_worker_main" in text or "worker_id" in text:
+        return "beam-worker"
+    if "multiprocessing" in text or "spawn_main" in text or "forkserver" in text:
+        return "mp-child"
+    return "main"
 
 
 def run_ceiling(d: Path) -> dict:
@@ -355,7 +379,8 @@ def run_datatrove(d: Path) -> dict:
 def furui_cmd(d: Path, out: Path, workers: int) -> list[str]:
     mode = (["--direct_running_mode=in_memory", "--direct_num_workers=1"] if workers == 1 else
             ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"])
-    return ["-m", "pipeline.cli", "run", str(d / "*.warc.gz"), "--output", str(out), *mode]
+    config = ["--config", FURUI_CONFIG] if FURUI_CONFIG else []
+    return ["-m", "pipeline.cli", "run", str(d / "*.warc.gz"), "--output", str(out), *config, *mode]
 
 
 def run_furui(d: Path, workers: int) -> dict:
@@ -513,8 +538,9 @@ def main_compare(args) -> None:
         for name, fn in systems.items():
             res = fn()
             runs[name].append(res)
-            print(f"  round {r + 1} {name:<40} {res['wall_s']:7.1f}s  in {res['docs_in']:>6} out {res['docs_out']:>6}"
-                  f"  peak {res['peak_rss_mb']:.0f} MB (tree {res['tree_peak_mb']:.0f} MB)  load {res['load1']:.2f}",
+            print(f"  round {r + 1} {name:<40} {res['wall_s']:7.1f}s (cpu {res['cpu_s']:6.1f}s)  in {res['docs_in']:>6} out {res['docs_out']:>6}"
+                  f"  peak {res['peak_rss_mb']:.0f} MB (tree {res['tree_peak_mb']:.0f} MB)  load {res['load1']:.2f}"
+                  f"  cpu s {res['cpu_s_by_process']}",
                   flush=True)
     rows = []
     for name, rs in runs.items():
@@ -522,19 +548,23 @@ def main_compare(args) -> None:
         # docs/s over the same denominator for everyone: the input's HTML response records
         # (furui counts every WARC record in, datatrove only the HTML ones it keeps).
         n = info["html_records"]
-        rows.append({"system": name, "wall_s": wall, "walls": [round(x["wall_s"], 1) for x in rs],
+        cpu = med([x["cpu_s"] for x in rs])
+        rows.append({"system": name, "wall_s": wall, "cpu_s": cpu, "docs_cpu_s": n / cpu, "walls": [round(x["wall_s"], 1) for x in rs],
                      "docs_in": rs[0]["docs_in"], "docs_out": rs[0]["docs_out"], "docs_s": n / wall,
                      "mb_s": info["html_mb"] / wall, "peak_rss_mb": max(x["peak_rss_mb"] for x in rs),
                      "tree_peak_mb": max(x["tree_peak_mb"] for x in rs),
                      "process_peaks_mb": rs[0]["process_peaks_mb"],
+                     "cpu_s_by_process": [x["cpu_s_by_process"] for x in rs],
                      "loads": [round(x["load1"], 2) for x in rs],
                      "inner_s": med([x["inner_s"] for x in rs if "inner_s" in x]) if "inner_s" in rs[0] else None,
                      "extra": {k: rs[0][k] for k in ("counts", "versions") if k in rs[0]}})
     print(f"\ndocs/s and MB/s over the input's {info['html_records']} HTML records, {info['html_mb']:.1f} MB of HTML;"
           " in/out as each system counts them")
-    print(f"{'system':<42}{'median s':>9}{'docs/s':>9}{'MB/s':>7}{'in':>7}{'out':>7}{'peak MB':>9}  walls / load1")
+    print(f"{'system':<42}{'median s':>9}{'docs/s':>9}{'MB/s':>7}{'cpu s':>7}{'docs/cpu-s':>11}{'in':>7}{'out':>7}"
+          f"{'peak MB':>9}  walls / load1")
     for row in rows:
-        print(f"{row['system']:<42}{row['wall_s']:>9.1f}{row['docs_s']:>9.1f}{row['mb_s']:>7.2f}{row['docs_in']:>7}"
+        print(f"{row['system']:<42}{row['wall_s']:>9.1f}{row['docs_s']:>9.1f}{row['mb_s']:>7.2f}{row['cpu_s']:>7.1f}"
+              f"{row['docs_cpu_s']:>11.1f}{row['docs_in']:>7}"
               f"{row['docs_out']:>7}{row['peak_rss_mb']:>9.0f}  {row['walls']} / {row['loads']}")
     by = {r["system"].split(" (")[0]: r for r in rows}
     ratios = {}
@@ -548,6 +578,10 @@ def main_compare(args) -> None:
         ratios["furui 1 worker / ceiling (target >= 0.70)"] = f1["docs_s"] / ceil["docs_s"]
     if f1 and fn_:
         ratios[f"furui {ncpu} workers / 1 worker (target >= 1.8x)"] = fn_["docs_s"] / f1["docs_s"]
+    if f1 and dtr:
+        ratios["(cpu) furui 1 worker / datatrove"] = f1["docs_cpu_s"] / dtr["docs_cpu_s"]
+    if f1 and ceil:
+        ratios["(cpu) furui 1 worker / ceiling"] = f1["docs_cpu_s"] / ceil["docs_cpu_s"]
     for k, v in ratios.items():
         print(f"{k:<52}{v:6.2f}")
     result = {"date": time.strftime("%Y-%m-%d %H:%M"), "cores": ncpu, "input": str(d.relative_to(REPO)),
@@ -610,7 +644,10 @@ def main() -> None:
     ap.add_argument("--scale", default="", help="e.g. 1000,10000,100000: per-doc cost flatness runs only")
     ap.add_argument("--scale-workers", type=int, default=1)
     ap.add_argument("--build-only", action="store_true")
+    ap.add_argument("--config", default="", help="furui config TOML for the furui runs (e.g. [io] reshuffle = true)")
     args = ap.parse_args()
+    global FURUI_CONFIG
+    FURUI_CONFIG = str(Path(args.config).resolve()) if args.config else ""
     if args.build_only:
         d = build_input(args.docs, args.shards)
         print(d, describe_input(d))
