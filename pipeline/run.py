@@ -31,7 +31,7 @@ from pipeline import report
 from pipeline.card import strip_userinfo as redact_url
 from pipeline.config import Config, load_config
 from pipeline.extract import ExtractOptions
-from pipeline.stages import REJECTED, ApplyFilter, ExtractText, ReadWarc, ReportProgress, step_label
+from pipeline.stages import REJECTED, ApplySteps, ExtractText, ReadWarc, ReportProgress, group_steps
 from pipeline.write import TMP_DIR, WriteShards, join, write_atomically
 from schemas import clusters as clusters_schema
 from schemas import documents as documents_schema
@@ -105,12 +105,12 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: st
     stat_pairs = [read["kept"] | "Stats/Records" >> beam.FlatMap(report.record_keys)]
     docs = extracted["kept"]
     steps: list[tuple[str, str]] = [("read", "read"), ("extract", "extract")]
-    for step in cfg.steps:
-        out = docs | step_label(step) >> ApplyFilter(step)
+    for label, group in group_steps(cfg.steps):
+        out = docs | label >> ApplySteps(group)
         docs = out["kept"]
         rejects.append(out[REJECTED])
-        steps.append((step.stage, step.name))
-        if step.name == "langid":
+        steps.extend((step.stage, step.name) for step in group)
+        if group[-1].name == "langid":
             stat_pairs.append(docs | "Stats/LangScore" >> beam.FlatMap(report.langid_keys))
     docs = docs | "Progress" >> ReportProgress()
     if cfg.dedup is not None and (cfg.dedup.exact or cfg.dedup.near):

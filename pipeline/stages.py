@@ -277,46 +277,69 @@ def metrics_namespace(step: Filter) -> str:
     return f"furui.filter.{step.name}" if step.stage == "filter" else f"furui.{step.stage}"
 
 
-class _StepFn(beam.DoFn):
+class _StepState:
+    """One step inside a ``_StepsFn``: the step, its counters and its score prefix."""
+
     def __init__(self, step: Filter):
+        step.load()  # idempotent
+        ns = metrics_namespace(step)
         self.step = step
+        self.counters = _Counters(ns, step.reasons)
+        self.chars_in = Metrics.distribution(ns, "chars_in")
+        self.prefix = step.name + "."
+
+
+class _StepsFn(beam.DoFn):
+    """Runs consecutive per-document steps in one DoFn (one Beam hop, not one per step).
+
+    Per step it keeps exactly what a DoFn per step would: its own counters, its
+    own rejects, scores merged into ``doc.scores`` before the next step reads them.
+    """
+
+    def __init__(self, steps: tuple[Filter, ...]):
+        self.steps = tuple(steps)
+        self.states: list[_StepState] = []
 
     def setup(self):
-        self.step.load()  # idempotent
-        self.counters = _Counters(metrics_namespace(self.step), self.step.reasons)
-        self.chars_in = Metrics.distribution(metrics_namespace(self.step), "chars_in")
-        self.prefix = self.step.name + "."
+        self.states = [_StepState(step) for step in self.steps]
 
-    def _reject(self, doc: Doc, reason: str, scores: dict, detail: str = ""):
-        self.counters.drop(reason)
+    def _reject(self, st: _StepState, doc: Doc, reason: str, scores: dict, detail: str = ""):
+        st.counters.drop(reason)
         return pvalue.TaggedOutput(
             REJECTED,
-            Reject(id=doc.id, url=doc.url, source=doc.source, stage=self.step.stage,
-                   filter=self.step.name, reason=reason, detail=_truncate(detail), scores=scores,
+            Reject(id=doc.id, url=doc.url, source=doc.source, stage=st.step.stage,
+                   filter=st.step.name, reason=reason, detail=_truncate(detail), scores=scores,
                    n_chars=len(doc.text)),
         )
 
     def process(self, doc: Doc):
-        self.counters.c_in.inc()
-        self.chars_in.update(len(doc.text))
-        try:
-            new, scores = self.step.apply(doc)
-            reason = self.step.decide(scores)
-        except Exception as exc:  # a failing step rejects this document only
-            yield self._reject(doc, f"error.{type(exc).__name__}", {}, f"{type(exc).__name__}: {exc}")
+        # A fresh dict owned by this DoFn: later steps read earlier scores from
+        # doc.scores, and the input element is never mutated.
+        merged = dict(doc.scores)
+        doc = doc._replace(scores=merged)
+        for st in self.states:
+            st.counters.c_in.inc()
+            st.chars_in.update(len(doc.text))
+            try:
+                new, scores = st.step.apply(doc)
+                reason = st.step.decide(scores)
+            except Exception as exc:  # a failing step rejects this document only
+                yield self._reject(st, doc, f"error.{type(exc).__name__}", {}, f"{type(exc).__name__}: {exc}")
+                return
+            prefixed = {st.prefix + k: float(v) for k, v in scores.items()}
+            if reason is None:
+                st.counters.c_kept.inc()
+                merged.update(prefixed)
+                doc = new if new.scores is merged else new._replace(scores=merged)
+                continue
+            if reason not in st.step.reasons:
+                # A filter returned a reason it never declared: a bug, made visible
+                # in the rejects table and the counters rather than a crash.
+                yield self._reject(st, doc, "error.UndeclaredReason", prefixed, f"undeclared reason {reason!r}")
+            else:
+                yield self._reject(st, doc, reason, prefixed)
             return
-        prefixed = {self.prefix + k: float(v) for k, v in scores.items()}
-        if reason is None:
-            self.counters.c_kept.inc()
-            merged = dict(new.scores)
-            merged.update(prefixed)
-            yield new._replace(scores=merged)
-        elif reason in self.step.reasons:
-            yield self._reject(doc, reason, prefixed)
-        else:
-            # A filter returned a reason it never declared: a bug, made visible
-            # in the rejects table and the counters rather than a crash.
-            yield self._reject(doc, "error.UndeclaredReason", prefixed, f"undeclared reason {reason!r}")
+        yield doc
 
 
 class _CountPassed(beam.DoFn):
@@ -332,22 +355,45 @@ class ReportProgress(beam.PTransform):
         return docs | "Count" >> beam.ParDo(_CountPassed())
 
 
-class ApplyFilter(beam.PTransform):
-    """Applies one per-document step (normaliser, LID, tokenizer, filter, redactor).
+class ApplySteps(beam.PTransform):
+    """Applies consecutive per-document steps (normalisers, LID, tokenizer, filters, redactor).
 
-    This is the only code that emits per-filter metrics. Returns a
-    ``DoOutputsTuple`` with ``kept`` Docs (scores merged under ``<name>.``) and
-    ``rejected`` Rejects.
+    This is the only code that emits per-step metrics. The steps run in one DoFn,
+    in order; a document leaves at the first step that rejects it. Returns a
+    ``DoOutputsTuple`` with ``kept`` Docs (each step's scores merged under
+    ``<name>.``) and ``rejected`` Rejects.
     """
 
-    def __init__(self, step: Filter):
+    def __init__(self, steps):
         super().__init__()
-        self.step = step
+        self.steps = tuple(steps)
 
     def expand(self, docs):
-        return docs | "Apply" >> beam.ParDo(_StepFn(self.step)).with_outputs(REJECTED, main=KEPT)
+        return docs | "Apply" >> beam.ParDo(_StepsFn(self.steps)).with_outputs(REJECTED, main=KEPT)
 
 
-def step_label(step: Filter) -> str:
-    """Stable label of a step in the graph, e.g. ``Filter/hiragana_ratio``."""
-    return f"{STAGE_LABELS.get(step.stage, step.stage.title())}/{step.name}"
+class ApplyFilter(ApplySteps):
+    """:class:`ApplySteps` for a single step."""
+
+    def __init__(self, step: Filter):
+        super().__init__((step,))
+
+
+def group_steps(steps) -> list[tuple[str, tuple[Filter, ...]]]:
+    """Groups consecutive steps of the same stage, each group labelled stably.
+
+    One group is one DoFn (one Beam hop per document): ``Normalize``,
+    ``IdentifyLanguage``, ``Filter/<first>..<last>``, ``Tokenize``, ``RedactPii``.
+    """
+    groups: list[list[Filter]] = []
+    for step in steps:
+        if groups and groups[-1][0].stage == step.stage:
+            groups[-1].append(step)
+        else:
+            groups.append([step])
+    out = []
+    for g in groups:
+        prefix = STAGE_LABELS.get(g[0].stage, g[0].stage.title())
+        names = g[0].name if len(g) == 1 else f"{g[0].name}..{g[-1].name}"
+        out.append((f"{prefix}/{names}", tuple(g)))
+    return out

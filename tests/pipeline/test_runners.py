@@ -271,7 +271,7 @@ def check_dataflow_job(apiclient, p, job, cfg, image: str) -> dict:
     from apache_beam.portability import common_urns
     from apache_beam.portability.api import beam_runner_api_pb2
 
-    from pipeline.stages import step_label
+    from pipeline.stages import group_steps
 
     assert isinstance(job, apiclient.Job)
     opts = job.options.get_all_options()
@@ -284,8 +284,8 @@ def check_dataflow_job(apiclient, p, job, cfg, image: str) -> dict:
     # Stable step labels: renaming them breaks Dataflow job updates.
     for label in ["ReadWarc", "ExtractText", "WriteDocuments", "WriteRejects", "WriteClusters", "WriteStats"]:
         assert label in names, label
-    for step in cfg.steps:
-        assert step_label(step) in names, step_label(step)
+    for label, _ in group_steps(cfg.steps):
+        assert label in names, label
 
     envs = list(proto.components.environments.values())
     assert envs and all(e.urn == common_urns.environments.DOCKER.urn for e in envs)

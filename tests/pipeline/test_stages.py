@@ -12,7 +12,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from filters.base import Filter
 from filters.length import LengthFilter
 from pipeline.extract import ExtractOptions
-from pipeline.stages import ApplyFilter, ExtractText, ReadWarc
+from pipeline.stages import ApplyFilter, ApplySteps, ExtractText, ReadWarc, group_steps
 from schemas.records import Doc, Record
 from tests.conftest import IN_MEMORY
 from tests.pipeline.test_extract import ARTICLE
@@ -120,3 +120,45 @@ def test_read_warc_counts_every_record(tmp_path):
     assert_that(out["rejected"] | beam.Map(lambda r: r.reason), equal_to(["not_response", "not_html"]),
                 label="rejected")
     p.run().wait_until_finish()
+
+
+@dataclass(frozen=True)
+class _ReadsEarlierScore(Filter):
+    name: ClassVar[str] = "test_reads_length"
+    reasons: ClassVar[tuple[str, ...]] = ("long",)
+
+    def score(self, doc):
+        return {"seen": doc.scores["length.n_chars"]}
+
+    def decide(self, scores):
+        return "long" if scores["seen"] > 6 else None
+
+
+def test_steps_in_one_dofn_behave_like_one_dofn_each():
+    docs = [doc(1, "あ" * 5), doc(2, "い" * 8), doc(3, "う" * 2)]
+    steps = (LengthFilter(min_chars=3, max_chars=10), _ReadsEarlierScore())
+    p = TestPipeline(options=PipelineOptions(IN_MEMORY))
+    src = p | beam.Create(docs)
+    fused = src | "Fused" >> ApplySteps(steps)
+    one = src | "One/length" >> ApplyFilter(steps[0])
+    two = one["kept"] | "One/reads" >> ApplyFilter(steps[1])
+    assert_that(fused["kept"] | "k1" >> beam.Map(lambda d: (d.id, sorted(d.scores))),
+                equal_to([("d1", ["length.n_chars", "test_reads_length.seen"])]), label="kept")
+    expected_rejects = [("d2", "filter", "test_reads_length", "long"), ("d3", "filter", "length", "too_short")]
+    assert_that(fused["rejected"] | "r1" >> beam.Map(lambda r: (r.id, r.stage, r.filter, r.reason)),
+                equal_to(expected_rejects), label="rejected")
+    both = (one["rejected"], two["rejected"]) | beam.Flatten()
+    assert_that(both | "r2" >> beam.Map(lambda r: (r.id, r.stage, r.filter, r.reason)),
+                equal_to(expected_rejects), label="same as separate")
+    result = p.run()
+    result.wait_until_finish()
+    c = counters(result, "furui.filter.test_reads_length")
+    assert c["in"] == 2 * 2 and c["kept"] == 2 * 1  # fused and separate runs both count
+
+
+def test_group_steps_labels():
+    from pipeline.config import load_config
+
+    labels = [label for label, _ in group_steps(load_config().steps)]
+    assert labels[:2] == ["Normalize/normalize", "IdentifyLanguage/langid"]
+    assert labels[-1] == "RedactPii/pii" and "Tokenize/tokenize" in labels
