@@ -69,6 +69,19 @@ def _split_long(line: str, max_bytes: int) -> Iterator[str]:
         start = cut
 
 
+def _prefix(text: str, max_chars: int) -> str:
+    """The first ``max_chars`` characters, cut back to a line or sentence end if one is in the second half.
+
+    >>> _prefix("一行目。\\n二行目です。三文目", 12)
+    '一行目。\\n二行目です。'
+    """
+    head = text[:max_chars]
+    for i in range(len(head) - 1, len(head) // 2, -1):
+        if head[i] == "\n" or head[i] in _SENTENCE_ENDS:
+            return head[: i + 1]
+    return head
+
+
 @dataclass(frozen=True)
 class SudachiTokenizer(Filter):
     """Tokenises with SudachiPy and records the morphology statistics filters need.
@@ -89,6 +102,15 @@ class SudachiTokenizer(Filter):
         dict: dictionary edition installed from PyPI (``core``; ``small``/``full``
             if their packages are installed) or a path to a ``system.dic``.
         chunk_bytes: chunk size, below 49,149 (default 40,000).
+        max_chars: 0 (default) tokenizes the whole text. A positive value
+            tokenizes only the first ``max_chars`` characters (cut back to the last
+            line or sentence end) and scales ``n_tokens`` to the full length; the
+            ratios are then those of the prefix. Sudachi costs ~1.3 ms per 1,400-char
+            page (bench/RESULTS.md), the largest per-document cost after extraction:
+            a bounded prefix caps it for long pages.
+
+    Scores also include ``sampled``: the share of the text that was tokenized (1.0
+    when exact).
 
     This step never drops a document (no reasons).
     """
@@ -99,8 +121,11 @@ class SudachiTokenizer(Filter):
     mode: str = "C"
     dict: str = "core"
     chunk_bytes: int = 40_000
+    max_chars: int = 0
 
     def __post_init__(self) -> None:
+        if self.max_chars < 0:
+            raise ValueError("max_chars must be >= 0 (0 = whole text)")
         if self.mode not in ("A", "B", "C"):
             raise ValueError(f"mode must be A, B or C, not {self.mode!r}")
         if not 0 < self.chunk_bytes < SUDACHI_MAX_BYTES:
@@ -140,8 +165,11 @@ class SudachiTokenizer(Filter):
         self.load()
         tokenizer = self._state["tokenizer"]
         pos_first = self._state["pos_first"]
+        text = doc.text
+        if self.max_chars and len(text) > self.max_chars:
+            text = _prefix(text, self.max_chars)
         n_tokens = n_words = nouns = particles = 0
-        for chunk in chunk_text(doc.text, self.chunk_bytes):
+        for chunk in chunk_text(text, self.chunk_bytes):
             for m in tokenizer.tokenize(chunk):
                 n_tokens += 1
                 p = pos_first[m.part_of_speech_id()]
@@ -152,9 +180,11 @@ class SudachiTokenizer(Filter):
                     nouns += 1
                 elif p == "助詞":
                     particles += 1
+        sampled = len(text) / len(doc.text) if doc.text else 1.0
         return {
-            "n_tokens": float(n_tokens),
-            "n_words": float(n_words),
+            "n_tokens": float(round(n_tokens / sampled)) if sampled else float(n_tokens),
+            "n_words": float(round(n_words / sampled)) if sampled else float(n_words),
+            "sampled": sampled,
             "noun_ratio": nouns / n_words if n_words else 0.0,
             "particle_ratio": particles / n_words if n_words else 0.0,
         }

@@ -62,3 +62,14 @@ def test_loaded_tokenizer_pickles_without_its_dictionary():
     assert len(blob) < 1000
     again = pickle.loads(blob)
     assert again.score(doc("猫です。"))["n_tokens"] == 3
+
+
+def test_bounded_prefix_scales_token_count():
+    text = "今日は良い天気です。\n" * 300  # 3,300 chars
+    exact = SudachiTokenizer().score(doc(text))
+    sampled = SudachiTokenizer(max_chars=1000).score(doc(text))
+    assert exact["sampled"] == 1.0 and 0.3 < sampled["sampled"] < 0.31
+    assert sampled["n_tokens"] == pytest.approx(exact["n_tokens"], rel=0.02)
+    assert sampled["noun_ratio"] == pytest.approx(exact["noun_ratio"], abs=0.01)
+    with pytest.raises(ValueError):
+        SudachiTokenizer(max_chars=-1)
