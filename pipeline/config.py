@@ -38,13 +38,20 @@ class IoConfig:
     Attributes:
         max_payload_bytes: HTTP bodies larger than this are rejected as
             ``read/too_large`` (default 10 MB; real article pages are < 1 MB).
-        reshuffle: redistribute records across workers after reading. Off by
-            default: at scale the input is thousands of files, already parallel;
-            turn it on when a run has a few large files and many workers.
+        reshuffle: redistribute records across workers after reading: ``true``,
+            ``false`` or ``"auto"`` (default). Reading is parallel by file; at
+            scale the input is thousands of files and a reshuffle of raw pages
+            would be a needless full shuffle, but a local run over one or two big
+            files would leave workers idle. ``auto`` reshuffles only when there are
+            fewer input files than local DirectRunner workers.
     """
 
     max_payload_bytes: int = 10_000_000
-    reshuffle: bool = False
+    reshuffle: bool | str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.reshuffle not in (True, False, "auto"):
+            raise ValueError('reshuffle must be true, false or "auto"')
 
 
 @dataclass(frozen=True)

@@ -93,9 +93,15 @@ class _NoClusters(beam.PTransform):
         return pbegin | beam.Create([]).with_output_types(dict)
 
 
-def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: str) -> None:
-    """Adds every furui stage to ``p``, reading ``inputs`` and writing under ``out_dir``."""
-    read = p | "ReadWarc" >> ReadWarc(inputs, cfg.io.max_payload_bytes, cfg.io.reshuffle)
+def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: str,
+                   reshuffle: bool | None = None) -> None:
+    """Adds every furui stage to ``p``, reading ``inputs`` and writing under ``out_dir``.
+
+    ``reshuffle`` overrides ``[io] reshuffle`` (``run`` resolves ``"auto"``).
+    """
+    if reshuffle is None:
+        reshuffle = cfg.io.reshuffle is True
+    read = p | "ReadWarc" >> ReadWarc(inputs, cfg.io.max_payload_bytes, reshuffle)
     extracted = read["kept"] | "ExtractText" >> ExtractText(
         ExtractOptions(cfg.extract.favor, cfg.extract.include_tables, cfg.extract.include_comments),
         cfg.extract.timeout_s,
@@ -209,8 +215,9 @@ def default_runner_args(beam_args: list[str]) -> list[str]:
     return extra + beam_args
 
 
-def check_inputs(inputs: list[str]) -> None:
-    """Fails fast, in the driver, when an input pattern matches nothing."""
+def check_inputs(inputs: list[str]) -> int:
+    """Fails fast, in the driver, when an input pattern matches nothing; returns the file count."""
+    files: set[str] = set()
     for pattern in inputs:
         try:
             result = FileSystems.match([pattern])[0]
@@ -218,6 +225,26 @@ def check_inputs(inputs: list[str]) -> None:
             raise UsageError(f"cannot list input {redact_url(pattern)}: {exc}") from exc
         if not result.metadata_list:
             raise UsageError(f"input not found: {redact_url(pattern)}")
+        files.update(m.path for m in result.metadata_list)
+    return len(files)
+
+
+def resolve_reshuffle(setting: bool | str, n_files: int, options: PipelineOptions) -> bool:
+    """``[io] reshuffle = "auto"``: only a local multi-worker run over fewer files than workers.
+
+    >>> opts = PipelineOptions(["--runner=DirectRunner", "--direct_running_mode=multi_processing",
+    ...                         "--direct_num_workers=4"])
+    >>> resolve_reshuffle("auto", 1, opts), resolve_reshuffle("auto", 8, opts), resolve_reshuffle(True, 8, opts)
+    (True, False, True)
+    """
+    if setting != "auto":
+        return bool(setting)
+    opts = options.get_all_options()
+    if opts.get("runner") not in (None, "DirectRunner", "direct"):
+        return False
+    if opts.get("direct_running_mode") == "in_memory":
+        return False
+    return n_files < max(1, int(opts.get("direct_num_workers") or 1))
 
 
 def prepare_output(out_dir: str) -> None:
@@ -279,9 +306,11 @@ def run(argv: list[str] | None = None) -> int:
         # The driver lists inputs and prepares the output itself: give the
         # filesystems (s3://, gs://) the same options the workers get.
         FileSystems.set_options(options)
+        n_files = 0
         if not dry_run:  # a dry run only builds the job: it touches no data
-            check_inputs(inputs)
+            n_files = check_inputs(inputs)
             prepare_output(args.output)
+        reshuffle = resolve_reshuffle(cfg.io.reshuffle, n_files, options) if not dry_run else cfg.io.reshuffle is True
     except (ConfigError, UsageError) as exc:
         print(f"furui: error: {exc}", file=sys.stderr)
         return 2
@@ -292,7 +321,7 @@ def run(argv: list[str] | None = None) -> int:
         log.info("dedup: %d bands x %d rows, implied Jaccard threshold %.3f",
                  cfg.dedup.bands, cfg.dedup.rows, cfg.dedup.threshold)
     p = beam.Pipeline(options=options)
-    build_pipeline(p, inputs, cfg, args.output)
+    build_pipeline(p, inputs, cfg, args.output, reshuffle)
     result = p.run()
     if dry_run:
         print("dry run: the job was built and not submitted")
