@@ -31,11 +31,14 @@ from typing import Sequence
 
 import numpy as np
 
-from dedup.shingle import fmix64, shingle_hashes_batch, shingles
+from dedup.shingle import batch_units, fmix64, short_doc_hash, shingles, window_hashes
 
 EMPTY = np.uint32(0xFFFFFFFF)
 _PROBE_TABLE_ROUNDS = 32
-_CHUNK_DOCS = 128
+# Units (characters) per vectorised sub-batch: the three uint64 working arrays
+# (3 x 256 KB) stay in the L2 cache. Measured on livedoor (2,060 shingles/doc):
+# see bench/RESULTS-dedup.md.
+_CHUNK_UNITS = 1 << 15
 
 
 def signatures(
@@ -67,17 +70,7 @@ def signatures(
     True
     """
     if method == "oph":
-        out = np.empty((len(texts), num_perm), dtype=np.uint32)
-        # Sub-batches of ~128 documents keep the working arrays in cache (a
-        # 2,000-document batch is ~3x slower per document than 128).
-        for start in range(0, len(texts), _CHUNK_DOCS):
-            stop = start + _CHUNK_DOCS
-            chunk_words = words[start:stop] if words is not None else None
-            hashes, offsets = shingle_hashes_batch(
-                texts[start:stop], n=n, seed=seed, tokenizer=tokenizer, words=chunk_words
-            )
-            out[start:stop] = oph_from_hashes(hashes, offsets, num_perm, seed)
-        return out
+        return _oph_signatures(texts, num_perm, seed, n, tokenizer, words)
     if method == "datasketch":
         if tokenizer == "char":
             sh = [shingles(t, n) for t in texts]
@@ -111,8 +104,99 @@ def _probe(i, t, num_perm: int, seed: int) -> np.ndarray:
     return ((h >> np.uint64(32)) * np.uint64(num_perm) >> np.uint64(32)).astype(np.int64)
 
 
+def _oph_signatures(texts, num_perm, seed, n, tokenizer, words) -> np.ndarray:
+    """OPH signatures, computed over sub-batches of about ``_CHUNK_UNITS`` units."""
+    out = np.empty((len(texts), num_perm), dtype=np.uint32)
+    if not len(texts):
+        return out
+    if tokenizer == "char":
+        lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    else:
+        if words is None:
+            from dedup.shingle import tokenize_words
+
+            words = [tokenize_words(t) for t in texts]
+        lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+    ends = np.cumsum(lengths)
+    bounds = [0]
+    while bounds[-1] < len(texts):
+        b = bounds[-1]
+        base = ends[b - 1] if b else 0
+        bounds.append(max(int(np.searchsorted(ends, base + _CHUNK_UNITS, side="right")), b + 1))
+    size = max(int(max(ends[e - 1] - (ends[b - 1] if b else 0) for b, e in zip(bounds, bounds[1:]))), 1)
+    # Working buffers shared by all sub-batches (no per-pass allocation).
+    work = (np.empty(size, np.uint64), np.empty(size, np.uint64), np.empty(size, np.uint64))
+    for b, e in zip(bounds, bounds[1:]):
+        units, lens = batch_units(texts[b:e], tokenizer, words[b:e] if words is not None else None)
+        out[b:e] = _oph_batch(units, lens, n, seed, num_perm, work)
+    return out
+
+
+def _oph_batch(units, lengths, n: int, seed: int, num_perm: int, work) -> np.ndarray:
+    """OPH signatures of one sub-batch from its concatenated units.
+
+    Every window of the concatenation is hashed (:func:`window_hashes`); the
+    windows that straddle two documents (the last ``n - 1`` starts of each
+    document) are sent to one extra "trash" bin instead of being compacted
+    away, which saves a gather over the batch (the trash row is ``num_perm``
+    bins after the last document's, discarded at the end).
+    """
+    n_docs = lengths.shape[0]
+    trash = n_docs * num_perm
+    h = window_hashes(units, n, seed, work[0], work[1])
+    w = h.shape[0]
+    starts = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    # Bin base of the document each window starts in; invalid windows -> trash row.
+    base = np.repeat(np.arange(0, trash, num_perm, dtype=np.int64), lengths)[:w]
+    full = lengths >= n
+    if n > 1 and w:
+        tail = (starts[1:][full][:, None] - np.arange(n - 1, 0, -1)[None, :]).ravel()
+        base[tail[tail < w]] = trash
+    short = np.flatnonzero(~full & (lengths > 0))
+    for d in short:
+        base[starts[d] : min(starts[d + 1], w)] = trash
+    # High 32 bits pick the bin (multiply-shift range reduction, any num_perm;
+    # a plain shift when num_perm is a power of two, same result); the low 32
+    # bits are the value to minimise. fmix64 made them independent.
+    slot = work[2][:w]
+    if num_perm & (num_perm - 1) == 0:
+        np.right_shift(h, np.uint64(64 - (num_perm.bit_length() - 1)), out=slot)
+    else:
+        np.right_shift(h, np.uint64(32), out=slot)
+        slot *= np.uint64(num_perm)
+        slot >>= np.uint64(32)
+    slot = slot.view(np.int64)
+    slot += base
+    values = h.view(np.uint32)[0::2] if np.little_endian else h.astype(np.uint32)
+    sig = np.full(trash + num_perm, EMPTY, dtype=np.uint32)
+    np.minimum.at(sig, slot, values)
+    extra = []  # bins filled by short documents
+    for d in short:
+        hv = short_doc_hash(units[starts[d] : starts[d + 1]], n, seed)
+        k = int(d) * num_perm + (((hv >> 32) * num_perm) >> 32)
+        sig[k] = min(int(sig[k]), hv & 0xFFFFFFFF)
+        extra.append(k)
+    sig = sig[:trash]
+    filled = sig != EMPTY
+    if not filled.all():
+        # A bin whose minimum is 0xFFFFFFFF is filled though it looks empty.
+        filled[extra] = True
+        hit = np.flatnonzero(values == EMPTY)
+        if hit.size:
+            k = slot[hit]
+            filled[k[k < trash]] = True
+    sig = sig.reshape(n_docs, num_perm)
+    _densify(sig, filled.reshape(n_docs, num_perm), lengths > 0, num_perm, seed)
+    return sig
+
+
 def oph_from_hashes(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
     """One-permutation MinHash with optimal densification over a batch.
+
+    Reference implementation over compacted shingle hashes (as returned by
+    :func:`dedup.shingle.shingle_hashes_batch`); ``signatures`` computes the
+    same signatures without the compaction.
 
     Args:
         hashes: uint64 shingle hashes of all documents, concatenated.
@@ -125,8 +209,6 @@ def oph_from_hashes(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed
     """
     n_docs = offsets.shape[0] - 1
     counts = np.diff(offsets)
-    # High 32 bits pick the bin (multiply-shift range reduction, any num_perm);
-    # the low 32 bits are the value to minimise. fmix64 made them independent.
     slot = hashes >> np.uint64(32)
     slot *= np.uint64(num_perm)
     slot >>= np.uint64(32)

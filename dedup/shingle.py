@@ -15,6 +15,7 @@ gets a signature; an empty document has no shingle.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
@@ -28,7 +29,7 @@ _SEP = "\x1f"  # joins word n-grams into one string (never produced by Sudachi s
 
 
 def fmix64(x: np.ndarray) -> np.ndarray:
-    """MurmurHash3 64-bit finaliser, element-wise and in place on a copy.
+    """MurmurHash3 64-bit finaliser, element-wise, on a copy.
 
     Args:
         x: uint64 array.
@@ -43,21 +44,35 @@ def fmix64(x: np.ndarray) -> np.ndarray:
     >>> int(fmix64(np.array([1], dtype=np.uint64))[0]) != 1
     True
     """
-    x = np.atleast_1d(np.asarray(x, dtype=np.uint64))
-    x = x ^ (x >> _S33)  # the only allocation besides ``tmp``
+    x = np.array(np.atleast_1d(x), dtype=np.uint64)  # always a copy
+    fmix64_inplace(x, np.empty_like(x))
+    return x
+
+
+def fmix64_inplace(x: np.ndarray, tmp: np.ndarray) -> None:
+    """:func:`fmix64` of a uint64 array in place, using ``tmp`` (same shape) as scratch.
+
+    Eight numpy passes and no allocation: the hot path calls this on
+    preallocated buffers (a fresh 2 MB temporary costs as much as a pass,
+    page faults included).
+    """
+    np.right_shift(x, _S33, out=tmp)
+    x ^= tmp
     x *= _C1
-    tmp = x >> _S33
+    np.right_shift(x, _S33, out=tmp)
     x ^= tmp
     x *= _C2
     np.right_shift(x, _S33, out=tmp)
     x ^= tmp
-    return x
 
 
+@lru_cache(maxsize=32)
 def _position_multipliers(n: int, seed: int) -> np.ndarray:
     """Random odd 64-bit multipliers, one per n-gram position (fixed by ``seed``)."""
     gen = np.random.Generator(np.random.PCG64(seed))
-    return gen.integers(0, 1 << 63, size=n, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    mult = gen.integers(0, 1 << 63, size=n, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    mult.flags.writeable = False
+    return mult
 
 
 def tokenize_words(text: str, tokenizer: Callable[[str], Sequence[str]] | None = None) -> list[str]:
@@ -153,6 +168,71 @@ def _word_units(words: Sequence[str]) -> np.ndarray:
     return np.fromiter((xxhash.xxh3_64_intdigest(w.encode("utf-8")) for w in words), dtype=np.uint64, count=len(words))
 
 
+def batch_units(
+    texts: Sequence[str], tokenizer: str = "char", words: Sequence[Sequence[str]] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Units of a batch, concatenated: ``(units, lengths)``.
+
+    ``units`` are the Unicode code points of all texts (``uint32``, a view of
+    one UTF-32 encoding, ``"char"``) or xxh3 hashes of Sudachi surfaces
+    (``uint64``, ``"sudachi"``); ``lengths[d]`` is document ``d``'s unit count.
+    """
+    if tokenizer == "char":
+        units = np.frombuffer("".join(texts).encode("utf-32-le"), dtype="<u4")
+        lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    else:
+        if words is None:
+            words = [tokenize_words(t) for t in texts]
+        lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+        units = _word_units([w for ws in words for w in ws])
+    return units, lengths
+
+
+def window_hashes(units: np.ndarray, n: int, seed: int, out: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+    """Hash of every length-``n`` window of ``units``, written into ``out``.
+
+    Window ``i`` (``0 <= i <= len(units) - n``) hashes to
+    ``fmix64((sum_j (units[i+j] + 1) * A_j mod 2^64) ^ seed)`` with the random
+    odd multipliers ``A_j`` of :func:`_position_multipliers`. Windows that
+    straddle two documents of a concatenated batch are hashed too; callers
+    drop or ignore them. ``n`` multiplies, ``n + 1`` additions, one xor and
+    :func:`fmix64_inplace`, all in place: no temporary array.
+
+    Args:
+        units: ``uint32`` or ``uint64`` units (see :func:`batch_units`).
+        n: Window length.
+        seed: Hash seed.
+        out, tmp: ``uint64`` buffers with at least ``len(units) - n + 1`` elements.
+
+    Returns:
+        ``out[:len(units) - n + 1]`` (empty when ``len(units) < n``).
+    """
+    w = max(units.shape[0] - n + 1, 0)
+    acc, t = out[:w], tmp[:w]
+    if w == 0:
+        return acc
+    mult = _position_multipliers(n, seed)
+    np.multiply(units[0:w], mult[0], out=acc)
+    for j in range(1, n):
+        np.multiply(units[j : j + w], mult[j], out=t)
+        acc += t
+    # The units are shifted by +1 (so a short document's absent units, 0,
+    # differ from real ones): sum_j (u_j + 1) A_j = sum_j u_j A_j + sum_j A_j.
+    acc += np.uint64(int(mult.sum(dtype=np.uint64)))
+    acc ^= np.uint64(seed)
+    fmix64_inplace(acc, t)
+    return acc
+
+
+def short_doc_hash(units: np.ndarray, n: int, seed: int) -> int:
+    """Hash of the single shingle of a document shorter than ``n`` units (its
+    whole text), consistent with :func:`window_hashes` (missing units count 0)."""
+    mult = _position_multipliers(n, seed)
+    terms = (units.astype(np.uint64) + np.uint64(1)) * mult[: units.shape[0]]
+    h = np.add.reduce(terms, dtype=np.uint64, keepdims=True)  # wraps mod 2^64
+    return int(fmix64(h ^ np.uint64(seed))[0])
+
+
 def shingle_hashes_batch(
     texts: Sequence[str],
     n: int = 5,
@@ -165,8 +245,10 @@ def shingle_hashes_batch(
     The n-gram hash is ``fmix64(sum_j unit[i+j] * A_j)`` with random odd
     multipliers ``A_j`` (a multilinear hash, then an avalanching finaliser),
     computed with ``n`` numpy passes over the concatenated batch instead of one
-    Python call per shingle. Units are Unicode code points (``"char"``) or
-    xxh3 hashes of Sudachi surfaces (``"sudachi"``).
+    Python call per shingle (:func:`window_hashes`). Units are Unicode code
+    points (``"char"``) or xxh3 hashes of Sudachi surfaces (``"sudachi"``).
+    MinHash (``dedup.minhash``) uses :func:`window_hashes` directly and skips
+    the compaction done here.
 
     Args:
         texts: Documents of the batch (NFKC text).
@@ -188,50 +270,26 @@ def shingle_hashes_batch(
     >>> bool(h[1] == h2[0])
     True
     """
-    if tokenizer == "char":
-        blob = "".join(texts).encode("utf-32-le")
-        units = np.frombuffer(blob, dtype=np.uint32).astype(np.uint64)
-        lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    else:
-        if words is None:
-            words = [tokenize_words(t) for t in texts]
-        lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
-        units = _word_units([w for ws in words for w in ws])
+    units, lengths = batch_units(texts, tokenizer, words)
     starts = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(lengths, out=starts[1:])
-    # Shift unit values away from 0 so that a short document's padding (0) is
-    # distinguishable from a real unit.
-    units = units + np.uint64(1)
-    mult = _position_multipliers(n, seed)
-    total = units.shape[0]
-    # Pad with n-1 zeros so every start position has a full window; windows that
-    # run past their document's end are discarded below (or kept as the single
-    # whole-text shingle of a short document, where padding contributes 0).
-    padded = np.concatenate([units, np.zeros(n - 1, dtype=np.uint64)])
-    acc = padded[0:total] * mult[0]
-    tmp = np.empty_like(acc)
-    for j in range(1, n):
-        # In-place arithmetic: no temporaries (this loop is the hot path).
-        np.multiply(padded[j : j + total], mult[j], out=tmp)
-        acc += tmp
+    size = max(units.shape[0] - n + 1, 0)
+    acc = window_hashes(units, n, seed, np.empty(size, np.uint64), np.empty(size, np.uint64))
     counts = np.where(lengths >= n, lengths - n + 1, np.minimum(lengths, 1))
     # Keep, for each document, its first `counts[d]` window starts.
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    if offsets[-1] == total:
-        keep = acc  # nothing to drop (single document of length >= n is impossible here)
+    if offsets[-1] == size and not ((lengths > 0) & (lengths < n)).any():
+        keep = acc  # one document (or none) of length >= n: nothing to drop
     else:
-        doc_of_window = np.repeat(np.arange(len(texts)), counts)
-        idx = np.arange(offsets[-1], dtype=np.int64) - offsets[:-1][doc_of_window] + starts[:-1][doc_of_window]
-        keep = acc[idx]
-    short = (lengths > 0) & (lengths < n)
-    if short.any():
-        # A short document's window also covers the next document's first
-        # units: recompute its single shingle over its own units only.
-        for d in np.flatnonzero(short):
-            s, e = starts[d], starts[d + 1]
-            h = np.zeros(1, dtype=np.uint64)
-            for j in range(e - s):
-                h += units[s + j : s + j + 1] * mult[j]
-            keep[offsets[d]] = h[0]
-    return fmix64(keep ^ np.uint64(seed)), offsets
+        keep = np.empty(offsets[-1], dtype=np.uint64)
+        full = lengths >= n
+        cf = counts[full]
+        # Window k of the full documents' windows, in document d, starts at
+        # unit k - (windows of the full documents before d) + starts[d].
+        idx = np.arange(int(cf.sum()), dtype=np.int64)
+        idx += np.repeat(starts[:-1][full] - (np.cumsum(cf) - cf), cf)
+        keep[np.repeat(full, counts)] = acc[idx]
+        for d in np.flatnonzero((lengths > 0) & (lengths < n)):
+            keep[offsets[d]] = short_doc_hash(units[starts[d] : starts[d + 1]], n, seed)
+    return keep, offsets
