@@ -240,15 +240,16 @@ def _densify(sig: np.ndarray, filled: np.ndarray, nonempty: np.ndarray, num_perm
         if todo_d.size == 0:
             return
     # Very short documents (a handful of filled bins): continue the same probe
-    # sequence one bin at a time; rare, so a Python loop is fine.
-    for d, i in zip(todo_d.tolist(), todo_i.tolist()):
-        t = _PROBE_TABLE_ROUNDS
-        while True:
-            src = int(_probe(i, t, num_perm, seed)[0])
-            if filled[d, src]:
-                sig[d, i] = sig[d, src]
-                break
-            t += 1
+    # sequence, 64 attempts at a time for all remaining bins.
+    t0 = _PROBE_TABLE_ROUNDS
+    while todo_d.size:
+        src = _probe(todo_i[:, None], np.arange(t0, t0 + 64)[None, :], num_perm, seed)
+        hit = filled[todo_d[:, None], src]
+        done = hit.any(axis=1)
+        first = src[done, hit[done].argmax(axis=1)]
+        sig[todo_d[done], todo_i[done]] = sig[todo_d[done], first]
+        todo_d, todo_i = todo_d[~done], todo_i[~done]
+        t0 += 64
 
 
 # --- datasketch-identical mode -------------------------------------------------

@@ -120,3 +120,42 @@ def test_sudachi_word_shingles_real_tokenizer():
     assert "東京\x1f都" in sh[0] or "東京都\x1fは" in sh[0]  # word (not character) shingles
     assert jaccard_estimate(sig[0], sig[1]) > jaccard_estimate(sig[0], sig[2])
     assert abs(jaccard_estimate(sig[0], sig[1]) - jaccard(sh[0], sh[1])) < 0.2
+
+
+@pytest.mark.parametrize("num_perm,seed,n,chunk_units", [(128, 1, 5, 1 << 15), (100, 3, 5, 7), (64, 7, 3, 40), (16, 2, 1, 5)])
+def test_fast_oph_equals_reference_over_compacted_hashes(monkeypatch, num_perm, seed, n, chunk_units):
+    """signatures() (trash-row windows, sub-batches by units) == oph_from_hashes(shingle_hashes_batch)."""
+    import dedup.minhash as mh
+
+    rng = random.Random(seed)
+    alphabet = "あいうえおかきくけこがぎぐ漢字😀abc"
+    texts = SAMPLE + ["".join(rng.choice(alphabet) for _ in range(rng.choice([0, 1, 2, 4, 5, 6, 30, 300])))
+                      for _ in range(60)]
+    monkeypatch.setattr(mh, "_CHUNK_UNITS", chunk_units)
+    fast = signatures(texts, num_perm=num_perm, seed=seed, n=n)
+    h, off = shingle_hashes_batch(texts, n=n, seed=seed)
+    assert np.array_equal(fast, mh.oph_from_hashes(h, off, num_perm, seed))
+    words = [t.split("う") for t in texts]
+    fast_w = signatures(texts, num_perm=num_perm, seed=seed, n=n, tokenizer="sudachi", words=words)
+    h, off = shingle_hashes_batch(texts, n=n, seed=seed, tokenizer="sudachi", words=words)
+    assert np.array_equal(fast_w, mh.oph_from_hashes(h, off, num_perm, seed))
+
+
+def test_fast_oph_bin_with_all_ones_minimum_counts_as_filled(monkeypatch):
+    """A bin whose minimum value is 0xFFFFFFFF is filled, not densified."""
+    import dedup.minhash as mh
+    import dedup.shingle as sh
+
+    real = sh.window_hashes
+
+    def forced(units, n, seed, out, tmp):
+        acc = real(units, n, seed, out, tmp)
+        acc |= np.uint64(0xFFFFFFFF)  # every value 0xFFFFFFFF, bins unchanged
+        return acc
+
+    texts = ["今日はいい天気ですね。散歩に行きましょう。", "かきくけこさしすせそ"]
+    monkeypatch.setattr(mh, "window_hashes", forced)
+    fast = signatures(texts, num_perm=64)
+    h, off = shingle_hashes_batch(texts)
+    h |= np.uint64(0xFFFFFFFF)
+    assert np.array_equal(fast, mh.oph_from_hashes(h, off, 64, 1))
