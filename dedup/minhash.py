@@ -142,6 +142,7 @@ def _oph_batch(units, lengths, n: int, seed: int, num_perm: int, work) -> np.nda
     bins after the last document's, discarded at the end).
     """
     n_docs = lengths.shape[0]
+    num_perm = int(num_perm)
     trash = n_docs * num_perm
     h = window_hashes(units, n, seed, work[0], work[1])
     w = h.shape[0]
