@@ -62,8 +62,8 @@ class DedupParams:
         keeper: Order deciding which member of a cluster is kept; the first
             document in this order wins. ``id_asc`` is always appended as the
             final tie-breaker so the choice is deterministic.
-        batch_size: Documents per vectorised signature batch (memory per
-            worker is about ``batch_size * 2000 shingles * 16 bytes``).
+        batch_size: Documents per vectorised signature batch (the batch's texts
+            are held once; the hashing buffers are capped at ~768 KB per call).
     """
 
     exact: bool = True
