@@ -626,6 +626,11 @@ def main_scale(args) -> None:
     if len(sizes) > 1:
         a, b = out[sizes[0]]["ms_per_doc"], out[sizes[-1]]["ms_per_doc"]
         print(f"per-doc cost {sizes[-1]} vs {sizes[0]}: {100 * (b / a - 1):+.1f}% (target within 15%)")
+        # wall = fixed + n * marginal: the fixed part (imports, graph, card) hides the slope at 1k.
+        for lo, hi in zip(sizes, sizes[1:]):
+            m = 1000 * (out[hi]["wall_s"] - out[lo]["wall_s"]) / (out[hi]["docs_in"] - out[lo]["docs_in"])
+            fixed = out[lo]["wall_s"] - m * out[lo]["docs_in"] / 1000
+            print(f"marginal cost {lo} -> {hi}: {m:.2f} ms/doc, implied fixed cost {fixed:.1f} s")
     (WORK / "e2e-scale.json").write_text(json.dumps({"date": time.strftime("%Y-%m-%d %H:%M"), "cores": ncpu,
                                                     "workers": args.scale_workers, "runs": out}, indent=1))
 
