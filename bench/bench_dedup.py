@@ -2,9 +2,9 @@
 
 Usage (from the repository root)::
 
-    /work/venv/bin/python bench/bench_dedup.py                 # everything
-    /work/venv/bin/python bench/bench_dedup.py --part sig      # signatures only
-    /work/venv/bin/python bench/bench_dedup.py --part e2e --sizes 1000 10000 50000
+    python bench/bench_dedup.py                 # everything
+    python bench/bench_dedup.py --part sig      # signatures only
+    python bench/bench_dedup.py --part e2e --sizes 1000 10000 50000
 
 Corpus: livedoor news articles read at run time (never copied). The end-to-end
 corpus of size N is made of N/7 *families*: one article plus 6 in-memory

@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "pii_labelled.jsonl"
 VENV = ROOT / "bench" / "work" / "venv-hojichar"
-LIVEDOOR = Path("/work/shared/data/text/livedoor-news-corpus")
+LIVEDOOR = Path(os.environ.get("FURUI_SHARED_DATA", ROOT.parent / "shared" / "data")) / "text" / "livedoor-news-corpus"
 
 
 def livedoor_texts(limit: int = 1000) -> list[str]:

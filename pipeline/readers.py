@@ -18,7 +18,7 @@ Contract:
 Formats are detected from content (gzip magic bytes, then ``WARC/``,
 ``filedesc://``, ``{``, HTML markers), with the ``source`` name as a tie-breaker.
 
-Parser choice (measured on every file under ``/work/shared/data/warc``, see
+Parser choice (measured on every file under ``../shared/data/warc``, see
 ``tests/pipeline/test_readers.py`` and the numbers below):
 
 * **fastwarc 2.0.1** is the fastest library but cannot read ARC (4 files fail on

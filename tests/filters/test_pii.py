@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SHARED_DATA
+
 from filters.base import build_filter
 from filters.pii import (
     TYPES,
@@ -369,7 +371,7 @@ def test_labelled_set_is_reproducible():
 
 
 # -- real text (slow, skipped without the data) ---------------------------------------
-LIVEDOOR = Path("/work/shared/data/text/livedoor-news-corpus")
+LIVEDOOR = SHARED_DATA / "text" / "livedoor-news-corpus"
 
 
 @pytest.mark.slow

@@ -1,6 +1,6 @@
 """Tests of pipeline/readers.py (plain pytest, no Beam).
 
-Synthetic inputs are built inline; the real files under /work/shared/data/warc
+Synthetic inputs are built inline; the real files under ../shared/data/warc
 are read when present (skipped otherwise) and cross-checked against warcio.
 """
 
@@ -19,11 +19,12 @@ import pytest
 
 from pipeline.readers import READ_REASONS, read_records
 from schemas.records import Record, Reject
+from tests.conftest import SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "pipeline" / "resources" / "sample.warc.gz"
 SAMPLE_JSONL = ROOT / "pipeline" / "resources" / "sample.jsonl"
-REAL = Path("/work/shared/data/warc")
+REAL = SHARED_DATA / "warc"
 
 HTML = "<!DOCTYPE html><html><head><title>t</title></head><body><p>日本語の本文です。</p></body></html>".encode()
 
@@ -377,7 +378,7 @@ def _warcio_counts(path: Path) -> tuple[int, int]:
     return n, docs
 
 
-@pytest.mark.skipif(not REAL_FILES, reason="/work/shared/data/warc is absent")
+@pytest.mark.skipif(not REAL_FILES, reason="../shared/data/warc is absent")
 @pytest.mark.parametrize("path", REAL_FILES, ids=lambda p: str(p.relative_to(REAL)))
 def test_real_files(path):
     with path.open("rb") as f:
