@@ -222,8 +222,9 @@ class _ReportConvergence(beam.DoFn):
         self.rounds = rounds
 
     def process(self, tagged: list):
-        # (round, nodes changed in that round): one small int per round.
-        counts = [c for _, c in sorted(tagged)]
+        # (round, nodes changed in that round) for the rounds that changed anything.
+        per_round = dict(tagged)
+        counts = [per_round.get(k, 0) for k in range(self.rounds)]
         active = sum(1 for c in counts if c)
         Metrics.distribution(NAMESPACE, "cc.rounds_active").update(active)
         if counts and counts[-1]:
@@ -378,16 +379,15 @@ class Deduplicate(beam.PTransform):
                     | f"{rl}/SmallStar/Step" >> beam.ParDo(_SmallStar()).with_outputs("changed", main="edges")
                 )
                 edges = small.edges
-                changes.append(
-                    (large.changed, small.changed)
-                    | f"{rl}/Changed/Flatten" >> beam.Flatten()
-                    | f"{rl}/Changed/Sum" >> beam.CombineGlobally(sum)
-                    | f"{rl}/Changed/Tag" >> beam.Map(lambda c, k=k: (k, c))
-                )
+                # Changed nodes keyed by round; one combiner sums every round at
+                # once (a CombineGlobally per round would add ~8 transforms each).
+                changes.append(large.changed | f"{rl}/Changed/LargeTag" >> beam.Map(lambda c, k=k: (k, c)))
+                changes.append(small.changed | f"{rl}/Changed/SmallTag" >> beam.Map(lambda c, k=k: (k, c)))
             # Convergence: a tiny per-round integer, combined into one list.
             _ = (
                 tuple(changes)
                 | f"{label}/Near/CC/Changes/Flatten" >> beam.Flatten()
+                | f"{label}/Near/CC/Changes/Sum" >> beam.CombinePerKey(sum)
                 | f"{label}/Near/CC/Changes/Count" >> beam.combiners.ToList()
                 | f"{label}/Near/CC/Changes/Report" >> beam.ParDo(_ReportConvergence(p.max_rounds))
             )

@@ -109,6 +109,22 @@ def test_chain_ends_in_one_cluster(tmp_path):
     assert all(c["size"] == 5 for c in clusters)
 
 
+def test_round_limit_is_detected_and_never_merges_wrongly(tmp_path):
+    """With one round a long scrambled chain cannot converge: detected and counted."""
+    rng = random.Random(2)
+    stream = random_text(rng, 6000)
+    texts = [stream[100 * k : 100 * k + 2000] for k in range(12)]  # consecutive J ~ 0.9
+    ids = ["m", "c", "x", "a", "q", "k", "b", "z", "f", "r", "d", "w"]
+    docs = [doc(i, t) for i, t in zip(ids, texts)]
+    kept, rejects, _, counters = run_dedup(tmp_path, docs, DedupParams(exact=False, max_rounds=1))
+    assert counters["cc.unconverged"] == 1
+    # Unconverged or not, every document leaves once and every loser points at a keeper.
+    assert sorted(kept + list(rejects)) == sorted(ids)
+    assert {r[4] for r in rejects.values()} <= set(kept)
+    kept_full, rejects_full, _, counters_full = run_dedup(tmp_path, docs, DedupParams(exact=False))
+    assert counters_full["cc.unconverged"] == 0 and kept_full == ["a"] and len(rejects_full) == 11
+
+
 def test_keeper_order_is_configurable(tmp_path):
     rng = random.Random(3)
     t = random_text(rng, 1500)
