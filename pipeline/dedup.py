@@ -231,7 +231,8 @@ class _ReportConvergence(beam.DoFn):
             Metrics.counter(NAMESPACE, "cc.unconverged").inc()
             _log.warning(
                 "dedup: connected components did not converge in %d rounds (%d nodes still moving); "
-                "some clusters stay split (never wrongly merged). Raise dedup.max_rounds.",
+                "some clusters stay split (never wrongly merged) and some dup_of ids may name an "
+                "intermediate member instead of the keeper. Raise dedup.max_rounds.",
                 self.rounds,
                 counts[-1],
             )
