@@ -1,6 +1,6 @@
 """Benchmark: furui's Japanese quality filters vs an equivalent HojiChar ``Compose``.
 
-Runs every quality filter of ``filters/resources/default_filters.toml`` (plus
+Runs every quality filter of ``pipeline/configs/default.toml`` (plus
 the ``pii`` redactor when ``filters.pii`` registers it) over real livedoor news
 articles, the way ``ApplyFilter`` chains them (each step's scores merged into
 ``doc.scores``, a document leaves at its first drop), and prints docs/s and
@@ -27,7 +27,6 @@ import platform
 import subprocess
 import sys
 import time
-import tomllib
 from datetime import date
 from pathlib import Path
 
@@ -35,7 +34,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import filters.builtin  # noqa: E402,F401
-from filters.base import REGISTRY, build_filter  # noqa: E402
 from filters.normalize import normalize_text  # noqa: E402
 from schemas.records import Doc  # noqa: E402
 
@@ -95,16 +93,11 @@ def load_docs(n: int) -> list[Doc]:
 
 
 def build_steps(with_pii: bool = True) -> list:
-    with open(REPO / "filters" / "resources" / "default_filters.toml", "rb") as fh:
-        entries = tomllib.load(fh)["filters"]
-    steps = [build_filter(e["name"], {k: v for k, v in e.items() if k != "name"}) for e in entries]
-    if with_pii:
-        try:
-            import filters.pii  # noqa: F401
-        except ImportError:
-            pass
-        if "pii" in REGISTRY:
-            steps.append(REGISTRY["pii"]())
+    from pipeline.config import load_config
+
+    # The bundled config's quality filters in order (+ the PII redactor).
+    wanted = ("filter", "pii") if with_pii else ("filter",)
+    steps = [s for s in load_config().steps if s.stage in wanted and s.name != "noun_ratio"]
     for s in steps:
         s.load()
     return steps

@@ -31,14 +31,6 @@ def test_params_validation_and_threshold():
         DedupParams(bogus=1)
 
 
-def test_default_toml_builds_params():
-    import tomllib
-
-    data = tomllib.loads(pathlib.Path("dedup/default.toml").read_text())
-    p = DedupParams(**data["dedup"])
-    assert p == DedupParams()
-
-
 def test_band_hashes_collide_only_on_equal_bands():
     rng = np.random.default_rng(0)
     sigs = rng.integers(0, 2**32, size=(50, 128), dtype=np.uint32)

@@ -1,6 +1,11 @@
+import dataclasses
+import tomllib
+
 import pytest
 
 from filters.base import ConfigError
+from dedup.params import DedupParams
+from filters.base import REGISTRY
 from pipeline.config import default_config_text, load_config, parse_config
 
 
@@ -55,3 +60,17 @@ def test_invalid_toml(tmp_path):
     p.write_text("config_version = = 1")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(str(p))
+
+
+def test_bundled_config_shows_every_key_with_its_default():
+    """The bundled TOML is the reference of every threshold: it lists each dataclass
+    field of each step, and of [dedup], with exactly the class default."""
+    data = tomllib.loads(default_config_text())
+    for entry in data["filters"]:
+        cls = REGISTRY[entry["name"]]
+        params = {k: (tuple(v) if isinstance(v, list) else v) for k, v in entry.items() if k != "name"}
+        assert set(params) == {f.name for f in dataclasses.fields(cls)}, entry["name"]
+        assert cls(**params) == cls(), entry["name"]
+    dedup = dict(data["dedup"], keeper=tuple(data["dedup"]["keeper"]))
+    assert set(dedup) == {f.name for f in dataclasses.fields(DedupParams)}
+    assert DedupParams(**dedup) == DedupParams()
