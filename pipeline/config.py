@@ -142,14 +142,7 @@ def _dedup(data: Mapping[str, Any] | None):
     data = dict(data or {})
     if "keeper" in data:
         data["keeper"] = tuple(data["keeper"])
-    allowed = {f.name for f in dataclasses.fields(DedupParams)}
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise ConfigError(f"[dedup]: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
-    try:
-        return DedupParams(**data)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"[dedup]: {exc}") from exc
+    return _section(DedupParams, data, "dedup")
 
 
 _TOP_KEYS = {"config_version", "io", "extract", "filters", "dedup", "output"}

@@ -1,8 +1,6 @@
 """Arrow schema of the documents output (``documents-*.parquet``).
 
-``scores`` (and ``pii``) are lists of ``{key, value}`` structs sorted by key
-rather than Arrow maps: Hugging Face ``datasets`` cannot load map columns, and
-DuckDB turns the entries back into a map with ``map_from_entries(scores)``.
+``scores`` (and ``pii``) are ``{key, value}`` entry lists (see :mod:`schemas.types`).
 
 Version history:
     1: initial schema.
@@ -11,12 +9,9 @@ Version history:
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "2"
+from schemas.types import COUNTS, SCORES
 
-SCORES = pa.list_(pa.struct([pa.field("key", pa.string(), nullable=False),
-                             pa.field("value", pa.float64(), nullable=False)]))
-COUNTS = pa.list_(pa.struct([pa.field("key", pa.string(), nullable=False),
-                             pa.field("value", pa.int64(), nullable=False)]))
+SCHEMA_VERSION = "2"
 
 SCHEMA = pa.schema(
     [

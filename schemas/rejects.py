@@ -4,9 +4,7 @@ One row per input record or document that did not reach the documents output.
 The thresholds in force are not repeated per row: the run's config is copied
 next to the outputs and its SHA-256 is in every file's metadata.
 
-``scores`` (and ``pii``) are lists of ``{key, value}`` structs sorted by key
-rather than Arrow maps: Hugging Face ``datasets`` cannot load map columns, and
-DuckDB turns the entries back into a map with ``map_from_entries(scores)``.
+``scores`` (and ``pii``) are ``{key, value}`` entry lists (see :mod:`schemas.types`).
 
 Version history:
     1: initial schema.
@@ -15,12 +13,9 @@ Version history:
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "2"
+from schemas.types import SCORES
 
-SCORES = pa.list_(pa.struct([pa.field("key", pa.string(), nullable=False),
-                             pa.field("value", pa.float64(), nullable=False)]))
-COUNTS = pa.list_(pa.struct([pa.field("key", pa.string(), nullable=False),
-                             pa.field("value", pa.int64(), nullable=False)]))
+SCHEMA_VERSION = "2"
 
 SCHEMA = pa.schema(
     [

@@ -1,0 +1,13 @@
+"""Arrow types shared by several output schemas."""
+
+import pyarrow as pa
+
+#: Measurements keyed by ``<step>.<score>``, as ``{key, value}`` entries sorted by key.
+#: Not an Arrow map: Hugging Face ``datasets`` cannot load map columns; DuckDB turns
+#: the entries back into a map with ``map_from_entries(scores)``.
+SCORES = pa.list_(pa.struct([pa.field("key", pa.string(), nullable=False),
+                             pa.field("value", pa.float64(), nullable=False)]))
+
+#: Counts keyed by name (PII types), in the same entry form as :data:`SCORES`.
+COUNTS = pa.list_(pa.struct([pa.field("key", pa.string(), nullable=False),
+                             pa.field("value", pa.int64(), nullable=False)]))
