@@ -730,6 +730,7 @@ class _Reader:
         # A JSON-escaped line can be several times the payload size; beyond this
         # bound the line is skipped without being buffered.
         line_limit = 6 * self.max + _MAX_HEADER_BYTES
+        first = True
         while True:
             offset = stream.pos
             line = stream.readline(line_limit)
@@ -747,6 +748,14 @@ class _Reader:
             if not line.endswith(b"\n") and stream.error:
                 yield self.truncated(stream, self.offset_id(offset), "", "last line cut short")
                 return
+            if first:
+                first = False
+                if not _is_json_object(line):
+                    # A .json document (or anything else) that is not JSON Lines is one
+                    # unreadable file, not one bad_json reject per line of it.
+                    yield self.reject(self.offset_id(offset), "", "unreadable_file",
+                                      "not JSON Lines: the first line is not a JSON object")
+                    return
             yield self.json_line(line, offset)
 
     def json_line(self, line: bytes, offset: int) -> Record | Reject:
@@ -794,6 +803,13 @@ class _Reader:
         yield Record(id=rid, url="", source=self.source, crawl_date="",
                      content_type="text/html", payload=body, kind="html")
 
+
+
+def _is_json_object(line: bytes) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
 
 def _detect(head: bytes, source: str) -> str:
     """Returns ``warc``, ``arc``, ``jsonl``, ``html`` or ``""`` (unknown)."""

@@ -396,3 +396,16 @@ def test_real_files(path):
     assert len(outs) == n  # one output per record entering
     assert sum(isinstance(o, Record) for o in outs) == docs
     assert not truncated
+
+
+def test_json_document_that_is_not_jsonl_is_one_unreadable_file():
+    import io as _io
+
+    doc = b'{\n  "a": [1, 2, 3],\n  "b": "x"\n}\n'
+    out = list(read_records(_io.BytesIO(doc), "eval.json"))
+    assert [(o.reason, o.detail) for o in out] == [
+        ("unreadable_file", "not JSON Lines: the first line is not a JSON object")]
+    # A bad line after a good first line is still a per-line bad_json reject.
+    good = b'{"url": "https://example.jp/1", "text": "\\u672c\\u6587"}\n'
+    out = list(read_records(_io.BytesIO(good + b"{broken\n"), "x.jsonl"))
+    assert [getattr(o, "reason", "record") for o in out] == ["record", "bad_json"]
