@@ -18,7 +18,10 @@ Graph (every shuffle except the last carries only small records):
 6. ``Dedup/Near/Label`` + ``Dedup/Near/Clusters``: each node takes its star
    centre (= component minimum = keeper) and clusters are sized.
 7. ``Dedup/Join``: documents keyed by id meet the (few) loser decisions in one
-   ``CoGroupByKey``: the only shuffle of full documents.
+   ``CoGroupByKey``: the only shuffle of full documents. The pipeline instead
+   uses ``join=False`` and lets the shard writer do this join inside its own
+   shuffle (``pipeline.write.WriteDeduplicatedDocuments``), so documents are
+   shuffled once in the whole run.
 """
 
 from __future__ import annotations
@@ -262,47 +265,54 @@ class _Clusters(beam.DoFn):
             )
 
 
-class _Apply(beam.DoFn):
-    """Final join: route each document to kept or rejected."""
+class Router:
+    """Routes documents by their dedup decision: keeps them, or makes the reject.
 
-    def setup(self):
+    Shared by the final join here and by the shard writer that folds the join
+    into its own shuffle (``pipeline.write.WriteDeduplicatedDocuments``). Create
+    it in ``DoFn.setup`` (it makes the counters).
+    """
+
+    def __init__(self):
         self.c_kept = _counter("kept")
         self.c_exact = _counter("dropped.exact_duplicate")
         self.c_near = _counter("dropped.near_duplicate")
 
+    @staticmethod
+    def pick(decisions) -> tuple | None:
+        """The one decision for a document (exact losers never reach the near
+        stage, so there is at most one; sorting keeps any surprise deterministic)."""
+        decisions = sorted(decisions)
+        return decisions[0] if decisions else None
+
+    def route(self, doc: Doc, decision: tuple | None) -> Doc | Reject:
+        """``doc`` itself when kept, else its ``Reject`` (counted either way)."""
+        if decision is None:
+            self.c_kept.inc()
+            return doc
+        reason, dup_of, size = decision
+        if reason == "exact_duplicate":
+            self.c_exact.inc()
+            filt = "exact_dedup"
+        else:
+            self.c_near.inc()
+            filt = "near_dedup"
+        return Reject(id=doc.id, url=doc.url, source=doc.source, stage="dedup", filter=filt, reason=reason,
+                      detail="", scores={"dedup.cluster_size": float(size)}, dup_of=dup_of, n_chars=doc.n_chars)
+
+
+class _Apply(beam.DoFn):
+    """Final join: route each document to kept or rejected."""
+
+    def setup(self):
+        self.router = Router()
+
     def process(self, element):
         _, grouped = element
-        decisions = sorted(grouped["decision"])
-        # Exact decisions win: an exact loser never reaches the near stage, so
-        # at most one decision exists; sorting keeps any surprise deterministic.
-        decision = decisions[0] if decisions else None
+        decision = Router.pick(grouped["decision"])
         for doc in grouped["doc"]:
-            if decision is None:
-                self.c_kept.inc()
-                yield doc
-                continue
-            reason, dup_of, size = decision
-            if reason == "exact_duplicate":
-                self.c_exact.inc()
-                filt = "exact_dedup"
-            else:
-                self.c_near.inc()
-                filt = "near_dedup"
-            yield TaggedOutput(
-                "rejected",
-                Reject(
-                    id=doc.id,
-                    url=doc.url,
-                    source=doc.source,
-                    stage="dedup",
-                    filter=filt,
-                    reason=reason,
-                    detail="",
-                    scores={"dedup.cluster_size": float(size)},
-                    dup_of=dup_of,
-                    n_chars=doc.n_chars,
-                ),
-            )
+            out = self.router.route(doc, decision)
+            yield TaggedOutput("rejected", out) if isinstance(out, Reject) else out
 
 
 class Deduplicate(beam.PTransform):
@@ -311,11 +321,17 @@ class Deduplicate(beam.PTransform):
     ``expand`` returns ``{"kept", "rejected", "clusters"}``: every input
     document is in exactly one of ``kept``/``rejected``; ``clusters`` holds one
     ``schemas.clusters.SCHEMA`` row per member of each duplicate cluster.
+
+    With ``join=False`` it returns ``{"decisions", "clusters"}`` instead:
+    ``(doc id, (reason, dup_of, cluster size))`` for the losers only, for a
+    consumer that joins them with the documents in a shuffle it needs anyway
+    (the shard writer), so full documents are shuffled once, not twice.
     """
 
-    def __init__(self, params: DedupParams):
+    def __init__(self, params: DedupParams, join: bool = True):
         super().__init__()
         self.params = params
+        self.join = join
 
     def expand(self, docs):
         p = self.params
@@ -412,6 +428,8 @@ class Deduplicate(beam.PTransform):
         else:
             clusters = pipeline | f"{label}/Clusters/Empty" >> beam.Create([])
 
+        if not self.join:
+            return {"decisions": decisions, "clusters": clusters}
         routed = (
             {"doc": docs | f"{label}/Join/KeyDocs" >> beam.Map(lambda d: (d.id, d)), "decision": decisions}
             | f"{label}/Join/Group" >> beam.CoGroupByKey()

@@ -32,7 +32,7 @@ from pipeline.card import strip_userinfo as redact_url
 from pipeline.config import Config, load_config
 from pipeline.extract import ExtractOptions
 from pipeline.stages import REJECTED, ApplySteps, ExtractText, ReadWarc, ReportProgress, group_steps
-from pipeline.write import TMP_DIR, WriteShards, join, write_atomically
+from pipeline.write import TMP_DIR, WriteDeduplicatedDocuments, WriteShards, join, write_atomically
 from schemas import clusters as clusters_schema
 from schemas import documents as documents_schema
 from schemas import rejects as rejects_schema
@@ -119,27 +119,33 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: st
         if group[-1].name == "langid":
             stat_pairs.append(docs | "Stats/LangScore" >> beam.FlatMap(report.langid_keys))
     docs = docs | "Progress" >> ReportProgress()
+    meta = {"config_sha256": cfg.sha256, "furui_version": furui_version()}
+    out_cfg = cfg.output
+    common = dict(shard_bytes=out_cfg.shard_bytes, row_group_bytes=out_cfg.row_group_bytes,
+                  compression=out_cfg.compression, compression_level=out_cfg.compression_level)
     if cfg.dedup is not None and (cfg.dedup.exact or cfg.dedup.near):
         from pipeline.dedup import Deduplicate
 
-        deduped = docs | "Dedup" >> Deduplicate(cfg.dedup)
-        docs, cluster_rows = deduped["kept"], deduped["clusters"]
-        rejects.append(deduped["rejected"])
+        # Dedup yields only the loser decisions; the document writer joins them
+        # with the documents inside its own shard shuffle (one shuffle of pages).
+        deduped = docs | "Dedup" >> Deduplicate(cfg.dedup, join=False)
+        cluster_rows = deduped["clusters"]
+        written = {"docs": docs, "decisions": deduped["decisions"]} | "WriteDocuments" >> WriteDeduplicatedDocuments(
+            "documents", documents_schema.SCHEMA, out_dir, meta, _text_size, lambda r: r["id"],
+            to_row=_doc_row, stat_keys=report.doc_keys, **common)
+        rejects.append(written["rejected"])
+        stat_pairs.append(written["stats"])
         if cfg.dedup.exact:
             steps.append(("dedup", "exact_dedup"))
         if cfg.dedup.near:
             steps.append(("dedup", "near_dedup"))
     else:
         cluster_rows = p | "NoClusters" >> _NoClusters()
+        (docs | "DocRows" >> beam.Map(_doc_row)
+              | "WriteDocuments" >> WriteShards("documents", documents_schema.SCHEMA, out_dir, meta,
+                                                _text_size, lambda r: r["id"], **common))
+        stat_pairs.append(docs | "Stats/Documents" >> beam.FlatMap(report.doc_keys))
     all_rejects = rejects | "AllRejects" >> beam.Flatten()
-
-    meta = {"config_sha256": cfg.sha256, "furui_version": furui_version()}
-    out_cfg = cfg.output
-    common = dict(shard_bytes=out_cfg.shard_bytes, row_group_bytes=out_cfg.row_group_bytes,
-                  compression=out_cfg.compression, compression_level=out_cfg.compression_level)
-    (docs | "DocRows" >> beam.Map(_doc_row)
-          | "WriteDocuments" >> WriteShards("documents", documents_schema.SCHEMA, out_dir, meta,
-                                            _text_size, lambda r: r["id"], **common))
     (all_rejects | "RejectRows" >> beam.Map(_reject_row)
                  | "WriteRejects" >> WriteShards("rejects", rejects_schema.SCHEMA, out_dir, meta,
                                                  _small_size, lambda r: r["id"], **common))
@@ -148,7 +154,6 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: st
 
     stat_pairs += [
         all_rejects | "Stats/Rejects" >> beam.FlatMap(report.reject_keys),
-        docs | "Stats/Documents" >> beam.FlatMap(report.doc_keys),
         cluster_rows | "Stats/Clusters" >> beam.FlatMap(report.cluster_keys),
     ]
     base = {

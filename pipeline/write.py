@@ -14,7 +14,8 @@
    name. A retried bundle rewrites the same temp name with the same bytes.
 
 Memory per worker is bounded by one shard (``shard_bytes`` of payload), never
-by the corpus.
+by the corpus. ``WriteDeduplicatedDocuments`` does the same for documents and
+also routes them by their dedup decisions in that same shuffle.
 """
 
 from __future__ import annotations
@@ -185,3 +186,86 @@ class WriteShards(beam.PTransform):
             | "WriteIfEmpty" >> beam.ParDo(_WriteEmptyFn(*fn_args), total_count=beam.pvalue.AsSingleton(count))
         )
         return (written, empty) | "Files" >> beam.Flatten()
+
+
+class _WriteDedupShardFn(_WriteShardFn):
+    """One shard: route its documents by the dedup decisions, write the kept ones."""
+
+    def __init__(self, *args, to_row, stat_keys):
+        super().__init__(*args)
+        self.to_row = to_row
+        self.stat_keys = stat_keys
+
+    def setup(self):
+        from pipeline.dedup import Router
+
+        self.router = Router()
+
+    def process(self, element, total_bytes):
+        from schemas.records import Reject
+
+        index, items = element
+        docs, decisions = [], {}
+        for kind, value in items:
+            if kind == "doc":
+                docs.append(value)
+            else:  # ("decision", (doc id, decision)): at most one per id
+                decisions.setdefault(value[0], []).append(value[1])
+        rows = []
+        for doc in docs:
+            out = self.router.route(doc, self.router.pick(decisions.get(doc.id, ())))
+            if isinstance(out, Reject):
+                yield beam.pvalue.TaggedOutput("rejected", out)
+                continue
+            rows.append(self.to_row(out))
+            for pair in self.stat_keys(out):
+                yield beam.pvalue.TaggedOutput("stats", pair)
+        yield self._write(index, n_shards(total_bytes, self.shard_bytes), rows)
+
+
+class WriteDeduplicatedDocuments(WriteShards):
+    """Joins documents with their dedup decisions *in* the shard shuffle, then writes.
+
+    A separate join would shuffle every document by id and the writer would
+    shuffle it again by shard; here documents and the (few, small) loser
+    decisions are both keyed by shard, so each document crosses the network
+    once. The shard count comes from the size of the documents entering dedup,
+    so shards come out smaller than ``shard_bytes`` by the duplicate share.
+
+    Input: ``{"docs": PCollection[Doc], "decisions": PCollection[(id, decision)]}``.
+    Output: ``{"files", "rejected" (dedup Rejects), "stats" ((key, count) pairs of kept docs)}``.
+    """
+
+    def __init__(self, *args, to_row, stat_keys, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.to_row = to_row
+        self.stat_keys = stat_keys
+
+    def expand(self, inputs):
+        docs, decisions = inputs["docs"], inputs["decisions"]
+        size_of, shard_bytes = self.size_of, self.shard_bytes
+        to_row = self.to_row
+        fn_args = (self.kind, self.schema, self.out_dir, self.metadata, self.compression,
+                   self.compression_level, self.shard_bytes, self.row_group_bytes, self.size_of)
+        total = docs | "TotalBytes" >> (beam.Map(lambda d: size_of({"text": d.text})) | beam.CombineGlobally(sum))
+        count = docs | "Count" >> beam.combiners.Count.Globally()
+        t = beam.pvalue.AsSingleton(total)
+        keyed_docs = docs | "AssignShard" >> beam.Map(
+            lambda d, t: (shard_of(d.id, n_shards(t, shard_bytes)), ("doc", d)), t=t)
+        keyed_decisions = decisions | "AssignDecisionShard" >> beam.Map(
+            lambda kv, t: (shard_of(kv[0], n_shards(t, shard_bytes)), ("decision", kv)), t=t)
+        out = (
+            (keyed_docs, keyed_decisions)
+            | "Tag" >> beam.Flatten()
+            | "GroupShard" >> beam.GroupByKey()
+            | "RouteAndWrite" >> beam.ParDo(
+                _WriteDedupShardFn(*fn_args, to_row=to_row, stat_keys=self.stat_keys), total_bytes=t
+            ).with_outputs("rejected", "stats", main="files")
+        )
+        empty = (
+            docs.pipeline
+            | "Once" >> beam.Create([None])
+            | "WriteIfEmpty" >> beam.ParDo(_WriteEmptyFn(*fn_args), total_count=beam.pvalue.AsSingleton(count))
+        )
+        files = (out.files, empty) | "Files" >> beam.Flatten()
+        return {"files": files, "rejected": out.rejected, "stats": out.stats}
