@@ -3,9 +3,9 @@
 ``build_pipeline`` composes the stages::
 
     ReadWarc -> ExtractText -> Normalize -> IdentifyLanguage -> Filter/... (incl.
-    Tokenize, RedactPii, in config order) -> Dedup -> WriteDocuments
-                                                   \\-> WriteRejects (every stage's rejects)
-                                                   \\-> WriteClusters, WriteStats
+    Tokenize, RedactPii, in config order) -> Dedup (loser decisions)
+      -> WriteDocuments (joins documents with the decisions in its shard shuffle)
+      -> WriteRejects (every stage's rejects), WriteClusters, WriteStats
 
 and ``run`` is the ``furui run`` entry point.
 """
