@@ -481,7 +481,7 @@ def write_plots(out_dir: str, stats: Mapping[str, Any]) -> dict[str, str]:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        log.warning("matplotlib is not installed (pip install 'furui[card]'); the card has no plots")
+        log.warning("matplotlib is not installed (a furui dependency: reinstall furui); the card has no plots")
         return {}
     plots_dir = os.path.join(out_dir, PLOTS_DIR)
     os.makedirs(plots_dir, exist_ok=True)
