@@ -196,6 +196,25 @@ def extract_main_text(html: str, url: str, options: ExtractOptions) -> str:
     return text or ""
 
 
+class ExtractionUnavailable(RuntimeError):
+    """trafilatura cannot run at all in this environment (a missing dependency)."""
+
+
+def check_extraction_works(options: ExtractOptions) -> None:
+    """Extracts a tiny page once, in-process, so a broken installation fails the
+    job at start-up with one clear error instead of rejecting every page.
+
+    Raises:
+        ExtractionUnavailable: trafilatura or one of its imports is missing.
+    """
+    try:
+        extract_main_text("<html><body><article><p>本文です。</p></article></body></html>", "", options)
+    except ImportError as exc:
+        raise ExtractionUnavailable(
+            f"trafilatura cannot run: {exc} (reinstall furui with its dependencies)"
+        ) from exc
+
+
 class ExtractionTimeout(Exception):
     """trafilatura did not finish within the per-document time limit."""
 

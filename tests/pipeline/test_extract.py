@@ -97,3 +97,12 @@ def test_timeout_kills_and_recovers():
     assert "盆踊り" in ex.extract(ARTICLE)  # a fresh child took over
     assert time.monotonic() - t0 < 30
     ex.close()
+
+
+def test_extraction_dependencies_are_installed():
+    """trafilatura imports lxml.html.clean (a separate package since lxml 5.2): a
+    missing dependency must fail at start-up, not reject every page."""
+    from pipeline.extract import check_extraction_works
+
+    check_extraction_works(ExtractOptions())  # raises ExtractionUnavailable if broken
+    import lxml_html_clean  # noqa: F401
