@@ -519,15 +519,17 @@ class _Reader:
                 return skipped
             skipped += len(line)
 
+    def stream_end(self, stream: _Stream) -> Iterator[Reject]:
+        """At the end of a record stream: one ``truncated`` reject if it broke off."""
+        if stream.error and not self.truncation_reported:
+            yield self.truncated(stream, self.offset_id(stream.pos), "", "stream ends between records")
+
     def warc(self, stream: _Stream) -> Iterator[Record | Reject]:
         while True:
             # Blank lines and NUL padding between records are not records.
-            line = stream.readline()
-            while line and not line.strip(b"\r\n\x00 \t"):
-                line = stream.readline()
+            line = _next_nonblank(stream, b"\r\n\x00 \t")
             if not line:
-                if stream.error and not self.truncation_reported:
-                    yield self.truncated(stream, self.offset_id(stream.pos), "", "stream ends between records")
+                yield from self.stream_end(stream)
                 return
             offset = stream.pos - len(line)
             if not line.startswith(b"WARC/"):
@@ -660,12 +662,9 @@ class _Reader:
     def arc(self, stream: _Stream) -> Iterator[Record | Reject]:
         """ARC v1/v2: ``URL IP date mime [...] length`` line, then ``length`` bytes."""
         while True:
-            line = stream.readline()
-            while line and not line.strip():
-                line = stream.readline()
+            line = _next_nonblank(stream)
             if not line:
-                if stream.error and not self.truncation_reported:
-                    yield self.truncated(stream, self.offset_id(stream.pos), "", "stream ends between records")
+                yield from self.stream_end(stream)
                 return
             offset = stream.pos - len(line)
             fields = line.strip().decode("utf-8", "replace").split(" ")
@@ -803,6 +802,14 @@ class _Reader:
         yield Record(id=rid, url="", source=self.source, crawl_date="",
                      content_type="text/html", payload=body, kind="html")
 
+
+
+def _next_nonblank(stream, chars: bytes | None = None) -> bytes:
+    """The next line that is not only ``chars`` (whitespace by default); b"" at the end."""
+    line = stream.readline()
+    while line and not line.strip(chars):
+        line = stream.readline()
+    return line
 
 
 def _is_json_object(line: bytes) -> bool:

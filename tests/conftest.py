@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -22,3 +23,11 @@ def shared(*parts: str) -> Path:  # noqa: D401
 # In-process runner for TestPipeline: explicit, because Beam's implicit default
 # tries to download Prism and fails offline.
 IN_MEMORY = ["--runner=DirectRunner", "--direct_running_mode=in_memory", "--direct_num_workers=1"]
+
+
+def load_script(name: str):
+    """Imports ``scripts/<name>.py`` (scripts are not a package) for testing."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

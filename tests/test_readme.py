@@ -1,16 +1,14 @@
 """The README's generated blocks match the code, and it starts with the two commands."""
 
-import importlib.util
 from pathlib import Path
+
+from tests.conftest import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def _updater():
-    spec = importlib.util.spec_from_file_location("update_readme", REPO / "scripts" / "update_readme.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("update_readme")
 
 
 def test_generated_blocks_are_current():

@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import collections
 import gzip
-import importlib.util
 import io
 import json
 import zlib
@@ -19,7 +18,7 @@ import pytest
 
 from pipeline.readers import READ_REASONS, read_records
 from schemas.records import Record, Reject
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "pipeline" / "resources" / "sample.warc.gz"
@@ -314,10 +313,7 @@ def test_module_is_beam_free():
 
 
 def _load_make_sample():
-    spec = importlib.util.spec_from_file_location("make_sample", ROOT / "scripts" / "make_sample.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("make_sample")
 
 
 def test_committed_sample_equals_fresh_generation():
