@@ -201,21 +201,36 @@ def _both_directions(edge):
 
 
 class _LargeStar(beam.DoFn):
+    def __init__(self, round_index: int = 0):
+        self.round_index = round_index
+
     def process(self, element):
         u, nbrs = element
         edges, changed = large_star(u, nbrs)
         yield from edges
         if changed:
-            yield TaggedOutput("changed", 1)
+            yield TaggedOutput("changed", (self.round_index, 1))
 
 
 class _SmallStar(beam.DoFn):
+    """Small-star step; with ``both_directions`` it emits each edge both ways,
+    keyed for the next round's large-star grouping."""
+
+    def __init__(self, round_index: int = 0, both_directions: bool = False):
+        self.round_index = round_index
+        self.both_directions = both_directions
+
     def process(self, element):
         u, smaller = element
         edges, changed = small_star(u, smaller)
-        yield from edges
+        if self.both_directions:
+            for child, parent in edges:
+                yield (child, parent)
+                yield (parent, child)
+        else:
+            yield from edges
         if changed:
-            yield TaggedOutput("changed", 1)
+            yield TaggedOutput("changed", (self.round_index, 1))
 
 
 class _ReportConvergence(beam.DoFn):
@@ -381,25 +396,30 @@ class Deduplicate(beam.PTransform):
                     | f"{label}/Near/Verify/GroupParent" >> beam.GroupByKey()
                     | f"{label}/Near/Verify/Decide" >> beam.ParDo(_VerifyDecide(p.verify_threshold))
                 )
+            # Each round is two shuffles and two DoFns: the small-star step emits
+            # the next round's large-star input (both directions) itself, and both
+            # steps tag their changed-node counts with the round, so no extra
+            # keying or tagging transforms are unrolled per round.
             changes = []
+            edges = edges | f"{label}/Near/CC/Key" >> beam.FlatMap(_both_directions)
             for k in range(p.max_rounds):
                 rl = f"{label}/Near/CC/Round{k:02d}"
+                last = k == p.max_rounds - 1
                 large = (
                     edges
-                    | f"{rl}/LargeStar/Key" >> beam.FlatMap(_both_directions)
                     | f"{rl}/LargeStar/Group" >> beam.GroupByKey()
-                    | f"{rl}/LargeStar/Step" >> beam.ParDo(_LargeStar()).with_outputs("changed", main="edges")
+                    | f"{rl}/LargeStar/Step" >> beam.ParDo(_LargeStar(k)).with_outputs("changed", main="edges")
                 )
                 small = (
                     large.edges
                     | f"{rl}/SmallStar/Group" >> beam.GroupByKey()
-                    | f"{rl}/SmallStar/Step" >> beam.ParDo(_SmallStar()).with_outputs("changed", main="edges")
+                    | f"{rl}/SmallStar/Step"
+                    >> beam.ParDo(_SmallStar(k, both_directions=not last)).with_outputs("changed", main="edges")
                 )
                 edges = small.edges
-                # Changed nodes keyed by round; one combiner sums every round at
+                # (round, 1) per changed node; one combiner sums every round at
                 # once (a CombineGlobally per round would add ~8 transforms each).
-                changes.append(large.changed | f"{rl}/Changed/LargeTag" >> beam.Map(lambda c, k=k: (k, c)))
-                changes.append(small.changed | f"{rl}/Changed/SmallTag" >> beam.Map(lambda c, k=k: (k, c)))
+                changes += [large.changed, small.changed]
             # Convergence: a tiny per-round integer, combined into one list.
             _ = (
                 tuple(changes)

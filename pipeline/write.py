@@ -115,17 +115,43 @@ class _WriteShardFn(beam.DoFn):
         data = table_bytes(table, schema, self.compression, self.level, per_group)
         return write_atomically(self.out_dir, f"{self.kind}/{shard_name(self.kind, index, count)}", data)
 
-    def process(self, element, total_bytes):
+    def process(self, element, totals):
         index, rows = element
-        count = n_shards(total_bytes, self.shard_bytes)
+        count = n_shards(totals[1], self.shard_bytes)
         yield self._write(index, count, list(rows))
 
 
 class _WriteEmptyFn(_WriteShardFn):
-    def process(self, _, total_count):
+    def process(self, _, totals):
         # An empty output still gets one (empty) shard, so readers find a file.
-        if total_count == 0:
+        if totals[0] == 0:
             yield self._write(0, 1, [])
+
+
+class CountAndBytes(beam.CombineFn):
+    """Sums ``(rows, bytes)`` pairs: one global combine gives both the shard
+    count's input and the empty-output check (``(0, 0)`` for no rows).
+
+    >>> fn = CountAndBytes()
+    >>> fn.extract_output(fn.merge_accumulators([fn.add_input(fn.create_accumulator(), 7), (2, 5)]))
+    (3, 12)
+    """
+
+    def create_accumulator(self):
+        return (0, 0)
+
+    def add_input(self, acc, size):
+        return (acc[0] + 1, acc[1] + size)
+
+    def merge_accumulators(self, accs):
+        rows = size = 0
+        for r, b in accs:
+            rows += r
+            size += b
+        return (rows, size)
+
+    def extract_output(self, acc):
+        return acc
 
 
 def n_shards(total_bytes: int, shard_bytes: int) -> int:
@@ -169,21 +195,20 @@ class WriteShards(beam.PTransform):
         size_of, shard_id, shard_bytes = self.size_of, self.shard_id, self.shard_bytes
         fn_args = (self.kind, self.schema, self.out_dir, self.metadata, self.compression,
                    self.compression_level, self.shard_bytes, self.row_group_bytes, self.size_of)
-        total = rows | "TotalBytes" >> (beam.Map(size_of) | beam.CombineGlobally(sum))
-        count = rows | "Count" >> beam.combiners.Count.Globally()
+        # (rows, bytes): one tiny global combine, read as a side input.
+        totals = beam.pvalue.AsSingleton(
+            rows | "Totals" >> (beam.Map(size_of) | beam.CombineGlobally(CountAndBytes())))
         keyed = rows | "AssignShard" >> beam.Map(
-            lambda r, t: (shard_of(shard_id(r), n_shards(t, shard_bytes)), r),
-            t=beam.pvalue.AsSingleton(total),
-        )
+            lambda r, t: (shard_of(shard_id(r), n_shards(t[1], shard_bytes)), r), t=totals)
         written = (
             keyed
             | "GroupShard" >> beam.GroupByKey()
-            | "WriteShard" >> beam.ParDo(_WriteShardFn(*fn_args), total_bytes=beam.pvalue.AsSingleton(total))
+            | "WriteShard" >> beam.ParDo(_WriteShardFn(*fn_args), totals=totals)
         )
         empty = (
             rows.pipeline
             | "Once" >> beam.Create([None])
-            | "WriteIfEmpty" >> beam.ParDo(_WriteEmptyFn(*fn_args), total_count=beam.pvalue.AsSingleton(count))
+            | "WriteIfEmpty" >> beam.ParDo(_WriteEmptyFn(*fn_args), totals=totals)
         )
         return (written, empty) | "Files" >> beam.Flatten()
 
@@ -201,7 +226,7 @@ class _WriteDedupShardFn(_WriteShardFn):
 
         self.router = Router()
 
-    def process(self, element, total_bytes):
+    def process(self, element, totals):
         from schemas.records import Reject
 
         index, items = element
@@ -220,7 +245,7 @@ class _WriteDedupShardFn(_WriteShardFn):
             rows.append(self.to_row(out))
             for pair in self.stat_keys(out):
                 yield beam.pvalue.TaggedOutput("stats", pair)
-        yield self._write(index, n_shards(total_bytes, self.shard_bytes), rows)
+        yield self._write(index, n_shards(totals[1], self.shard_bytes), rows)
 
 
 class WriteDeduplicatedDocuments(WriteShards):
@@ -247,25 +272,24 @@ class WriteDeduplicatedDocuments(WriteShards):
         to_row = self.to_row
         fn_args = (self.kind, self.schema, self.out_dir, self.metadata, self.compression,
                    self.compression_level, self.shard_bytes, self.row_group_bytes, self.size_of)
-        total = docs | "TotalBytes" >> (beam.Map(lambda d: size_of({"text": d.text})) | beam.CombineGlobally(sum))
-        count = docs | "Count" >> beam.combiners.Count.Globally()
-        t = beam.pvalue.AsSingleton(total)
+        t = beam.pvalue.AsSingleton(
+            docs | "Totals" >> (beam.Map(lambda d: size_of({"text": d.text})) | beam.CombineGlobally(CountAndBytes())))
         keyed_docs = docs | "AssignShard" >> beam.Map(
-            lambda d, t: (shard_of(d.id, n_shards(t, shard_bytes)), ("doc", d)), t=t)
+            lambda d, t: (shard_of(d.id, n_shards(t[1], shard_bytes)), ("doc", d)), t=t)
         keyed_decisions = decisions | "AssignDecisionShard" >> beam.Map(
-            lambda kv, t: (shard_of(kv[0], n_shards(t, shard_bytes)), ("decision", kv)), t=t)
+            lambda kv, t: (shard_of(kv[0], n_shards(t[1], shard_bytes)), ("decision", kv)), t=t)
         out = (
             (keyed_docs, keyed_decisions)
             | "Tag" >> beam.Flatten()
             | "GroupShard" >> beam.GroupByKey()
             | "RouteAndWrite" >> beam.ParDo(
-                _WriteDedupShardFn(*fn_args, to_row=to_row, stat_keys=self.stat_keys), total_bytes=t
+                _WriteDedupShardFn(*fn_args, to_row=to_row, stat_keys=self.stat_keys), totals=t
             ).with_outputs("rejected", "stats", main="files")
         )
         empty = (
             docs.pipeline
             | "Once" >> beam.Create([None])
-            | "WriteIfEmpty" >> beam.ParDo(_WriteEmptyFn(*fn_args), total_count=beam.pvalue.AsSingleton(count))
+            | "WriteIfEmpty" >> beam.ParDo(_WriteEmptyFn(*fn_args), totals=t)
         )
         files = (out.files, empty) | "Files" >> beam.Flatten()
         return {"files": files, "rejected": out.rejected, "stats": out.stats}
