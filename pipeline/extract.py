@@ -200,19 +200,39 @@ class ExtractionUnavailable(RuntimeError):
     """trafilatura cannot run at all in this environment (a missing dependency)."""
 
 
-def check_extraction_works(options: ExtractOptions) -> None:
-    """Extracts a tiny page once, in-process, so a broken installation fails the
-    job at start-up with one clear error instead of rejecting every page.
+_PROBE_HTML = "<html><body><article><p>本文です。</p></article></body></html>"
+_IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
+
+
+def check_extraction_works(options: ExtractOptions, extractor: "Extractor | None" = None) -> None:
+    """Extracts a tiny page once so a broken installation fails the job at
+    start-up with one clear error instead of rejecting every page.
+
+    With an isolated ``extractor`` the probe runs in its child process (which
+    has to import trafilatura anyway), so the worker itself never imports it;
+    otherwise it runs in-process. A probe that times out or crashes is not an
+    installation error: the next page starts a fresh child.
 
     Raises:
         ExtractionUnavailable: trafilatura or one of its imports is missing.
     """
     try:
-        extract_main_text("<html><body><article><p>本文です。</p></article></body></html>", "", options)
+        if extractor is not None and extractor.isolate:
+            extractor.extract(_PROBE_HTML, "")
+        else:
+            extract_main_text(_PROBE_HTML, "", options)
     except ImportError as exc:
         raise ExtractionUnavailable(
             f"trafilatura cannot run: {exc} (reinstall furui with its dependencies)"
         ) from exc
+    except (ExtractionTimeout, ExtractorCrashed):
+        return
+    except RuntimeError as exc:  # the child's exception, as "Type: message"
+        if str(exc).startswith(_IMPORT_ERRORS):
+            raise ExtractionUnavailable(
+                f"trafilatura cannot run: {exc} (reinstall furui with its dependencies)"
+            ) from exc
+        raise
 
 
 class ExtractionTimeout(Exception):

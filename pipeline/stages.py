@@ -204,8 +204,8 @@ class _ExtractFn(beam.DoFn):
     def setup(self):
         # setup() may run more than once per worker: only start what is missing.
         if self.extractor is None:
-            check_extraction_works(self.options)
             self.extractor = Extractor(self.options, self.timeout_s, self.isolate)
+            check_extraction_works(self.options, self.extractor)
         self.counters = _Counters("furui.extract", EXTRACT_REASONS)
         self.chars = Metrics.distribution("furui.extract", "chars_out")
 

@@ -106,3 +106,34 @@ def test_extraction_dependencies_are_installed():
 
     check_extraction_works(ExtractOptions())  # raises ExtractionUnavailable if broken
     import lxml_html_clean  # noqa: F401
+
+    # The pipeline probes through the isolated child (the worker never imports trafilatura).
+    ex = Extractor(ExtractOptions(), timeout_s=60)
+    try:
+        check_extraction_works(ExtractOptions(), ex)
+        assert ex._proc is not None and ex._proc.is_alive()  # the probe started the child
+    finally:
+        ex.close()
+
+
+class _BrokenChild:
+    """Stands in for an isolated Extractor whose child cannot import a dependency
+    (a broken install cannot be produced inside the test's own environment)."""
+
+    isolate = True
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def extract(self, html, url=""):
+        raise RuntimeError(self.message)
+
+
+def test_a_missing_dependency_in_the_child_fails_at_start_up():
+    from pipeline.extract import ExtractionUnavailable, check_extraction_works
+
+    with pytest.raises(ExtractionUnavailable, match="lxml_html_clean"):
+        check_extraction_works(ExtractOptions(), _BrokenChild("ModuleNotFoundError: No module named 'lxml_html_clean'"))
+    # Any other failure of the probe page is not an installation problem to hide.
+    with pytest.raises(RuntimeError, match="ValueError"):
+        check_extraction_works(ExtractOptions(), _BrokenChild("ValueError: odd page"))
