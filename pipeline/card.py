@@ -1,4 +1,4 @@
-"""The dataset card of a run: ``OUTPUT_DIR/README.md`` plus ``OUTPUT_DIR/plots/*.png``.
+"""The dataset card of a run: ``OUTPUT_DIR/README.md`` plus ``OUTPUT_DIR/plots/*.svg``.
 
 ``furui card OUTPUT_DIR`` (also called at the end of ``furui run``) writes a
 Hugging Face dataset card: YAML front matter (language, license, size bucket,
@@ -18,9 +18,10 @@ leak PII from the corpus. Two more leaks are closed here:
   ``https://user:pass@host/x``, presigned query strings) are stripped from input
   paths and config values.
 
-Plots are rendered with matplotlib's Agg canvas on a private ``Figure`` (no
-``pyplot`` global state, so a notebook's backend is untouched) and saved with
-fixed metadata so that the same stats give byte-identical PNGs.
+Plots are small standalone SVG files built as strings (no plotting library, so
+no import cost at the end of a run): every number has a fixed format and there
+are no timestamps or generated ids, so the same stats give byte-identical files;
+all text is XML-escaped (filter names come from the config).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import os
 import re
 import sys
 import tomllib
+import unicodedata
 from typing import Any, Iterable, Mapping
 
 log = logging.getLogger(__name__)
@@ -297,21 +299,185 @@ def size_category(n: int) -> str:
 
 
 # --------------------------------------------------------------------------- plots
+#
+# Plots are small hand-written SVG documents: no plotting library at run time, and
+# byte-identical output for identical stats (no timestamps or generated ids, every
+# number formatted by _num). Text is XML-escaped; labels can come from the config.
+
+_KEPT_COLOR = "#3b6ea5"
+_DROPPED_COLOR = "#e0a458"
+_SERIES_COLORS = ("#3b6ea5", "#e0a458", "#6a994e", "#bc4749")
+_AXIS_COLOR = "#333333"
+_GRID_COLOR = "#e6e6e6"
+_FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
+# Characters that XML 1.0 does not allow at all (C0 controls other than tab/LF/CR).
+_XML_INVALID_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def _new_figure(width: float, height: float):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+def _esc(text: Any) -> str:
+    """XML-escapes text for an SVG element or attribute.
 
-    fig = Figure(figsize=(width, height), dpi=100)
-    FigureCanvasAgg(fig)
-    return fig
+    >>> _esc('a<b & "c"')
+    'a&lt;b &amp; &quot;c&quot;'
+    """
+    text = _XML_INVALID_RE.sub("", str(text))
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("'", "&#39;")
+    )
 
 
-def _save(fig, path: str) -> None:
-    # Software=None drops the matplotlib version string; PNG has no timestamp by
-    # default, so identical stats give identical bytes.
-    fig.savefig(path, format="png", metadata={"Software": None})
+def _num(x: float) -> str:
+    """A coordinate with at most 2 decimals and no trailing zeros (fixed, so output is stable).
+
+    >>> _num(12.0), _num(3.14159), _num(-0.001), _num(0.5)
+    ('12', '3.14', '0', '0.5')
+    """
+    text = f"{x:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _text_width(text: str, size: float) -> float:
+    """Rough rendered width of ``text`` (wide East Asian characters count double)."""
+    return size * sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.6 for c in text)
+
+
+def _fit(text: str, size: float, width: float) -> str:
+    """``text`` shortened with an ellipsis so that it fits in ``width``."""
+    if _text_width(text, size) <= width:
+        return text
+    while text and _text_width(text + "…", size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def _nice_ticks(lo: float, hi: float, target: int = 6, integer: bool = False) -> tuple[list[float], float]:
+    """Round-number ticks in ``[lo, hi]`` (steps of 1, 2 or 5 times a power of ten) and the step.
+
+    >>> _nice_ticks(0, 60.95)
+    ([0.0, 20.0, 40.0, 60.0], 20.0)
+    >>> _nice_ticks(0.5, 1.0)[0]
+    [0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    """
+    span = hi - lo
+    if not span > 0:
+        return [lo], 1.0
+    raw = span / target
+    mag = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw * 0.999)
+    if integer:
+        step = max(step, 1.0)
+    first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
+    return [round(k * step, 10) for k in range(first, last + 1)], step
+
+
+def _tick_label(value: float, step: float) -> str:
+    """A tick label with as many decimals as the step needs (thousands separated).
+
+    >>> _tick_label(2000.0, 500.0), _tick_label(0.25, 0.05), _tick_label(0.001, 0.001)
+    ('2,000', '0.25', '0.001')
+    """
+    if step >= 1 and float(value).is_integer():
+        return f"{int(value):,}"
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9)) if step > 0 else 2
+    return f"{value:,.{decimals}f}"
+
+
+def _log_ticks(lo: float, hi: float) -> list[float]:
+    """Powers of ten in ``[lo, hi]`` (every other one or sparser when there are many)."""
+    first, last = math.ceil(math.log10(lo) - 1e-9), math.floor(math.log10(hi) + 1e-9)
+    every = max(1, math.ceil((last - first + 1) / 7))
+    return [10.0**k for k in range(first, last + 1, every)]
+
+
+def _log_label(value: float) -> str:
+    """The label of a power-of-ten tick.
+
+    >>> _log_label(100000.0), _log_label(0.01)
+    ('100,000', '0.01')
+    """
+    return f"{int(round(value)):,}" if value >= 1 else f"{value:g}"
+
+
+class _Svg:
+    """Accumulates SVG elements; :meth:`save` writes one standalone document."""
+
+    def __init__(self, width: float, height: float, title: str):
+        self.width, self.height, self.title = width, height, title
+        self.parts: list[str] = []
+
+    def rect(self, x: float, y: float, w: float, h: float, fill: str, cls: str = "", extra: str = "") -> None:
+        attrs = f' class="{cls}"' if cls else ""
+        self.parts.append(
+            f'<rect{attrs} x="{_num(x)}" y="{_num(y)}" width="{_num(max(w, 0.0))}" height="{_num(max(h, 0.0))}"'
+            f' fill="{fill}"{extra}/>'
+        )
+
+    def line(self, x1: float, y1: float, x2: float, y2: float, stroke: str = _AXIS_COLOR) -> None:
+        self.parts.append(
+            f'<line x1="{_num(x1)}" y1="{_num(y1)}" x2="{_num(x2)}" y2="{_num(y2)}" stroke="{stroke}" stroke-width="1"/>'
+        )
+
+    def text(self, x: float, y: float, text: str, size: float = 10, anchor: str = "start", rotate: bool = False,
+             cls: str = "") -> None:
+        attrs = f' class="{cls}"' if cls else ""
+        if anchor != "start":
+            attrs += f' text-anchor="{anchor}"'
+        if rotate:
+            attrs += f' transform="rotate(-90 {_num(x)} {_num(y)})"'
+        self.parts.append(
+            f'<text{attrs} x="{_num(x)}" y="{_num(y)}" font-size="{_num(size)}" dy="0.35em">'
+            f"{_esc(text)}</text>"
+        )
+
+    def legend(self, right: float, y: float, items: list[tuple[str, str]]) -> None:
+        """Swatches and names, right-aligned at ``right``, centred on ``y``."""
+        widths = [12 + 4 + _text_width(name, 10) for name, _ in items]
+        x = right - sum(widths) - 12 * (len(items) - 1)
+        for (name, color), w in zip(items, widths):
+            self.rect(x, y - 6, 12, 12, color, cls="legend")
+            self.text(x + 16, y, name, 10)
+            x += w + 12
+
+    def save(self, path: str) -> None:
+        w, h = _num(self.width), _num(self.height)
+        doc = [
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}"'
+            f' font-family="{_FONT}" fill="{_AXIS_COLOR}" role="img" aria-label="{_esc(self.title)}">',
+            f"<title>{_esc(self.title)}</title>",
+            f'<rect width="{w}" height="{h}" fill="#ffffff"/>',  # readable on dark themes too
+            *self.parts,
+            "</svg>",
+        ]
+        with open(path, "w", encoding="utf-8", newline="\n") as f:
+            f.write("\n".join(doc) + "\n")
+
+
+def _y_axis(svg: _Svg, left: float, right: float, top: float, bottom: float, lo: float, hi: float, log: bool,
+            label: str) -> Any:
+    """Draws a y axis with ticks and grid lines; returns value -> y pixel."""
+    if log:
+        llo, lhi = math.log10(lo), math.log10(hi)
+
+        def to_y(v: float) -> float:
+            return bottom - (math.log10(max(v, lo)) - llo) / (lhi - llo) * (bottom - top)
+
+        ticks = [(t, _log_label(t)) for t in _log_ticks(lo, hi)]
+    else:
+
+        def to_y(v: float) -> float:
+            return bottom - (v - lo) / (hi - lo) * (bottom - top)
+
+        values, step = _nice_ticks(lo, hi, integer=True)
+        ticks = [(t, _tick_label(t, step)) for t in values]
+    for value, text in ticks:
+        y = to_y(value)
+        if abs(y - bottom) > 0.5:
+            svg.line(left, y, right, y, _GRID_COLOR)
+        svg.line(left - 4, y, left, y)
+        svg.text(left - 7, y, text, 10, anchor="end", cls="ytick")
+    svg.line(left, top, left, bottom)
+    svg.text(16, (top + bottom) / 2, label, 12, anchor="middle", rotate=True)
+    return to_y
 
 
 def _funnel_rows(stats: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -355,25 +521,38 @@ def plot_funnel(stats: Mapping[str, Any], path: str) -> bool:
         return False
     labels = ["input"] + [_step_label(r) for r in rows]
     first_in = rows[0]["in"] or _int(stats.get("records_in"))
-    kept = [first_in] + [r["kept"] for r in rows]
-    dropped = [0] + [sum(r["dropped"].values()) for r in rows]
-    fig = _new_figure(7.5, 0.45 * len(labels) + 1.2)
-    ax = fig.add_subplot(1, 1, 1)
-    ys = list(range(len(labels)))[::-1]
-    ax.barh(ys, kept, color="#3b6ea5", label="kept")
-    ax.barh(ys, dropped, left=kept, color="#e0a458", label="dropped")
-    top = max((k + d for k, d in zip(kept, dropped)), default=1) or 1
-    for y, k, d in zip(ys, kept, dropped):
-        ax.text(k + d + top * 0.01, y, f"{k:,}", va="center", fontsize=8)
-    ax.set_yticks(ys)
-    ax.set_yticklabels(labels, fontsize=8)
-    ax.set_ylim(-0.6, len(labels) - 0.4)
-    ax.set_xlim(0, top * 1.15)
-    ax.set_xlabel("documents")
-    ax.set_title("Funnel: documents kept after each step")
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    _save(fig, path)
+    kept = [max(first_in, 0)] + [max(r["kept"], 0) for r in rows]
+    dropped = [0] + [max(sum(r["dropped"].values()), 0) for r in rows]
+    row_h, width = 26.0, 750.0
+    top = 56.0
+    bottom = top + row_h * len(labels)
+    svg = _Svg(width, bottom + 48, "Funnel: documents kept after each step")
+    left = min(max(_text_width(label, 10) for label in labels) + 14, 320.0)
+    right = width - 20
+    most = max((k + d for k, d in zip(kept, dropped)), default=0) or 1
+    x_max = most * 1.15  # room for the count after the longest bar
+    scale = (right - left) / x_max
+    svg.text(width / 2, 20, svg.title, 14, anchor="middle", cls="title")
+    svg.legend(right, 40, [("kept", _KEPT_COLOR), ("dropped", _DROPPED_COLOR)])
+    values, step = _nice_ticks(0, x_max, integer=True)
+    for value in values:
+        x = left + value * scale
+        if value:
+            svg.line(x, top, x, bottom, _GRID_COLOR)
+        svg.line(x, bottom, x, bottom + 4)
+        svg.text(x, bottom + 14, _tick_label(value, step), 10, anchor="middle", cls="xtick")
+    for i, (label, k, d) in enumerate(zip(labels, kept, dropped)):
+        y = top + i * row_h + row_h * 0.1
+        h = row_h * 0.8
+        svg.rect(left, y, k * scale, h, _KEPT_COLOR, cls="kept", extra=f' data-count="{k}"')
+        if d:
+            svg.rect(left + k * scale, y, d * scale, h, _DROPPED_COLOR, cls="dropped", extra=f' data-count="{d}"')
+        svg.text(left - 7, y + h / 2, _fit(label, 10, left - 10), 10, anchor="end", cls="label")
+        svg.text(left + (k + d) * scale + 4, y + h / 2, f"{k:,}", 10, cls="count")
+    svg.line(left, top, left, bottom)
+    svg.line(left, bottom, right, bottom)
+    svg.text((left + right) / 2, bottom + 34, "documents", 12, anchor="middle")
+    svg.save(path)
     return True
 
 
@@ -406,25 +585,51 @@ def plot_histogram(stats: Mapping[str, Any], name: str, path: str, xlabel: str, 
     if hist is None:
         return False
     edges, counts, open_ended = hist
+    if not all(math.isfinite(e) for e in edges) or max(counts) <= 0:
+        return False
     if open_ended:
         xlabel += f" (last bin: >= {edges[-2]:g})"
-    fig = _new_figure(7.0, 3.6)
-    ax = fig.add_subplot(1, 1, 1)
     positive = [e for e in edges if e > 0]
     # Length bins are usually geometric; a log axis keeps them equally wide. A
     # first edge of 0 cannot be drawn on it, so that bin starts at half the next edge.
     log_x = len(positive) >= 2 and positive[-1] / positive[0] >= 100
-    if log_x and edges[0] <= 0:
-        edges = [positive[0] / 2] + edges[1:]
-    widths = [b - a for a, b in zip(edges, edges[1:])]
-    ax.bar(edges[:-1], counts, width=widths, align="edge", color="#3b6ea5", edgecolor="white", linewidth=0.5)
     if log_x:
-        ax.set_xscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("documents")
-    ax.set_title(title)
-    fig.tight_layout()
-    _save(fig, path)
+        edges = [e if e > 0 else positive[0] / 2 for e in edges]
+    lo, hi = min(edges), max(edges)
+    if not hi > lo:
+        hi = lo + 1
+    svg = _Svg(700, 360, title)
+    left, right, top, bottom = 64.0, 680.0, 40.0, 300.0
+    if log_x:
+        llo, lhi = math.log10(lo), math.log10(hi)
+
+        def to_x(v: float) -> float:
+            return left + (math.log10(v) - llo) / (lhi - llo) * (right - left)
+
+        xticks = [(t, _log_label(t)) for t in _log_ticks(lo, hi)]
+    else:
+
+        def to_x(v: float) -> float:
+            return left + (v - lo) / (hi - lo) * (right - left)
+
+        values, step = _nice_ticks(lo, hi)
+        xticks = [(t, _tick_label(t, step)) for t in values]
+    svg.text(350, 20, title, 14, anchor="middle", cls="title")
+    to_y = _y_axis(svg, left, right, top, bottom, 0, max(counts) * 1.05, False, "documents")
+    for a, b, count in zip(edges, edges[1:], counts):
+        if count <= 0:
+            continue
+        x1, x2 = sorted((to_x(a), to_x(b)))
+        y = to_y(count)
+        svg.rect(x1, y, x2 - x1, bottom - y, _KEPT_COLOR, cls="bar",
+                 extra=f' data-count="{count}" stroke="#ffffff" stroke-width="0.5"')
+    for value, text in xticks:
+        x = to_x(value)
+        svg.line(x, bottom, x, bottom + 4)
+        svg.text(x, bottom + 14, text, 10, anchor="middle", cls="xtick")
+    svg.line(left, bottom, right, bottom)
+    svg.text((left + right) / 2, bottom + 36, xlabel, 12, anchor="middle")
+    svg.save(path)
     return True
 
 
@@ -451,38 +656,43 @@ def _cluster_sizes(stats: Mapping[str, Any]) -> dict[str, dict[int, int]]:
 def plot_cluster_sizes(stats: Mapping[str, Any], path: str) -> bool:
     """Grouped bars of duplicate cluster sizes per kind (exact, near)."""
     by_kind = _cluster_sizes(stats)
-    if not by_kind:
+    positive = [v for counts in by_kind.values() for v in counts.values() if v > 0]
+    if not positive:
         return False
     sizes = sorted({s for counts in by_kind.values() for s in counts})
-    fig = _new_figure(7.0, 3.6)
-    ax = fig.add_subplot(1, 1, 1)
-    width = 0.8 / len(by_kind)
-    colors = ("#3b6ea5", "#e0a458", "#6a994e", "#bc4749")
-    for i, (kind, counts) in enumerate(by_kind.items()):
-        xs = [j + (i - (len(by_kind) - 1) / 2) * width for j in range(len(sizes))]
-        ax.bar(xs, [counts.get(s, 0) for s in sizes], width=width, label=kind, color=colors[i % len(colors)])
-    ax.set_xticks(list(range(len(sizes))))
-    ax.set_xticklabels([str(s) for s in sizes])
-    positive = [v for counts in by_kind.values() for v in counts.values() if v > 0]
+    svg = _Svg(700, 360, "Duplicate cluster sizes")
+    left, right, top, bottom = 64.0, 680.0, 40.0, 300.0
     # Cluster sizes are heavy-tailed; a log axis keeps the tail visible.
-    if max(positive) / min(positive) >= 100:
-        ax.set_yscale("log")
-    ax.set_xlabel("documents in cluster")
-    ax.set_ylabel("clusters")
-    ax.set_title("Duplicate cluster sizes")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    _save(fig, path)
+    log_y = max(positive) / min(positive) >= 100
+    lo, hi = (min(positive) / 2, max(positive) * 2) if log_y else (0, max(positive) * 1.05)
+    svg.text(350, 20, svg.title, 14, anchor="middle", cls="title")
+    to_y = _y_axis(svg, left, right, top, bottom, lo, hi, log_y, "clusters")
+    slot = (right - left) / len(sizes)
+    width = slot * 0.8 / len(by_kind)
+    for i, (kind, counts) in enumerate(by_kind.items()):
+        color = _SERIES_COLORS[i % len(_SERIES_COLORS)]
+        for j, size in enumerate(sizes):
+            count = counts.get(size, 0)
+            if count <= 0:
+                continue
+            x = left + slot * (j + 0.1) + i * width
+            y = to_y(count)
+            svg.rect(x, y, width, bottom - y, color, cls="bar", extra=f' data-kind="{_esc(kind)}" data-count="{count}"')
+    every = max(1, math.ceil(len(sizes) / 20))  # at most ~20 size labels
+    for j, size in enumerate(sizes):
+        if j % every == 0:
+            x = left + slot * (j + 0.5)
+            svg.line(x, bottom, x, bottom + 4)
+            svg.text(x, bottom + 14, str(size), 10, anchor="middle", cls="xtick")
+    svg.line(left, bottom, right, bottom)
+    svg.text((left + right) / 2, bottom + 36, "documents in cluster", 12, anchor="middle")
+    svg.legend(right, 40 - 14, [(kind, _SERIES_COLORS[i % len(_SERIES_COLORS)]) for i, kind in enumerate(by_kind)])
+    svg.save(path)
     return True
 
 
 def write_plots(out_dir: str, stats: Mapping[str, Any]) -> dict[str, str]:
-    """Writes the PNG plots; returns {plot name: path relative to out_dir}."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        log.warning("matplotlib is not installed (a furui dependency: reinstall furui); the card has no plots")
-        return {}
+    """Writes the SVG plots; returns {plot name: path relative to out_dir}."""
     plots_dir = os.path.join(out_dir, PLOTS_DIR)
     os.makedirs(plots_dir, exist_ok=True)
     made: dict[str, str] = {}
@@ -497,9 +707,12 @@ def write_plots(out_dir: str, stats: Mapping[str, Any]) -> dict[str, str]:
         "cluster_size": lambda p: plot_cluster_sizes(stats, p),
     }
     for name, job in jobs.items():
-        path = os.path.join(plots_dir, f"{name}.png")
+        path = os.path.join(plots_dir, f"{name}.svg")
+        legacy = os.path.join(plots_dir, f"{name}.png")
+        if os.path.exists(legacy):
+            os.remove(legacy)  # written by furui versions that drew PNGs; no longer linked
         if job(path):
-            made[name] = f"{PLOTS_DIR}/{name}.png"
+            made[name] = f"{PLOTS_DIR}/{name}.svg"
         elif os.path.exists(path):
             os.remove(path)  # a stale plot from an earlier card must not be shown
     return made
@@ -826,11 +1039,11 @@ def _dedup_section(stats, config, plots) -> list[str]:
 
 
 def write_card(out_dir: str, plots: bool = True) -> str:
-    """Writes ``OUTPUT_DIR/README.md`` and ``OUTPUT_DIR/plots/*.png``.
+    """Writes ``OUTPUT_DIR/README.md`` and ``OUTPUT_DIR/plots/*.svg``.
 
     Args:
         out_dir: a local run output directory.
-        plots: render the PNG plots (needs matplotlib).
+        plots: write the SVG plots.
 
     Returns:
         The path of the written README.
@@ -855,7 +1068,7 @@ def main_card(argv: list[str] | None = None) -> int:
     """``furui card OUTPUT_DIR``: writes the dataset card of a run. Returns the exit code."""
     parser = argparse.ArgumentParser(prog="furui card", description="Write the dataset card (README.md + plots) of a run.")
     parser.add_argument("output_dir", help="local output directory of `furui run`")
-    parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    parser.add_argument("--no-plots", action="store_true", help="skip the SVG plots")
     args = parser.parse_args(argv)
     try:
         path = write_card(args.output_dir, plots=not args.no_plots)

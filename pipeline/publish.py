@@ -58,6 +58,7 @@ _CONTENT_TYPES = {
     ".json": "application/json",
     ".md": "text/markdown; charset=utf-8",
     ".png": "image/png",
+    ".svg": "image/svg+xml",
     ".toml": "application/toml",
 }
 _BAD_CREDENTIALS = {

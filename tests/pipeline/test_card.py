@@ -6,12 +6,50 @@ import json
 import os
 import re
 import tomllib
+import xml.etree.ElementTree as ET
 
 import pytest
 
-from pipeline.card import main_card, size_category, strip_userinfo, write_card
+from pipeline.card import (
+    main_card,
+    plot_cluster_sizes,
+    plot_funnel,
+    plot_histogram,
+    size_category,
+    strip_userinfo,
+    write_card,
+)
 
-pytest.importorskip("matplotlib")
+SVG = "{http://www.w3.org/2000/svg}"
+PLOT_NAMES = ("cluster_size", "funnel", "lang_score", "n_chars")
+
+
+def _svg(path) -> ET.Element:
+    """Parses an SVG plot and checks that it is a standalone document with a size."""
+    root = ET.parse(path).getroot()
+    assert root.tag == f"{SVG}svg"
+    width, height = float(root.get("width")), float(root.get("height"))
+    assert root.get("viewBox") == f"0 0 {root.get('width')} {root.get('height')}"
+    assert 300 <= width <= 1000 and height >= 150
+    return root
+
+
+def _rects(root: ET.Element, cls: str) -> list[ET.Element]:
+    return [r for r in root.iter(f"{SVG}rect") if r.get("class") == cls]
+
+
+def _texts(root: ET.Element, cls: str | None = None) -> list[str]:
+    return [t.text or "" for t in root.iter(f"{SVG}text") if cls is None or t.get("class") == cls]
+
+
+def _set_stats(out: str, **changes) -> dict:
+    path = os.path.join(out, "stats.json")
+    with open(path, encoding="utf-8") as f:
+        stats = json.load(f)
+    stats.update(changes)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(stats, f)
+    return stats
 
 
 def _front_matter(text: str) -> dict:
@@ -68,14 +106,15 @@ def test_card_reports_sources_version_config_funnel_thresholds_dedup_and_pii(syn
 def test_plots_are_written_linked_and_deterministic(synthetic_output):
     readme = write_card(synthetic_output)
     text = open(readme, encoding="utf-8").read()
-    links = re.findall(r"!\[[^\]]*\]\((plots/[^)]+\.png)\)", text)
-    assert sorted(links) == ["plots/cluster_size.png", "plots/funnel.png", "plots/lang_score.png", "plots/n_chars.png"]
+    links = re.findall(r"!\[[^\]]*\]\((plots/[^)]+)\)", text)
+    assert sorted(links) == [f"plots/{name}.svg" for name in PLOT_NAMES]
     first = {}
     for link in links:
         with open(os.path.join(synthetic_output, link), "rb") as f:
             first[link] = f.read()
-        assert first[link].startswith(b"\x89PNG\r\n\x1a\n")
-        assert b"matplotlib" not in first[link]  # no Software/version chunk
+        _svg(os.path.join(synthetic_output, link))
+        assert b"<svg xmlns=\"http://www.w3.org/2000/svg\"" in first[link]
+    assert sorted(os.listdir(os.path.join(synthetic_output, "plots"))) == [f"{name}.svg" for name in PLOT_NAMES]
 
     write_card(synthetic_output)
 
@@ -83,6 +122,122 @@ def test_plots_are_written_linked_and_deterministic(synthetic_output):
     for link, data in first.items():
         with open(os.path.join(synthetic_output, link), "rb") as f:
             assert f.read() == data, f"{link} is not byte-identical across runs"
+
+
+def test_funnel_plot_has_one_proportional_bar_per_step(synthetic_output):
+    with open(os.path.join(synthetic_output, "stats.json"), encoding="utf-8") as f:
+        stats = json.load(f)
+    path = os.path.join(synthetic_output, "funnel.svg")
+
+    assert plot_funnel(stats, path)
+
+    root = _svg(path)
+    funnel = stats["funnel"]
+    kept_counts = [stats["funnel"][0]["in"]] + [step["kept"] for step in funnel]
+    kept = _rects(root, "kept")
+    assert len(kept) == len(funnel) + 1  # input + one row per step
+    widths = [float(r.get("width")) for r in kept]
+    for width, count in zip(widths[1:], kept_counts[1:]):
+        # Widths are proportional to the counts (input = 180 is the reference).
+        assert width / widths[0] == pytest.approx(count / kept_counts[0], rel=0.01)
+    assert [int(r.get("data-count")) for r in kept] == kept_counts
+    dropped = _rects(root, "dropped")
+    assert [int(r.get("data-count")) for r in dropped] == [sum(s["dropped"].values()) for s in funnel if s["dropped"]]
+    read = kept[1]
+    read_dropped = dropped[0]  # stacked right after the kept part of the same row
+    assert float(read_dropped.get("x")) == pytest.approx(float(read.get("x")) + float(read.get("width")), abs=0.02)
+    assert float(read_dropped.get("width")) / widths[0] == pytest.approx(60 / 180, rel=0.01)
+    assert read.get("fill") == "#3b6ea5" and read_dropped.get("fill") == "#e0a458"
+    assert _texts(root, "label") == ["input", "read", "extract", "normalize", "langid", "filter/length",
+                                     "filter/hiragana_ratio", "pii", "dedup/exact_dedup", "dedup/near_dedup"]
+    assert _texts(root, "count") == [f"{n:,}" for n in kept_counts]
+    assert "Funnel: documents kept after each step" in _texts(root, "title")
+    assert {"kept", "dropped", "documents"} <= set(_texts(root))
+    ticks = _texts(root, "xtick")
+    assert len(ticks) >= 3 and ticks[0] == "0" and all(t.replace(",", "").isdigit() for t in ticks)
+    # Height grows with the number of rows.
+    assert plot_funnel(dict(stats, funnel=funnel[:2]), path)
+    assert float(_svg(path).get("height")) < float(root.get("height"))
+
+
+def test_plot_text_is_escaped(synthetic_output):
+    with open(os.path.join(synthetic_output, "stats.json"), encoding="utf-8") as f:
+        stats = json.load(f)
+    nasty = 'a<b & "c" \'d\' </text><script>'
+    stats["funnel"][4]["filter"] = nasty
+    stats["histograms"]["cluster_size_by_kind"] = {"near & <far>": {"2": 3}}
+    path = os.path.join(synthetic_output, "funnel.svg")
+
+    assert plot_funnel(stats, path)
+    assert plot_cluster_sizes(stats, os.path.join(synthetic_output, "clusters.svg"))
+
+    raw = open(path, encoding="utf-8").read()
+    assert "<script>" not in raw and "a&lt;b &amp; &quot;c&quot;" in raw
+    assert f"filter/{nasty}" in _texts(_svg(path), "label")  # parses back to the original text
+    assert "near & <far>" in _texts(_svg(os.path.join(synthetic_output, "clusters.svg")))
+
+
+def test_histogram_plot_has_one_bar_per_non_empty_bin(tmp_path):
+    stats = {"histograms": {
+        "n_chars": {"edges": [0, 100, 200, 400, 800, 102400], "counts": [0, 3, 20, 0, 2, 1]},
+        "lang_score": {"edges": [0.5, 0.6, 0.7, 0.8, 0.9, 1.0], "counts": [1, 0, 4, 10, 25]},
+    }}
+    path = str(tmp_path / "n_chars.svg")
+
+    assert plot_histogram(stats, "n_chars", path, "characters per document", "Document length")
+
+    root = _svg(path)
+    bars = _rects(root, "bar")
+    assert [int(b.get("data-count")) for b in bars] == [3, 20, 2, 1]
+    heights = [float(b.get("height")) for b in bars]
+    assert heights[1] / heights[0] == pytest.approx(20 / 3, rel=0.01)
+    texts = _texts(root)
+    assert "Document length" in texts and "documents" in texts
+    assert "characters per document (last bin: >= 102400)" in texts  # open last bin
+    # Geometric bins: log x axis, so the doubling bins are equally wide.
+    xs = [float(b.get("width")) for b in bars[:2]]
+    assert xs[0] == pytest.approx(xs[1], rel=0.01)
+    assert {"1,000", "10,000"} <= set(_texts(root, "xtick"))
+    assert len(_texts(root, "ytick")) >= 3
+
+    path = str(tmp_path / "lang_score.svg")
+    assert plot_histogram(stats, "lang_score", path, "language-ID score for ja", "Language-ID score")
+    root = _svg(path)
+    assert [int(b.get("data-count")) for b in _rects(root, "bar")] == [1, 4, 10, 25]
+    assert "language-ID score for ja" in _texts(root)  # closed bins: no suffix
+    assert _texts(root, "xtick") == ["0.5", "0.6", "0.7", "0.8", "0.9", "1.0"]  # linear axis
+
+
+def test_cluster_size_plot_groups_kinds_and_uses_log_axis_for_wide_ranges(tmp_path):
+    path = str(tmp_path / "cluster_size.svg")
+    stats = {"histograms": {"cluster_size_by_kind": {"near": {"2": 500, "3": 40, "9": 1}, "exact": {"2": 7}}}}
+
+    assert plot_cluster_sizes(stats, path)
+
+    root = _svg(path)
+    bars = _rects(root, "bar")
+    assert [(b.get("data-kind"), int(b.get("data-count"))) for b in bars] == [
+        ("exact", 7), ("near", 500), ("near", 40), ("near", 1)]
+    assert _texts(root, "xtick") == ["2", "3", "9"]
+    assert {"1", "10", "100"} <= set(_texts(root, "ytick"))  # counts span >= 100x: log axis
+    assert {"exact", "near", "Duplicate cluster sizes", "documents in cluster", "clusters"} <= set(_texts(root))
+    assert not plot_cluster_sizes({"histograms": {"cluster_size": {"2": 0}}}, path)
+
+
+def test_stale_plots_are_removed(synthetic_output):
+    plots = os.path.join(synthetic_output, "plots")
+    os.makedirs(plots)
+    for name in PLOT_NAMES:  # left by an earlier furui that drew PNGs
+        with open(os.path.join(plots, f"{name}.png"), "wb") as f:
+            f.write(b"\x89PNG\r\n\x1a\n")
+    write_card(synthetic_output)
+    assert sorted(os.listdir(plots)) == [f"{name}.svg" for name in PLOT_NAMES]
+
+    _set_stats(synthetic_output, histograms={})  # nothing to draw but the funnel any more
+    text = open(write_card(synthetic_output), encoding="utf-8").read()
+
+    assert os.listdir(plots) == ["funnel.svg"]
+    assert "plots/n_chars.svg" not in text and "plots/funnel.svg" in text
 
 
 def test_secret_looking_config_values_are_redacted(make_output, config_text):
@@ -171,9 +326,9 @@ def test_missing_stats_keys_and_config_are_tolerated(tmp_path):
     assert meta["license"] == "other" and meta["size_categories"] == ["10K<n<100K"]
     assert "The input paths were not recorded." in text
     assert "No PII counts were recorded" in text
-    assert os.path.exists(out / "plots" / "funnel.png")
-    assert not os.path.exists(out / "plots" / "n_chars.png")  # no histogram, no plot
-    assert "plots/n_chars.png" not in text
+    assert os.path.exists(out / "plots" / "funnel.svg")
+    assert not os.path.exists(out / "plots" / "n_chars.svg")  # no histogram, no plot
+    assert "plots/n_chars.svg" not in text
 
 
 def test_main_card_cli(synthetic_output, tmp_path, capsys):
@@ -202,5 +357,11 @@ def test_pipeline_histogram_variants_are_plotted(synthetic_output):
     text = open(write_card(synthetic_output), encoding="utf-8").read()
 
     for name in ("funnel", "n_chars", "lang_score", "cluster_size"):
-        assert f"(plots/{name}.png)" in text
-        assert os.path.getsize(os.path.join(synthetic_output, "plots", f"{name}.png")) > 1000
+        assert f"(plots/{name}.svg)" in text
+        assert _rects(_svg(os.path.join(synthetic_output, "plots", f"{name}.svg")), "kept" if name == "funnel" else "bar")
+    n_chars = _svg(os.path.join(synthetic_output, "plots", "n_chars.svg"))
+    assert [int(b.get("data-count")) for b in _rects(n_chars, "bar")] == [3, 20, 15, 2]  # empty bins: no bar
+    assert "characters per document (last bin: >= 102400)" in _texts(n_chars)
+    cluster = _svg(os.path.join(synthetic_output, "plots", "cluster_size.svg"))
+    assert [(b.get("data-kind"), b.get("data-count")) for b in _rects(cluster, "bar")] == [
+        ("exact", "1"), ("near", "3"), ("near", "1")]

@@ -74,6 +74,21 @@ def test_publish_uploads_every_file_and_the_manifest_last(synthetic_output, s3_c
     assert head["ChecksumSHA256"]  # S3 computed and checked the SHA-256 itself
 
 
+def test_card_and_plots_are_served_with_their_content_types(synthetic_output, s3_client, s3_bucket):
+    from pipeline.card import write_card
+
+    write_card(synthetic_output)
+    publish(synthetic_output, f"s3://{s3_bucket}/typed", client=s3_client)
+
+    def content_type(rel):
+        return s3_client.head_object(Bucket=s3_bucket, Key=f"typed/{rel}")["ContentType"]
+
+    # Browsers (and the Hub's file viewer) render SVG only when served as image/svg+xml.
+    assert content_type("plots/funnel.svg") == "image/svg+xml"
+    assert content_type("README.md") == "text/markdown; charset=utf-8"
+    assert content_type("stats.json") == "application/json"
+
+
 def test_large_file_goes_up_in_parts_and_is_verified(make_output, s3_client, s3_bucket):
     out = make_output(big_shard_bytes=6 * MIB)
     writes = _count_writes(s3_client)
