@@ -113,8 +113,8 @@ def test_real_sample_run_has_a_card_and_loadable_shards(sample_output, hf_datase
     assert text.startswith("---\nlanguage:\n- ja\n")
     assert f"| Documents | {stats['documents_out']:,} |" in text
     for name in ("funnel", "n_chars", "lang_score"):
-        assert f"(plots/{name}.png)" in text
-        assert os.path.exists(os.path.join(sample_output, "plots", f"{name}.png"))
+        assert f"(plots/{name}.svg)" in text
+        assert os.path.exists(os.path.join(sample_output, "plots", f"{name}.svg"))
     docs = os.path.join(sample_output, "documents", "*.parquet").replace("'", "''")
     (n,) = duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{docs}')").fetchone()
     assert n == stats["documents_out"] > 0
