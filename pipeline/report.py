@@ -163,12 +163,62 @@ def stats_rows(stats_doc: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def format_funnel(stats_doc: dict[str, Any]) -> str:
-    """A plain-text funnel table for the terminal."""
-    lines = [f"{'stage':<10} {'step':<22} {'in':>9} {'kept':>9}  dropped"]
+def step_namespace(stage: str, name: str) -> str:
+    """The metrics namespace of a funnel row (as ``pipeline.stages.metrics_namespace``).
+
+    >>> step_namespace("filter", "length"), step_namespace("tokenize", "tokenize")
+    ('furui.filter.length', 'furui.tokenize')
+    """
+    return f"furui.filter.{name}" if stage == "filter" else f"furui.{stage}"
+
+
+def step_times(result, metric: str = "time_us") -> dict[str, float]:
+    """Worker seconds per step namespace from a finished run's ``time_us`` counters.
+
+    Summed over workers (CPU-side time, not wall time). Empty when the runner
+    reports no metrics. Timing never enters stats.json: it differs between runs.
+    """
+    from apache_beam.metrics.metric import MetricsFilter
+
+    try:
+        counters = result.metrics().query(MetricsFilter().with_name(metric))["counters"]
+    except Exception:  # a runner without metrics support
+        return {}
+    out: dict[str, float] = {}
+    for c in counters:
+        value = c.committed if c.committed is not None else c.attempted
+        ns = c.key.metric.namespace
+        out[ns] = out.get(ns, 0.0) + (value or 0) / 1e6
+    return out
+
+
+def format_funnel(stats_doc: dict[str, Any], times: dict[str, float] | None = None) -> str:
+    """A plain-text funnel table for the terminal.
+
+    With ``times`` (:func:`step_times`) it adds each step's worker seconds and
+    microseconds per document entering the step.
+
+    >>> doc = {"funnel": [{"stage": "filter", "filter": "length", "in": 4, "kept": 3,
+    ...                    "dropped": {"too_short": 1}}],
+    ...        "records_in": 4, "documents_out": 3, "rejected": 1, "accounted": True}
+    >>> print(format_funnel(doc, {"furui.filter.length": 0.002}))
+    stage      step                          in      kept   time s    us/doc  dropped
+    filter     length                         4         3    0.002       500  too_short=1
+    records in: 4  documents out: 3  rejected: 1  accounted: yes
+    """
+    timed = bool(times)
+    head = f"{'stage':<10} {'step':<22} {'in':>9} {'kept':>9}"
+    lines = [head + (f" {'time s':>8} {'us/doc':>9}" if timed else "") + "  dropped"]
     for f in stats_doc["funnel"]:
         dropped = ", ".join(f"{r}={c}" for r, c in f["dropped"].items()) or "-"
-        lines.append(f"{f['stage']:<10} {f['filter']:<22} {f['in']:>9} {f['kept']:>9}  {dropped}")
+        row = f"{f['stage']:<10} {f['filter']:<22} {f['in']:>9} {f['kept']:>9}"
+        if timed:
+            t = times.get(step_namespace(f["stage"], f["filter"]))
+            if t is None:
+                row += f" {'-':>8} {'-':>9}"
+            else:
+                row += f" {t:>8.3f} {(1e6 * t / f['in'] if f['in'] else 0):>9.0f}"
+        lines.append(f"{row}  {dropped}")
     lines.append(
         f"records in: {stats_doc['records_in']}  documents out: {stats_doc['documents_out']}  "
         f"rejected: {stats_doc['rejected']}  accounted: {'yes' if stats_doc['accounted'] else 'NO'}"

@@ -334,7 +334,8 @@ def run(argv: list[str] | None = None) -> int:
     result.wait_until_finish()
     stats_doc = finish_output(args.output, cfg)
     elapsed = time.monotonic() - started
-    print(report.format_funnel(stats_doc))
+    # Worker time per step (Beam counters; not in stats.json, which is deterministic).
+    print(report.format_funnel(stats_doc, report.step_times(result)))
     print(f"wall time: {elapsed:.1f}s  ({stats_doc['records_in'] / max(elapsed, 1e-9):.1f} records/s)")
     if cfg.output.card and "://" not in args.output:
         try:

@@ -1,5 +1,6 @@
 """Stages on the in-process Beam runner: kept and rejected outputs, counters."""
 
+import time
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -97,7 +98,10 @@ def test_extract_text_stage():
                 equal_to([("r1", "utf-8", True), ("r2", "cp932", True), ("r5", "utf-8", True)]), label="kept")
     assert_that(out["rejected"] | beam.Map(lambda r: (r.id, r.stage, r.reason)),
                 equal_to([("r3", "extract", "binary_payload"), ("r4", "extract", "no_text")]), label="rejected")
-    p.run().wait_until_finish()
+    result = p.run()
+    result.wait_until_finish()
+    # Worker time of the stage: two real trafilatura extractions take milliseconds.
+    assert counters(result, "furui.extract")["time_us"] > 1000
 
 
 def test_read_warc_counts_every_record(tmp_path):
@@ -154,6 +158,30 @@ def test_steps_in_one_dofn_behave_like_one_dofn_each():
     result.wait_until_finish()
     c = counters(result, "furui.filter.test_reads_length")
     assert c["in"] == 2 * 2 and c["kept"] == 2 * 1  # fused and separate runs both count
+
+
+@dataclass(frozen=True)
+class _Slow(Filter):
+    name: ClassVar[str] = "test_slow"
+    reasons: ClassVar[tuple[str, ...]] = ()
+
+    def score(self, doc):
+        time.sleep(0.02)
+        return {}
+
+
+def test_each_fused_step_reports_its_own_worker_time():
+    from pipeline.report import step_times
+
+    docs = [doc(i, "あ" * 5) for i in range(5)]
+    p = TestPipeline(options=PipelineOptions(IN_MEMORY))
+    _ = p | beam.Create(docs) | "Fused" >> ApplySteps((LengthFilter(min_chars=3, max_chars=10), _Slow()))
+    result = p.run()
+    result.wait_until_finish()
+    times = step_times(result)
+    # 5 documents x 20 ms in the slow step; the length check beside it in the same DoFn gets none of it.
+    assert 0.1 <= times["furui.filter.test_slow"] < 2.0
+    assert 0 <= times["furui.filter.length"] < 0.02
 
 
 def test_group_steps_labels():
