@@ -201,7 +201,6 @@ class ExtractionUnavailable(RuntimeError):
 
 
 _PROBE_HTML = "<html><body><article><p>本文です。</p></article></body></html>"
-_IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
 
 
 def check_extraction_works(options: ExtractOptions, extractor: "Extractor | None" = None) -> None:
@@ -210,29 +209,34 @@ def check_extraction_works(options: ExtractOptions, extractor: "Extractor | None
 
     With an isolated ``extractor`` the probe runs in its child process (which
     has to import trafilatura anyway), so the worker itself never imports it;
-    otherwise it runs in-process. A probe that times out or crashes is not an
-    installation error: the next page starts a fresh child.
+    otherwise it runs in-process. A probe that times out is not an installation
+    error (the next page starts a fresh child); a child that dies on the probe
+    twice in a row is.
 
     Raises:
-        ExtractionUnavailable: trafilatura or one of its imports is missing.
+        ExtractionUnavailable: trafilatura or one of its imports is missing, or
+            the isolated child dies at start-up.
     """
-    try:
-        if extractor is not None and extractor.isolate:
-            extractor.extract(_PROBE_HTML, "")
-        else:
-            extract_main_text(_PROBE_HTML, "", options)
-    except ImportError as exc:
-        raise ExtractionUnavailable(
-            f"trafilatura cannot run: {exc} (reinstall furui with its dependencies)"
-        ) from exc
-    except (ExtractionTimeout, ExtractorCrashed):
-        return
-    except RuntimeError as exc:  # the child's exception, as "Type: message"
-        if str(exc).startswith(_IMPORT_ERRORS):
+    crashes = 0
+    while True:
+        try:
+            if extractor is not None and extractor.isolate:
+                extractor.extract(_PROBE_HTML, "")
+            else:
+                extract_main_text(_PROBE_HTML, "", options)
+            return
+        except ImportError as exc:  # in process, or the child's (any subclass)
             raise ExtractionUnavailable(
                 f"trafilatura cannot run: {exc} (reinstall furui with its dependencies)"
             ) from exc
-        raise
+        except ExtractionTimeout:
+            return  # a slow start is not a broken installation
+        except ExtractorCrashed as exc:
+            # Once can be bad luck; a child that dies twice on a tiny page would
+            # die on every page.
+            crashes += 1
+            if crashes == 2:
+                raise ExtractionUnavailable(f"the extraction process dies at start-up: {exc}") from exc
 
 
 class ExtractionTimeout(Exception):
@@ -254,6 +258,8 @@ def _child_main(conn, options: ExtractOptions) -> None:  # pragma: no cover - ru
         html, url = msg
         try:
             conn.send(("ok", extract_main_text(html, url, options)))
+        except ImportError as exc:  # a broken installation, whatever the subclass
+            conn.send(("import_error", f"{type(exc).__name__}: {exc}"))
         except Exception as exc:  # reported to the parent as a reject reason
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
 
@@ -315,6 +321,8 @@ class Extractor:
             except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as exc:
                 self._kill()
                 raise ExtractorCrashed(f"extraction process died: {type(exc).__name__}") from exc
+            if status == "import_error":
+                raise ImportError(value)
             if status == "error":
                 raise RuntimeError(value)
             return value

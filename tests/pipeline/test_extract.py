@@ -116,39 +116,52 @@ def test_extraction_dependencies_are_installed():
         ex.close()
 
 
-class _BrokenChild:
-    """Stands in for an isolated Extractor whose child cannot import a dependency
-    (a broken install cannot be produced inside the test's own environment)."""
-
-    isolate = True
-
-    def __init__(self, message: str):
-        self.message = message
-
-    def extract(self, html, url=""):
-        raise RuntimeError(self.message)
+def _fake_trafilatura(tmp_path, monkeypatch, source: str) -> None:
+    """Puts a stand-in ``trafilatura`` module first on the path that spawned
+    extraction children inherit: a broken installation, in a real child process."""
+    (tmp_path / "trafilatura.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
 
 
-def test_a_missing_dependency_in_the_child_fails_at_start_up():
+@pytest.mark.parametrize("source, match", [
+    ("raise ImportError(\"No module named 'lxml_html_clean' (test)\")\n", "lxml_html_clean"),
+    # An ImportError subclass under another name is a broken installation too.
+    ("import importlib.metadata\nraise importlib.metadata.PackageNotFoundError('lxml-html-clean')\n",
+     "PackageNotFoundError"),
+    # A child that dies on the tiny probe page twice would die on every page.
+    ("import os\nos._exit(3)\n", "dies at start-up"),
+])
+def test_a_broken_child_fails_at_start_up(tmp_path, monkeypatch, source, match):
     from pipeline.extract import ExtractionUnavailable, check_extraction_works
 
-    with pytest.raises(ExtractionUnavailable, match="lxml_html_clean"):
-        check_extraction_works(ExtractOptions(), _BrokenChild("ModuleNotFoundError: No module named 'lxml_html_clean'"))
-    # Any other failure of the probe page is not an installation problem to hide.
-    with pytest.raises(RuntimeError, match="ValueError"):
-        check_extraction_works(ExtractOptions(), _BrokenChild("ValueError: odd page"))
+    _fake_trafilatura(tmp_path, monkeypatch, source)
+    ex = Extractor(ExtractOptions(), timeout_s=60)
+    try:
+        with pytest.raises(ExtractionUnavailable, match=match):
+            check_extraction_works(ExtractOptions(), ex)
+    finally:
+        ex.close()
+
+
+def test_a_probe_page_error_is_not_hidden(tmp_path, monkeypatch):
+    from pipeline.extract import check_extraction_works
+
+    _fake_trafilatura(tmp_path, monkeypatch, "def extract(*args, **kwargs):\n    raise ValueError('odd page')\n")
+    ex = Extractor(ExtractOptions(), timeout_s=60)
+    try:
+        with pytest.raises(RuntimeError, match="ValueError: odd page"):
+            check_extraction_works(ExtractOptions(), ex)
+    finally:
+        ex.close()
 
 
 def test_a_failed_probe_stops_its_child_and_a_retried_setup_probes_again(tmp_path, monkeypatch):
-    """A real child that cannot import trafilatura: a stand-in module on the path
-    the spawned child inherits raises the ImportError a broken install would."""
     import multiprocessing
 
     from pipeline.extract import ExtractionUnavailable
     from pipeline.stages import _ExtractFn
 
-    (tmp_path / "trafilatura.py").write_text("raise ImportError(\"No module named 'lxml_html_clean' (test)\")\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    _fake_trafilatura(tmp_path, monkeypatch, "raise ImportError(\"No module named 'lxml_html_clean' (test)\")\n")
     before = {p.pid for p in multiprocessing.active_children()}
     fn = _ExtractFn(ExtractOptions(), 60.0, True)
     for _ in range(2):  # Beam may call setup() again on the same instance
