@@ -31,7 +31,8 @@ from pipeline import report
 from pipeline.card import strip_userinfo as redact_url
 from pipeline.config import Config, load_config
 from pipeline.extract import ExtractOptions
-from pipeline.stages import REJECTED, ApplySteps, ExtractText, ReadWarc, ReportProgress, group_steps
+from pipeline.stages import (REJECTED, ApplySteps, ExtractText, ReadWarc, ReportProgress, batch_docs, group_steps,
+                             unbatch_docs)
 from pipeline.write import TMP_DIR, WriteDeduplicatedDocuments, WriteShards, join, write_atomically
 from schemas import clusters as clusters_schema
 from schemas import documents as documents_schema
@@ -84,6 +85,11 @@ def _text_size(row: dict[str, Any]) -> int:
     return len(row["text"].encode("utf-8")) + 200
 
 
+def _langid_keys_of_batch(batch: list[Doc]):
+    for d in batch:
+        yield from report.langid_keys(d)
+
+
 def _small_size(_row: dict[str, Any]) -> int:
     return 200
 
@@ -109,16 +115,18 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: st
     )
     rejects = [read[REJECTED], extracted[REJECTED]]
     stat_pairs = [read["kept"] | "Stats/Records" >> beam.FlatMap(report.record_keys)]
-    docs = extracted["kept"]
+    # The per-document steps run step-major over batches of documents (cache
+    # locality, see pipeline.stages._StepsFn); one document per element again after.
+    docs = batch_docs(extracted["kept"])
     steps: list[tuple[str, str]] = [("read", "read"), ("extract", "extract")]
     for label, group in group_steps(cfg.steps):
-        out = docs | label >> ApplySteps(group)
+        out = docs | label >> ApplySteps(group, batched=True)
         docs = out["kept"]
         rejects.append(out[REJECTED])
         steps.extend((step.stage, step.name) for step in group)
         if group[-1].name == "langid":
-            stat_pairs.append(docs | "Stats/LangScore" >> beam.FlatMap(report.langid_keys))
-    docs = docs | "Progress" >> ReportProgress()
+            stat_pairs.append(docs | "Stats/LangScore" >> beam.FlatMap(_langid_keys_of_batch))
+    docs = unbatch_docs(docs) | "Progress" >> ReportProgress()
     meta = {"config_sha256": cfg.sha256, "furui_version": furui_version()}
     out_cfg = cfg.output
     common = dict(shard_bytes=out_cfg.shard_bytes, row_group_bytes=out_cfg.row_group_bytes,

@@ -327,10 +327,19 @@ class _StepsFn(beam.DoFn):
 
     Per step it keeps exactly what a DoFn per step would: its own counters, its
     own rejects, scores merged into ``doc.scores`` before the next step reads them.
+
+    With ``batched`` the elements are lists of documents and the kept ones leave
+    as one list: every step runs over the whole batch before the next step
+    starts (step-major), so each model (fastText, the Sudachi dictionary, lookup
+    tables) stays in the CPU caches for a batch instead of being evicted by
+    trafilatura's work between two pages. Measured on 1,000 pages: the steps
+    cost 3.0 instead of 4.8 ms per document (``bench/RESULTS-e2e.md``). Each
+    document's result does not depend on its batch.
     """
 
-    def __init__(self, steps: tuple[Filter, ...]):
+    def __init__(self, steps: tuple[Filter, ...], batched: bool = False):
         self.steps = tuple(steps)
+        self.batched = batched
         self.states: list[_StepState] = []
 
     def setup(self):
@@ -354,38 +363,50 @@ class _StepsFn(beam.DoFn):
                    n_chars=len(doc.text)),
         )
 
-    def process(self, doc: Doc):
-        # A fresh dict owned by this DoFn: later steps read earlier scores from
-        # doc.scores, and the input element is never mutated.
-        merged = dict(doc.scores)
-        doc = doc._replace(scores=merged)
+    def process(self, element):
+        # Fresh score dicts owned by this DoFn: later steps read earlier scores
+        # from doc.scores, and the input elements are never mutated.
+        alive = [d._replace(scores=dict(d.scores)) for d in (element if self.batched else (element,))]
         spent = self._time_ns
         for i, st in enumerate(self.states):
-            st.counters.c_in.inc()
-            st.chars_in.update(len(doc.text))
-            t0 = time.perf_counter_ns()
-            try:
-                new, scores = st.step.apply(doc)
-                reason = st.step.decide(scores)
-            except Exception as exc:  # a failing step rejects this document only
-                spent[i] += time.perf_counter_ns() - t0
-                yield self._reject(st, doc, f"error.{type(exc).__name__}", {}, f"{type(exc).__name__}: {exc}")
+            if not alive:
                 return
+            step = st.step
+            st.counters.c_in.inc(len(alive))
+            kept: list[Doc] = []
+            rejects = []
+            t0 = time.perf_counter_ns()
+            for doc in alive:
+                st.chars_in.update(len(doc.text))
+                try:
+                    new, scores = step.apply(doc)
+                    reason = step.decide(scores)
+                except Exception as exc:  # a failing step rejects this document only
+                    rejects.append(self._reject(st, doc, f"error.{type(exc).__name__}", {},
+                                                f"{type(exc).__name__}: {exc}"))
+                    continue
+                prefixed = {st.prefix + k: float(v) for k, v in scores.items()}
+                if reason is None:
+                    merged = doc.scores
+                    merged.update(prefixed)
+                    kept.append(new if new.scores is merged else new._replace(scores=merged))
+                elif reason not in step.reasons:
+                    # A filter returned a reason it never declared: a bug, made visible
+                    # in the rejects table and the counters rather than a crash.
+                    rejects.append(self._reject(st, doc, "error.UndeclaredReason", prefixed,
+                                                f"undeclared reason {reason!r}"))
+                else:
+                    rejects.append(self._reject(st, doc, reason, prefixed))
             spent[i] += time.perf_counter_ns() - t0
-            prefixed = {st.prefix + k: float(v) for k, v in scores.items()}
-            if reason is None:
-                st.counters.c_kept.inc()
-                merged.update(prefixed)
-                doc = new if new.scores is merged else new._replace(scores=merged)
-                continue
-            if reason not in st.step.reasons:
-                # A filter returned a reason it never declared: a bug, made visible
-                # in the rejects table and the counters rather than a crash.
-                yield self._reject(st, doc, "error.UndeclaredReason", prefixed, f"undeclared reason {reason!r}")
+            if kept:
+                st.counters.c_kept.inc(len(kept))
+            yield from rejects  # outside the timed part: downstream work runs inside a yield
+            alive = kept
+        if alive:
+            if self.batched:
+                yield alive
             else:
-                yield self._reject(st, doc, reason, prefixed)
-            return
-        yield doc
+                yield alive[0]
 
 
 class _CountPassed(beam.DoFn):
@@ -407,15 +428,36 @@ class ApplySteps(beam.PTransform):
     This is the only code that emits per-step metrics. The steps run in one DoFn,
     in order; a document leaves at the first step that rejects it. Returns a
     ``DoOutputsTuple`` with ``kept`` Docs (each step's scores merged under
-    ``<name>.``) and ``rejected`` Rejects.
+    ``<name>.``) and ``rejected`` Rejects. With ``batched=True`` the input and the
+    ``kept`` output are lists of Docs (see :func:`batch_docs`), processed step-major.
     """
 
-    def __init__(self, steps):
+    def __init__(self, steps, batched: bool = False):
         super().__init__()
         self.steps = tuple(steps)
+        self.batched = batched
 
     def expand(self, docs):
-        return docs | "Apply" >> beam.ParDo(_StepsFn(self.steps)).with_outputs(REJECTED, main=KEPT)
+        return docs | "Apply" >> beam.ParDo(_StepsFn(self.steps, self.batched)).with_outputs(REJECTED, main=KEPT)
+
+
+# Documents per batch of the per-document steps: enough to keep each model hot in
+# the caches for a while, small enough that a batch of pages is a few MB at most.
+STEP_BATCH_SIZE = 64
+
+
+def batch_docs(docs, size: int = STEP_BATCH_SIZE):
+    """Lists of up to ``size`` documents (per bundle) for ``ApplySteps(batched=True)``."""
+    return docs | "Batch" >> beam.BatchElements(min_batch_size=size, max_batch_size=size)
+
+
+def _each(batch):
+    return batch
+
+
+def unbatch_docs(batches):
+    """The documents of :func:`batch_docs` lists, one element each again."""
+    return batches | "Unbatch" >> beam.FlatMap(_each)
 
 
 class ApplyFilter(ApplySteps):

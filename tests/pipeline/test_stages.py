@@ -184,6 +184,43 @@ def test_each_fused_step_reports_its_own_worker_time():
     assert 0 <= times["furui.filter.length"] < 0.02
 
 
+def _run_steps(docs, steps, batch_size):
+    from pipeline.stages import batch_docs, unbatch_docs
+
+    p = TestPipeline(options=PipelineOptions(IN_MEMORY))
+    src = p | beam.Create(docs)
+    if batch_size:
+        out = batch_docs(src, batch_size) | "Steps" >> ApplySteps(steps, batched=True)
+        kept = unbatch_docs(out["kept"])
+    else:
+        out = src | "Steps" >> ApplySteps(steps)
+        kept = out["kept"]
+    expected_kept = [("d0", [("length.n_chars", 5.0), ("test_exploding.ok", 1.0), ("test_reads_length.seen", 5.0)]),
+                     ("d4", [("length.n_chars", 4.0), ("test_exploding.ok", 1.0), ("test_reads_length.seen", 4.0)])]
+    assert_that(kept | "k" >> beam.Map(lambda d: (d.id, sorted(d.scores.items()))), equal_to(expected_kept),
+                label="kept")
+    expected_rejects = [("d1", "test_reads_length", "long"), ("d2", "length", "too_short"),
+                        ("d3", "test_exploding", "error.ZeroDivisionError")]
+    assert_that(out["rejected"] | "r" >> beam.Map(lambda r: (r.id, r.filter, r.reason)), equal_to(expected_rejects),
+                label="rejected")
+    result = p.run()
+    result.wait_until_finish()
+    return {ns: counters(result, ns) for ns in ("furui.filter.length", "furui.filter.test_reads_length",
+                                                 "furui.filter.test_exploding")}
+
+
+def test_batched_steps_give_the_same_documents_rejects_and_counters():
+    texts = ["あ" * 5, "い" * 8, "う" * 2, "爆" * 4, "え" * 4]
+    docs = [doc(i, t) for i, t in enumerate(texts)]
+    steps = (LengthFilter(min_chars=3, max_chars=10), _ReadsEarlierScore(), _Exploding())
+    one = _run_steps(docs, steps, 0)
+    for size in (1, 2, 64):  # batches that split the documents in different ways
+        got = _run_steps(docs, steps, size)
+        assert {ns: {k: v for k, v in c.items() if k != "time_us"} for ns, c in got.items()} == \
+            {ns: {k: v for k, v in c.items() if k != "time_us"} for ns, c in one.items()}
+    assert one["furui.filter.length"]["in"] == 5 and one["furui.filter.test_exploding"]["in"] == 3
+
+
 def test_group_steps_labels():
     from pipeline.config import load_config
 
