@@ -387,7 +387,56 @@ def run_furui(d: Path, workers: int) -> dict:
     out = WORK / f"furui-out-{d.name}-w{workers}"
     res = run_measured([sys.executable, *furui_cmd(d, out, workers)], env={"FURUI_PROGRESS_SECONDS": "0"})
     stats = json.loads((out / "stats.json").read_text())
-    return {**res, "docs_in": stats["records_in"], "docs_out": stats["documents_out"]}
+    return {**res, "docs_in": stats["records_in"], "docs_out": stats["documents_out"],
+            "step_s": funnel_times(res["stdout"]), "pipeline_s": _pipeline_wall(res["stdout"])}
+
+
+def funnel_times(stdout: str) -> dict[str, float]:
+    """Worker seconds per step from the ``time s`` column of furui's funnel table.
+
+    >>> funnel_times("stage step in kept time s us/doc dropped\\nfilter length 4 3 0.002 500 -\\n"
+    ...              "dedup near_dedup 3 3 - - -")
+    {'filter/length': 0.002}
+    """
+    out = {}
+    for line in stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 6 and parts[2].isdigit() and parts[3].isdigit():
+            try:
+                out[f"{parts[0]}/{parts[1]}"] = float(parts[4])
+            except ValueError:
+                continue  # "-": a step without a timer (read, dedup)
+    return out
+
+
+def _pipeline_wall(stdout: str) -> float | None:
+    # "wall time: 35.3s (...)": from building the graph to the end of the pipeline.
+    for line in stdout.splitlines():
+        if line.startswith("wall time: "):
+            return float(line.split()[2].rstrip("s"))
+    return None
+
+
+def print_step_times(rs: list[dict], label: str) -> dict:
+    """Median worker seconds per step over ``rs`` (furui runs) and what is left of the wall time."""
+    steps = list(rs[0].get("step_s") or {})
+    if not steps:
+        return {}
+    table = {k: med([r["step_s"].get(k, 0.0) for r in rs]) for k in steps}
+    wall = med([r["wall_s"] for r in rs])
+    pipe = med([r["pipeline_s"] for r in rs if r.get("pipeline_s")] or [0.0])
+    n = rs[0]["docs_in"]
+    timed = sum(table.values())
+    print(f"\n{label}: worker time per step (the funnel's Beam counters), medians of {len(rs)} runs")
+    for k, v in sorted(table.items(), key=lambda kv: -kv[1]):
+        print(f"  {k:<32}{v:8.2f}s {100 * v / wall:6.1f}% of wall")
+    print(f"  {'sum of timed steps':<32}{timed:8.2f}s {100 * timed / wall:6.1f}%")
+    print(f"  {'rest of the pipeline':<32}{pipe - timed:8.2f}s {100 * (pipe - timed) / wall:6.1f}%"
+          "  (reading, dedup, writes, stats, Beam per-element and per-stage overhead, translation, model loads)")
+    print(f"  {'before/after the pipeline':<32}{wall - pipe:8.2f}s {100 * (wall - pipe) / wall:6.1f}%"
+          "  (interpreter, imports, config, input listing, card)")
+    print(f"  {'wall':<32}{wall:8.2f}s  ({n} records in)")
+    return {"steps_s": table, "pipeline_s": pipe, "wall_s": wall}
 
 
 # ---------------------------------------------------------------------------
@@ -586,6 +635,9 @@ def main_compare(args) -> None:
         print(f"{k:<52}{v:6.2f}")
     result = {"date": time.strftime("%Y-%m-%d %H:%M"), "cores": ncpu, "input": str(d.relative_to(REPO)),
               "input_info": info, "rows": rows, "ratios": ratios, "versions": versions(), "by": list(by)}
+    f1_runs = next((rs for name, rs in runs.items() if name.startswith("furui 1 ")), None)
+    if f1_runs:
+        result["furui_1_worker_steps"] = print_step_times(f1_runs, "furui 1 worker")
     if not args.no_stages:
         print("\nper-stage (Beam-free logic, one process):", flush=True)
         load = os.getloadavg()[0]
