@@ -332,9 +332,9 @@ class _StepsFn(beam.DoFn):
     as one list: every step runs over the whole batch before the next step
     starts (step-major), so each model (fastText, the Sudachi dictionary, lookup
     tables) stays in the CPU caches for a batch instead of being evicted by
-    trafilatura's work between two pages. Measured on 1,000 pages: the steps
-    cost 3.0 instead of 4.8 ms per document (``bench/RESULTS-e2e.md``). Each
-    document's result does not depend on its batch.
+    trafilatura's work between two pages. Measured on 1,000 pages
+    (``bench/bench_step_order.py``): the steps cost 2.6-3.0 instead of 4.0-4.8 ms
+    per document. Each document's result does not depend on its batch.
     """
 
     def __init__(self, steps: tuple[Filter, ...], batched: bool = False):
