@@ -119,6 +119,25 @@ def run_chain(steps: list, docs: list[Doc]) -> int:
     return kept
 
 
+def run_chain_batched(steps: list, docs: list[Doc], size: int = 64) -> int:
+    """As the pipeline runs the steps (``_StepsFn`` batched): each step over a
+    batch of ``size`` documents before the next step, same per-document results."""
+    kept = 0
+    for i in range(0, len(docs), size):
+        alive = docs[i : i + size]
+        for step in steps:
+            nxt = []
+            for doc in alive:
+                doc, scores = step.apply(doc)
+                merged = dict(doc.scores)
+                merged.update((f"{step.name}.{k}", v) for k, v in scores.items())
+                if step.decide(scores) is None:
+                    nxt.append(doc._replace(scores=merged))
+            alive = nxt
+        kept += len(alive)
+    return kept
+
+
 def fresh(docs: list[Doc]) -> list[Doc]:
     # New string objects so no shared-statistics cache entry survives between runs.
     return [d._replace(text="".join(list(d.text[:1])) + d.text[1:]) for d in docs]
@@ -127,13 +146,19 @@ def fresh(docs: list[Doc]) -> list[Doc]:
 def bench_furui(docs: list[Doc], repeat: int) -> dict:
     steps = build_steps()
     run_chain(steps, fresh(docs[:20]))  # warm-up: lookup tables, regexes
-    best, kept = None, 0
+    best, kept, best_doc_major = None, 0, None
     for _ in range(repeat):
         batch = fresh(docs)
         t0 = time.perf_counter()
-        kept = run_chain(steps, batch)
+        kept = run_chain_batched(steps, batch)
         dt = time.perf_counter() - t0
         best = dt if best is None else min(best, dt)
+        batch = fresh(docs)
+        t0 = time.perf_counter()
+        kept_doc_major = run_chain(steps, batch)
+        dt = time.perf_counter() - t0
+        best_doc_major = dt if best_doc_major is None else min(best_doc_major, dt)
+        assert kept_doc_major == kept
     # Per-step cost when every document goes through every step (no early exit).
     per_step = {}
     batch = fresh(docs)
@@ -142,7 +167,8 @@ def bench_furui(docs: list[Doc], repeat: int) -> dict:
         for d in batch:
             step.decide(step.score(d))
         per_step[step.name] = (time.perf_counter() - t0) / len(batch) * 1e6
-    return {"seconds": best, "kept": kept, "steps": [s.name for s in steps], "us_per_doc": per_step}
+    return {"seconds": best, "seconds_doc_major": best_doc_major, "kept": kept, "steps": [s.name for s in steps],
+            "us_per_doc": per_step}
 
 
 def ensure_hojichar_venv() -> Path:
@@ -182,7 +208,10 @@ def main() -> None:
 
     fu = bench_furui(docs, args.repeat)
     print(f"furui steps: {', '.join(fu['steps'])}")
-    print(f"furui     : {n / fu['seconds']:8.0f} docs/s {mb / fu['seconds']:6.2f} MB/s  kept {fu['kept']}/{n}")
+    print(f"furui     : {n / fu['seconds']:8.0f} docs/s {mb / fu['seconds']:6.2f} MB/s  kept {fu['kept']}/{n}"
+          "  (step-major batches of 64, as the pipeline runs them)")
+    print(f"furui     : {n / fu['seconds_doc_major']:8.0f} docs/s {mb / fu['seconds_doc_major']:6.2f} MB/s"
+          "  (one document through every step at a time)")
     print("furui per-step cost, no early exit (us/doc):")
     for name, us in fu["us_per_doc"].items():
         print(f"  {name:20s} {us:8.1f}")
@@ -190,7 +219,7 @@ def main() -> None:
     if not args.no_hojichar:
         hj = bench_hojichar(docs, args.repeat)
         print(f"hojichar  : {n / hj['seconds']:8.0f} docs/s {mb / hj['seconds']:6.2f} MB/s  kept {hj['kept']}/{n}")
-        print(f"speed-up  : {hj['seconds'] / fu['seconds']:.1f}x")
+        print(f"speed-up  : {hj['seconds'] / fu['seconds']:.1f}x (document-major: {hj['seconds'] / fu['seconds_doc_major']:.1f}x)")
 
 
 if __name__ == "__main__":
