@@ -163,8 +163,12 @@ def stats_rows(stats_doc: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+# Counter (microseconds) of worker time per step, in each step's metrics namespace.
+STEP_TIME_METRIC = "time_us"
+
+
 def step_namespace(stage: str, name: str) -> str:
-    """The metrics namespace of a funnel row (as ``pipeline.stages.metrics_namespace``).
+    """The metrics namespace of a step (its counters) and of its funnel row.
 
     >>> step_namespace("filter", "length"), step_namespace("tokenize", "tokenize")
     ('furui.filter.length', 'furui.tokenize')
@@ -172,7 +176,7 @@ def step_namespace(stage: str, name: str) -> str:
     return f"furui.filter.{name}" if stage == "filter" else f"furui.{stage}"
 
 
-def step_times(result, metric: str = "time_us") -> dict[str, float]:
+def step_times(result, metric: str = STEP_TIME_METRIC) -> dict[str, float]:
     """Worker seconds per step namespace from a finished run's ``time_us`` counters.
 
     Summed over workers (CPU-side time, not wall time). Empty when the runner

@@ -36,6 +36,7 @@ from pipeline.extract import (
     decode_html,
     looks_binary,
 )
+from pipeline.report import STEP_TIME_METRIC, step_namespace
 from schemas.records import Doc, Record, Reject
 
 REJECTED = "rejected"
@@ -95,10 +96,6 @@ PROGRESS = Progress()
 
 def _truncate(msg: str, n: int = 300) -> str:
     return msg if len(msg) <= n else msg[: n - 1] + "…"
-
-
-# Counter (microseconds) of worker time per step, in each step's metrics namespace.
-STEP_TIME_METRIC = "time_us"
 
 
 class _Counters:
@@ -221,7 +218,6 @@ class _ExtractFn(beam.DoFn):
         self.counters = _Counters("furui.extract", EXTRACT_REASONS)
         self.chars = Metrics.distribution("furui.extract", "chars_out")
         self.time_us = Metrics.counter("furui.extract", STEP_TIME_METRIC)
-        self._time_ns = 0
 
     def teardown(self):
         if self.extractor is not None:
@@ -303,7 +299,7 @@ class ExtractText(beam.PTransform):
 
 def metrics_namespace(step: Filter) -> str:
     """``furui.filter.<name>`` for quality filters, ``furui.<stage>`` otherwise."""
-    return f"furui.filter.{step.name}" if step.stage == "filter" else f"furui.{step.stage}"
+    return step_namespace(step.stage, step.name)
 
 
 class _StepState:
