@@ -116,7 +116,7 @@ def run_e2e_child(n: int) -> dict:
     docs = build_e2e_docs(n) if n else []
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
-    p = beam.Pipeline(options=PipelineOptions(["--runner=DirectRunner", "--direct_running_mode=in_memory"]))
+    p = beam.Pipeline(options=PipelineOptions(["--runner=pipeline.runner.LocalRunner", "--direct_running_mode=in_memory"]))
     res = p | beam.Create(docs, reshuffle=False) | Deduplicate(DedupParams())
     for k in ("kept", "rejected", "clusters"):
         _ = res[k] | f"Count{k}" >> beam.combiners.Count.Globally() | f"Out{k}" >> beam.Map(lambda c: None)

@@ -30,6 +30,7 @@ from filters.base import ConfigError
 from pipeline import report
 from pipeline.card import strip_userinfo as redact_url
 from pipeline.config import Config, load_config
+from pipeline.runner import DIRECT_RUNNER_NAMES, LOCAL_RUNNER, is_local
 from pipeline.extract import ExtractOptions
 from pipeline.stages import (REJECTED, ApplySteps, ExtractText, ReadWarc, ReportProgress, batch_docs, group_steps,
                              unbatch_docs)
@@ -211,13 +212,28 @@ class UsageError(Exception):
 def default_runner_args(beam_args: list[str]) -> list[str]:
     """Adds an explicit local runner unless the user chose one.
 
-    Beam's implicit default tries to download the Prism runner, which fails
-    offline; the local default is the DirectRunner (FnApiRunner) in
-    multi-processing mode with one worker per CPU.
+    The local runner is :class:`pipeline.runner.LocalRunner`: Beam's FnApiRunner,
+    which is what the DirectRunner runs batch pipelines on, without the
+    DirectRunner's first attempt to download and start Prism from github.com
+    (``--runner=DirectRunner`` is mapped to it too). With no ``--runner`` it runs
+    in multi-processing mode with one worker per CPU.
+
+    >>> default_runner_args(["--runner=DirectRunner", "--direct_running_mode=in_memory"])
+    ['--runner=pipeline.runner.LocalRunner', '--direct_running_mode=in_memory']
     """
-    if any(a == "--runner" or a.startswith("--runner=") for a in beam_args):
-        return beam_args
-    extra = ["--runner=DirectRunner"]
+    chosen = [a for a in beam_args if a == "--runner" or a.startswith("--runner=")]
+    if chosen:
+        out, i = [], 0
+        while i < len(beam_args):
+            a = beam_args[i]
+            if a == "--runner" and i + 1 < len(beam_args):
+                a, i = f"--runner={beam_args[i + 1]}", i + 1
+            if a.startswith("--runner=") and a.split("=", 1)[1] in DIRECT_RUNNER_NAMES:
+                a = f"--runner={LOCAL_RUNNER}"
+            out.append(a)
+            i += 1
+        return out
+    extra = [f"--runner={LOCAL_RUNNER}"]
     if not any(a.startswith("--direct_running_mode") for a in beam_args):
         extra.append("--direct_running_mode=multi_processing")
     if not any(a.startswith("--direct_num_workers") for a in beam_args):
@@ -253,7 +269,7 @@ def resolve_reshuffle(setting: bool | str, n_files: int, options: PipelineOption
     if setting != "auto":
         return bool(setting)
     opts = options.get_all_options()
-    if opts.get("runner") not in (None, "DirectRunner", "direct"):
+    if not is_local(opts.get("runner")):
         return False
     if opts.get("direct_running_mode") == "in_memory":
         return False

@@ -20,9 +20,10 @@ def shared(*parts: str) -> Path:  # noqa: D401
     return path
 
 
-# In-process runner for TestPipeline: explicit, because Beam's implicit default
-# tries to download Prism and fails offline.
-IN_MEMORY = ["--runner=DirectRunner", "--direct_running_mode=in_memory", "--direct_num_workers=1"]
+# In-process runner for TestPipeline: furui's LocalRunner (Beam's FnApiRunner),
+# because Beam's implicit default and its DirectRunner both try to download
+# Prism from github.com first (pipeline/runner.py).
+IN_MEMORY = ["--runner=pipeline.runner.LocalRunner", "--direct_running_mode=in_memory", "--direct_num_workers=1"]
 
 
 def load_script(name: str):

@@ -17,8 +17,8 @@ from pipeline.dedup import Deduplicate
 from schemas.records import Doc
 from tests.conftest import shared
 
-IN_MEMORY = ["--runner=DirectRunner", "--direct_running_mode=in_memory"]
-TWO_WORKERS = ["--runner=DirectRunner", "--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+IN_MEMORY = ["--runner=pipeline.runner.LocalRunner", "--direct_running_mode=in_memory"]
+TWO_WORKERS = ["--runner=pipeline.runner.LocalRunner", "--direct_running_mode=multi_processing", "--direct_num_workers=2"]
 
 _KANA = "あいうえおかきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわをんがぎぐげござじずぜぞ日本語文章記事今年東京都"
 

@@ -1,6 +1,7 @@
 """The bundled sample on real Beam runners, and a Dataflow job built offline.
 
-* DirectRunner (FnApiRunner, multi-processing: the CLI default) is the reference.
+* LocalRunner (Beam's FnApiRunner, multi-processing: the CLI default; ``--runner=DirectRunner``
+  maps to it) is the reference.
 * PortableRunner: the test starts Beam's local job service on 127.0.0.1 (a free
   port) and stops it afterwards; the SDK harness runs in this process (LOOPBACK).
 * FlinkRunner on embedded Flink (``--flink_master=[local]``): needs the job-server
@@ -92,7 +93,7 @@ def report_wall_times(request):
 def reference(tmp_path_factory):
     out = tmp_path_factory.mktemp("direct") / "out"
     got = run_sample(
-        out, "DirectRunner(multi_processing, 2 workers)",
+        out, "LocalRunner(multi_processing, 2 workers)",
         ["--runner=DirectRunner", "--direct_running_mode=multi_processing", "--direct_num_workers=2"],
     )
     assert got[0] and got[1], "the sample must keep and reject something"
@@ -105,18 +106,45 @@ def test_direct_runner_multi_processing_accounts_for_every_record(reference):
     assert len(docs) + len(rejects) == stats["records_in"]
 
 
-def test_local_default_runner_is_explicit_multi_processing_direct_runner():
+def test_local_default_runner_is_explicit_multi_processing_local_runner():
     from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
     from pipeline.run import default_runner_args
+    from pipeline.runner import LOCAL_RUNNER
 
     options = PipelineOptions(default_runner_args([]))
-    # An unset runner would make Beam try to download Prism, which fails offline.
-    assert options.view_as(StandardOptions).runner == "DirectRunner"
+    # An unset runner, or DirectRunner, would make Beam try to download Prism.
+    assert options.view_as(StandardOptions).runner == LOCAL_RUNNER
     assert options.view_as(DirectOptions).direct_running_mode == "multi_processing"
     assert options.view_as(DirectOptions).direct_num_workers == (os.cpu_count() or 1)
     flink = ["--runner=FlinkRunner", "--flink_master=[local]"]
     assert default_runner_args(flink) == flink
+    assert default_runner_args(["--runner", "DirectRunner", "--direct_num_workers=2"]) == [
+        f"--runner={LOCAL_RUNNER}", "--direct_num_workers=2"]
+    assert default_runner_args(["--runner=PrismRunner"]) == ["--runner=PrismRunner"]
+
+
+def test_local_run_never_tries_prism(tmp_path, monkeypatch):
+    """Beam's DirectRunner would try to download Prism from github.com before
+    falling back to the FnApiRunner; furui's local runner must not (no traffic
+    off the machine, and the engine that runs is the one that is tested)."""
+    from apache_beam.runners.direct import direct_runner
+    from apache_beam.runners.portability import prism_runner
+
+    from pipeline import cli
+
+    def refuse(*_a, **_k):
+        raise AssertionError("the local run went through DirectRunner/Prism")
+
+    monkeypatch.setattr(prism_runner.PrismRunner, "run_pipeline", refuse)
+    monkeypatch.setattr(direct_runner.SwitchingDirectRunner, "run_pipeline", refuse)
+    for runner in ([], ["--runner=DirectRunner"]):
+        out = tmp_path / f"out{len(runner)}"
+        code = cli.main(["run", "--output", str(out), *runner,
+                         "--direct_running_mode=in_memory", "--direct_num_workers=1"])
+        assert code == 0
+        stats = json.loads((out / "stats.json").read_text())
+        assert stats["accounted"] is True and stats["records_in"] == 53
 
 
 def free_port() -> int:
