@@ -41,9 +41,10 @@ class IoConfig:
         reshuffle: redistribute records across workers after reading: ``true``,
             ``false`` or ``"auto"`` (default). Reading is parallel by file; at
             scale the input is thousands of files and a reshuffle of raw pages
-            would be a needless full shuffle, but a local run over one or two big
-            files would leave workers idle. ``auto`` reshuffles only when there are
-            fewer input files than local DirectRunner workers.
+            would be a needless full shuffle, but on the local runner a worker
+            reads, extracts and filters whole files, so uneven files leave a
+            worker idle. ``auto`` reshuffles on a local run with more than one
+            worker (``multi_processing``/``multi_threading``), never elsewhere.
     """
 
     max_payload_bytes: int = 10_000_000
