@@ -2,7 +2,7 @@
 
 The sample's contents are documented record by record in scripts/README_sample.md;
 these tests hold the pipeline to that description. The run uses the CLI default
-runner (DirectRunner, multi-processing, one worker per CPU); a second run on the
+runner (LocalRunner: Beam's FnApiRunner, multi-processing, one worker per CPU); a second run on the
 in-process runner must give byte-identical shards.
 """
 
