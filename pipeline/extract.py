@@ -162,7 +162,7 @@ def looks_binary(text: str) -> bool:
     if "\x00" in head:
         return True
     # C0 controls other than \t \n \f \r (and NUL, handled above); a regex
-    # count instead of a per-character loop (~70 -> ~5 us per page).
+    # count instead of a per-character loop (43 -> 10 us on a 2 KB head).
     bad = len(_CONTROL_CHARS.findall(head))
     return bad / len(head) > 0.05
 

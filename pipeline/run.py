@@ -30,8 +30,8 @@ from filters.base import ConfigError
 from pipeline import report
 from pipeline.card import strip_userinfo as redact_url
 from pipeline.config import Config, load_config
-from pipeline.runner import DIRECT_RUNNER_NAMES, LOCAL_RUNNER, is_local
 from pipeline.extract import ExtractOptions
+from pipeline.runner import DIRECT_RUNNER_NAMES, LOCAL_RUNNER, is_local
 from pipeline.stages import (REJECTED, ApplySteps, ExtractText, ReadWarc, ReportProgress, batch_docs, group_steps,
                              unbatch_docs)
 from pipeline.write import TMP_DIR, WriteDeduplicatedDocuments, WriteShards, join, write_atomically
@@ -221,8 +221,7 @@ def default_runner_args(beam_args: list[str]) -> list[str]:
     >>> default_runner_args(["--runner=DirectRunner", "--direct_running_mode=in_memory"])
     ['--runner=pipeline.runner.LocalRunner', '--direct_running_mode=in_memory']
     """
-    chosen = [a for a in beam_args if a == "--runner" or a.startswith("--runner=")]
-    if chosen:
+    if any(a == "--runner" or a.startswith("--runner=") for a in beam_args):
         out, i = [], 0
         while i < len(beam_args):
             a = beam_args[i]

@@ -25,7 +25,7 @@
 #    (which is how FlinkRunner starts --flink_job_server_jar) works.
 #    The Java side is then older than the Python SDK; the Fn/Job API protos
 #    are compatible across these releases and tests/pipeline/test_runners.py
-#    checks the output against the DirectRunner's.
+#    checks the output against the local runner's.
 #
 # Environment (all optional):
 #   BEAM_VERSION           Beam release of the official jar   (2.77.0)
