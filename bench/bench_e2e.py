@@ -38,7 +38,9 @@ over ``--repeat`` rounds (median reported), load average recorded per run:
    options) on every HTML response, in one process, nothing else;
 2. datatrove (own venv ``bench/work/venv-datatrove``, see ``_datatrove_runner.py``);
 3. furui ``run`` with one worker in process (in_memory) and with every core
-   (multi_processing, one worker per CPU).
+   (multi_processing, one worker per CPU), from ``bench/work/venv-furui``: the
+   working tree installed with its runtime dependencies only (``pip install -e .``,
+   as README command 1 installs furui), created once like datatrove's venv.
 
 Peak memory: psutil samples the process tree every 0.2 s (largest single
 process, largest tree total). Per-stage: each step's Beam-free logic timed in
@@ -558,7 +560,7 @@ def profile_furui(d: Path, top: int = 30) -> tuple[float, list[str]]:
 
     out = WORK / f"furui-prof-{d.name}"
     prof = WORK / f"furui-{d.name}.pstats"
-    cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), *furui_cmd(d, out, 1)]
+    cmd = [furui_python(), "-m", "cProfile", "-o", str(prof), *furui_cmd(d, out, 1)]
     res = run_measured(cmd, env={"FURUI_PROGRESS_SECONDS": "0"})
     st = pstats.Stats(str(prof))
     total = st.total_tt
