@@ -24,7 +24,7 @@ It honours the DirectRunner's options: ``--direct_running_mode`` (``in_memory``,
 
 from __future__ import annotations
 
-from apache_beam.runners.portability.fn_api_runner import fn_runner
+from apache_beam.runners.runner import PipelineRunner
 
 #: ``--runner`` value of :class:`LocalRunner` (Beam imports a dotted runner name).
 LOCAL_RUNNER = "pipeline.runner.LocalRunner"
@@ -33,17 +33,24 @@ LOCAL_RUNNER = "pipeline.runner.LocalRunner"
 DIRECT_RUNNER_NAMES = ("DirectRunner", "direct", "SwitchingDirectRunner", "directrunner")
 
 
-class LocalRunner(fn_runner.FnApiRunner):
-    """FnApiRunner with the pipeline options in its provision info, as DirectRunner sets them up."""
+class LocalRunner(PipelineRunner):
+    """Runs a batch pipeline on a new FnApiRunner, exactly as DirectRunner's FnApiRunner branch does.
 
-    def run_pipeline(self, pipeline, options):  # noqa: D102 - see the module docstring
+    Like ``SwitchingDirectRunner`` it is a plain ``PipelineRunner`` while the
+    pipeline is built and hands the run to ``FnApiRunner`` with the pipeline
+    options in its provision info (so ``multi_processing`` workers see them);
+    it only leaves out the Prism attempt before that.
+    """
+
+    def run_pipeline(self, pipeline, options):  # noqa: D102 - see the class docstring
         from apache_beam.portability.api import beam_provision_api_pb2
+        from apache_beam.runners.portability.fn_api_runner import fn_runner
         from apache_beam.runners.portability.portable_runner import JobServiceHandle
 
         encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
-        self._provision_info = fn_runner.ExtendedProvisionInfo(
+        provision_info = fn_runner.ExtendedProvisionInfo(
             beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
-        return super().run_pipeline(pipeline, options)
+        return fn_runner.FnApiRunner(provision_info=provision_info).run_pipeline(pipeline, options)
 
 
 def is_local(runner: str | None) -> bool:
