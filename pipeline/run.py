@@ -243,9 +243,8 @@ def default_runner_args(beam_args: list[str]) -> list[str]:
     return extra + beam_args
 
 
-def check_inputs(inputs: list[str]) -> int:
-    """Fails fast, in the driver, when an input pattern matches nothing; returns the file count."""
-    files: set[str] = set()
+def check_inputs(inputs: list[str]) -> None:
+    """Fails fast, in the driver, when an input pattern matches nothing."""
     for pattern in inputs:
         try:
             result = FileSystems.match([pattern])[0]
@@ -253,8 +252,6 @@ def check_inputs(inputs: list[str]) -> int:
             raise UsageError(f"cannot list input {redact_url(pattern)}: {exc}") from exc
         if not result.metadata_list:
             raise UsageError(f"input not found: {redact_url(pattern)}")
-        files.update(m.path for m in result.metadata_list)
-    return len(files)
 
 
 def resolve_reshuffle(setting: bool | str, options: PipelineOptions) -> bool:
