@@ -117,6 +117,12 @@ _IPV6 = re.compile(
     r"(?=[0-9A-Fa-f:])(?<![0-9A-Za-z:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![0-9A-Za-z:])",
     re.A,
 )
+# Every dotted quad contains this (the IPv4 candidate without its look-arounds).
+_IPV4_HINT = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d", re.A)
+# Every IPv6 candidate contains two colons at most 4 hex digits apart ("::" or
+# ":db8:"), including the IPv4-suffixed form without "::" (0:0:0:0:0:ffff:192.0.2.1,
+# 6 colons), which an earlier "'::' or 7 colons" test missed.
+_IPV6_HINT = re.compile(r":[0-9A-Fa-f]{0,4}:")
 # A dotted quad right after a version keyword is a version number, not an address.
 _VERSION_BEFORE = re.compile(
     r"(?:version|ver|rev|release|build|firmware|バージョン|ビルド|リリース|ファームウェア|第)[\s.:：]*$", re.I
@@ -439,7 +445,8 @@ def find_ips(text: str) -> list[Span]:
     []
     """
     spans = []
-    for m in _IPV4.finditer(text):
+    # _IPV4_HINT is necessary for a dotted quad and scans ~5x faster than _IPV4.
+    for m in _IPV4.finditer(text) if "." in text and _IPV4_HINT.search(text) else ():
         try:
             ipaddress.IPv4Address(m.group())
         except ValueError:
@@ -447,7 +454,7 @@ def find_ips(text: str) -> list[Span]:
         if _VERSION_BEFORE.search(_before(text, m.start(), 16)) or _SECTION_AFTER.match(text, m.end()):
             continue
         spans.append(Span(m.start(), m.end(), "ip"))
-    if "::" in text or text.count(":") >= 7:
+    if _IPV6_HINT.search(text):
         for m in _IPV6.finditer(text):
             s = m.group()
             if len(s) < 6 or not any(c.isdigit() for c in s):
@@ -504,7 +511,10 @@ def find_addresses(text: str, postcode_ends: frozenset[int] = frozenset()) -> li
         # One space may separate the town from its numbering (新大橋 1-5-4).
         if p > 0 and text[p - 1] in " \u3000":
             p -= 1
-        if p == 0:
+        # The body ends in a municipality suffix plus at most 10 characters of town
+        # name (_ADDR_BODY), so without a suffix in the 11 characters before the
+        # numbering it cannot match: skip the window search.
+        if p == 0 or _MUNI_CHARS.isdisjoint(text[max(0, p - 11) : p]):
             continue
         b = _ADDR_BODY.search(text, max(0, p - _ADDR_WINDOW), p)
         if b is None:
@@ -517,39 +527,74 @@ def find_addresses(text: str, postcode_ends: frozenset[int] = frozenset()) -> li
     return spans
 
 
-_HAS_DIGIT_PAIR = re.compile(_D + "{2}")
 _HAS_MUNI = re.compile("[市区町村郡]")
+_MUNI_CHARS = frozenset("市区町村郡")
 _HAS_NUMBERING_HINT = re.compile("[0-9０-９]|丁目")
+
+
+def _digit_cluster(k: int) -> re.Pattern:
+    # k digits, each pair of neighbours at most 3 characters apart, the gap made
+    # only of characters a numeric detector allows between digit groups (spaces,
+    # hyphens and dashes, parentheses). Every phone (10+ digits), long number
+    # (12+) and postal code (7) match contains one: a necessary condition, so
+    # skipping a detector when it fails never changes the spans.
+    return re.compile(rf"{_D}(?:[ \u3000\-‐‑–—−ー－()（）]{{0,3}}{_D}){{{k - 1}}}")
+
+
+_CLUSTER_7 = _digit_cluster(7)
+_CLUSTER_10 = _digit_cluster(10)
+_CLUSTER_12 = _digit_cluster(12)
 
 
 def detect(text: str, types: frozenset[str] | set[str] | tuple[str, ...] = TYPES) -> list[Span]:
     """Returns non-overlapping PII spans of the wanted ``types``, sorted by start.
 
-    Cheap prefilters skip whole detectors: no ``@``/``＠`` means no e-mail
-    regex; no two adjacent digits means no numeric detector at all.
+    Necessary conditions, each a single fast regex scan, skip whole detectors
+    without changing the result: no ``@``/``＠`` means no e-mail; no cluster of
+    7 digits (neighbours at most 3 separator characters apart) means no postal
+    code, of 10 no phone number, of 12 no My Number, corporate or card number;
+    no ``d.d.d.d`` no IPv4 address (checked in :func:`find_ips`). Most prose has none of these, so the
+    costlier detectors (look-behinds at every digit, context checks) run only
+    on the few texts that could contain a match (``detect_all`` runs every
+    detector, and the tests hold both to the same spans).
     Overlaps are resolved left to right: the earliest span wins, then the
     longest, then the type listed first in :data:`TYPES`.
 
     >>> detect("電話 090-1234-5678、mail: taro@example.jp")
     [Span(start=3, end=16, type='phone'), Span(start=23, end=38, type='email')]
     """
+    return _detect(text, types, gate=True)
+
+
+def detect_all(text: str, types: frozenset[str] | set[str] | tuple[str, ...] = TYPES) -> list[Span]:
+    """:func:`detect` without its prefilters: every enabled detector scans the text
+    (the reference the prefilters are tested against)."""
+    return _detect(text, types, gate=False)
+
+
+def _detect(text: str, types, gate: bool) -> list[Span]:
     found: list[Span] = []
-    if "email" in types and ("@" in text or "＠" in text):
+    if "email" in types and (not gate or "@" in text or "＠" in text):
         found += find_emails(text)
     posts: list[Span] = []
-    if _HAS_DIGIT_PAIR.search(text):
-        if "phone" in types:
+    m7 = _CLUSTER_7.search(text) if gate else None
+    if m7 is not None or not gate:
+        at = m7.start() if gate else 0
+        ten = not gate or _CLUSTER_10.search(text, at) is not None
+        if "phone" in types and ten:
             found += find_phones(text)
-        if types_long := {"mynumber", "corpnum", "card"} & set(types):
+        if (types_long := {"mynumber", "corpnum", "card"} & set(types)) and ten and (
+            not gate or _CLUSTER_12.search(text, at) is not None
+        ):
             found += [s for s in find_long_numbers(text) if s.type in types_long]
-        if "ip" in types and ("." in text or ":" in text):
-            found += find_ips(text)
         posts = find_postcodes(text) if ("postcode" in types or "address" in types) else []
         if "postcode" in types:
             found += posts
+    if "ip" in types:
+        found += find_ips(text)
     # Addresses need a municipality suffix and numbering, which may be a single
     # digit (梅田8-9) or a kanji numeral (三丁目).
-    if "address" in types and _HAS_MUNI.search(text) and _HAS_NUMBERING_HINT.search(text):
+    if "address" in types and (not gate or (_HAS_MUNI.search(text) and _HAS_NUMBERING_HINT.search(text))):
         found += find_addresses(text, frozenset(s.end for s in posts))
     rank = {t: i for i, t in enumerate(TYPES)}
     found.sort(key=lambda s: (s.start, -(s.end - s.start), rank[s.type]))

@@ -19,6 +19,7 @@ from filters.pii import (
     card_iin_plausible,
     corpnum_valid,
     detect,
+    detect_all,
     luhn_valid,
     mynumber_valid,
     redact,
@@ -172,6 +173,8 @@ def test_long_number_negative(text):
         ("IPv6 2001:db8::1 を設定", "2001:db8::1"),
         ("fe80::1ff:fe23:4567:890aを割り当て", "fe80::1ff:fe23:4567:890a"),
         ("2001:0db8:85a3:0000:0000:8a2e:0370:7334", "2001:0db8:85a3:0000:0000:8a2e:0370:7334"),
+        # IPv4-suffixed, 6 colons and no "::" (an earlier prefilter skipped it)
+        ("接続元 0:0:0:0:0:ffff:192.0.2.1 です", "0:0:0:0:0:ffff:192.0.2.1"),
     ],
 )
 def test_ip_positive(text, value):
@@ -362,6 +365,39 @@ def test_labelled_set_is_reproducible():
             assert r["text"][s["start"] : s["end"]].strip() == r["text"][s["start"] : s["end"]]
 
 
+# -- prefilters ------------------------------------------------------------------------
+# detect() skips a detector when a necessary condition fails (no 7/10/12-digit cluster,
+# no d.d.d.d, no ":x:"); detect_all() runs every detector. They must never differ.
+_FUZZ_PIECES = (
+    list("0123456789０１２３４５６７８９") * 4
+    + list(" \u3000-‐‑–—−ー－()（）.:/,+＋@＠〒TＴabcdefABCDEF")
+    + ["市", "区", "町", "村", "郡", "丁目", "番", "番地", "号", "の", "東京都", "大阪府", "千代田", "梅田",
+       "電話", "TEL", "FAX", "マイナンバー", "法人番号", "カード", "郵便番号", "version ", "年", "月", "日",
+       "です。", "\n", "info", ".jp", "example", "::", "ffff"]
+)
+
+
+def _fuzz_texts(n: int, seed: int) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    return ["".join(rng.choice(_FUZZ_PIECES) for _ in range(rng.randint(1, 60))) for _ in range(n)]
+
+
+def test_prefilters_never_change_spans():
+    rows = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines()]
+    texts = [r["text"] for r in rows] + _fuzz_texts(20_000, 7)
+    subsets = [TYPES, ("phone",), ("card", "mynumber"), ("corpnum",), ("postcode",), ("address",), ("ip",), ("email",)]
+    n_spans = Counter()
+    for text in texts:
+        for types in subsets:
+            got = detect(text, types)
+            assert got == detect_all(text, types), (text, types)
+            n_spans.update(s.type for s in got)
+    # The fuzz and the labelled set exercise every detector, not just the skips.
+    assert all(n_spans[t] >= 10 for t in TYPES), n_spans
+
+
 # -- real text (slow, skipped without the data) ---------------------------------------
 LIVEDOOR = SHARED_DATA / "text" / "livedoor-news-corpus"
 
@@ -387,3 +423,15 @@ def test_livedoor_spot_check():
             elif s.type == "address":
                 assert any(c.isdigit() for c in value) or "丁目" in value
     assert n > 0
+
+
+@pytest.mark.slow
+def test_livedoor_prefilters_never_change_spans():
+    import unicodedata
+
+    if not LIVEDOOR.is_dir():
+        pytest.skip("livedoor corpus not available")
+    files = sorted(p for p in LIVEDOOR.glob("*/*.txt") if p.name != "LICENSE.txt")[::10]
+    for p in files:
+        text = unicodedata.normalize("NFKC", p.read_text(encoding="utf-8"))
+        assert detect(text) == detect_all(text), p.name
