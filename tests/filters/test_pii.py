@@ -384,9 +384,23 @@ def _fuzz_texts(n: int, seed: int) -> list[str]:
     return ["".join(rng.choice(_FUZZ_PIECES) for _ in range(rng.randint(1, 60))) for _ in range(n)]
 
 
-def test_prefilters_never_change_spans():
+class _NeverDisjoint(frozenset):
+    def isdisjoint(self, other):  # disables find_addresses' municipality-suffix skip
+        return False
+
+
+def test_prefilters_never_change_spans(monkeypatch):
+    import filters.pii as pii_module
+
     rows = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines()]
     texts = [r["text"] for r in rows] + _fuzz_texts(20_000, 7)
+    # The address window skip is inside find_addresses, so detect_all uses it too:
+    # hold it to the same spans separately.
+    gated = [pii_module.find_addresses(t) for t in texts]
+    monkeypatch.setattr(pii_module, "_MUNI_CHARS", _NeverDisjoint(pii_module._MUNI_CHARS))
+    assert [pii_module.find_addresses(t) for t in texts] == gated
+    assert sum(map(len, gated)) >= 10
+    monkeypatch.undo()
     subsets = [TYPES, ("phone",), ("card", "mynumber"), ("corpnum",), ("postcode",), ("address",), ("ip",), ("email",)]
     n_spans = Counter()
     for text in texts:
@@ -396,6 +410,15 @@ def test_prefilters_never_change_spans():
             n_spans.update(s.type for s in got)
     # The fuzz and the labelled set exercise every detector, not just the skips.
     assert all(n_spans[t] >= 10 for t in TYPES), n_spans
+
+
+def test_address_town_name_length_boundary():
+    # A town name of up to 10 characters may sit between the municipality suffix and
+    # the numbering; find_addresses skips the window search when no suffix is within
+    # the 11 characters before the numbering, so the 10-character case must still match.
+    ten = "東京都千代田区一二三四五六七八九十1-2-3"
+    assert found(ten) == [(ten, "address")]
+    assert found("東京都千代田区一二三四五六七八九十一1-2-3") == []
 
 
 # -- real text (slow, skipped without the data) ---------------------------------------
