@@ -552,11 +552,13 @@ def detect(text: str, types: frozenset[str] | set[str] | tuple[str, ...] = TYPES
     Necessary conditions, each a single fast regex scan, skip whole detectors
     without changing the result: no ``@``/``＠`` means no e-mail; no cluster of
     7 digits (neighbours at most 3 separator characters apart) means no postal
-    code, of 10 no phone number, of 12 no My Number, corporate or card number;
-    no ``d.d.d.d`` no IPv4 address (checked in :func:`find_ips`). Most prose has none of these, so the
-    costlier detectors (look-behinds at every digit, context checks) run only
-    on the few texts that could contain a match (``detect_all`` runs every
-    detector, and the tests hold both to the same spans).
+    code, of 10 no phone number, of 12 no My Number, corporate or card number.
+    Most prose has none of these, so the costlier detectors (look-behinds at
+    every digit, context checks) run only on the few texts that could contain a
+    match. :func:`detect_all` runs every detector; the tests hold both to the
+    same spans, and hold the hints inside :func:`find_ips` (``d.d.d.d``,
+    ``:x:``) and :func:`find_addresses` (a municipality suffix near the
+    numbering) to the unhinted scans.
     Overlaps are resolved left to right: the earliest span wins, then the
     longest, then the type listed first in :data:`TYPES`.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -373,7 +374,7 @@ _FUZZ_PIECES = (
     + list(" \u3000-‐‑–—−ー－()（）.:/,+＋@＠〒TＴabcdefABCDEF")
     + ["市", "区", "町", "村", "郡", "丁目", "番", "番地", "号", "の", "東京都", "大阪府", "千代田", "梅田",
        "電話", "TEL", "FAX", "マイナンバー", "法人番号", "カード", "郵便番号", "version ", "年", "月", "日",
-       "です。", "\n", "info", ".jp", "example", "::", "ffff"]
+       "です。", "\n", "info", ".jp", "example", "::", "ffff", "db8:", "1.", "0.", "12.", "255.", "192.168."]
 )
 
 
@@ -400,6 +401,12 @@ def test_prefilters_never_change_spans(monkeypatch):
     monkeypatch.setattr(pii_module, "_MUNI_CHARS", _NeverDisjoint(pii_module._MUNI_CHARS))
     assert [pii_module.find_addresses(t) for t in texts] == gated
     assert sum(map(len, gated)) >= 10
+    # Likewise the d.d.d.d and :x: hints inside find_ips.
+    ips = [pii_module.find_ips(t) for t in texts]
+    monkeypatch.setattr(pii_module, "_IPV4_HINT", re.compile(""))
+    monkeypatch.setattr(pii_module, "_IPV6_HINT", re.compile(""))
+    assert [pii_module.find_ips(t) for t in texts] == ips
+    assert sum(map(len, ips)) >= 10
     monkeypatch.undo()
     subsets = [TYPES, ("phone",), ("card", "mynumber"), ("corpnum",), ("postcode",), ("address",), ("ip",), ("email",)]
     n_spans = Counter()
