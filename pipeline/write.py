@@ -122,8 +122,10 @@ class _WriteShardFn(beam.DoFn):
 
 
 class _WriteEmptyFn(_WriteShardFn):
-    def process(self, _, totals):
-        # An empty output still gets one (empty) shard, so readers find a file.
+    """Applied to the single ``(rows, bytes)`` element of the totals combine: an
+    empty output still gets one (empty) shard, so readers find a file."""
+
+    def process(self, totals):
         if totals[0] == 0:
             yield self._write(0, 1, [])
 
@@ -195,9 +197,10 @@ class WriteShards(beam.PTransform):
         size_of, shard_id, shard_bytes = self.size_of, self.shard_id, self.shard_bytes
         fn_args = (self.kind, self.schema, self.out_dir, self.metadata, self.compression,
                    self.compression_level, self.shard_bytes, self.row_group_bytes, self.size_of)
-        # (rows, bytes): one tiny global combine, read as a side input.
-        totals = beam.pvalue.AsSingleton(
-            rows | "Totals" >> (beam.Map(size_of) | beam.CombineGlobally(CountAndBytes())))
+        # (rows, bytes): one tiny global combine, read as a side input. Its single
+        # element (also (0, 0) for no rows) drives the empty-output shard.
+        totals_pc = rows | "Totals" >> (beam.Map(size_of) | beam.CombineGlobally(CountAndBytes()))
+        totals = beam.pvalue.AsSingleton(totals_pc)
         keyed = rows | "AssignShard" >> beam.Map(
             lambda r, t: (shard_of(shard_id(r), n_shards(t[1], shard_bytes)), r), t=totals)
         written = (
@@ -205,11 +208,7 @@ class WriteShards(beam.PTransform):
             | "GroupShard" >> beam.GroupByKey()
             | "WriteShard" >> beam.ParDo(_WriteShardFn(*fn_args), totals=totals)
         )
-        empty = (
-            rows.pipeline
-            | "Once" >> beam.Create([None])
-            | "WriteIfEmpty" >> beam.ParDo(_WriteEmptyFn(*fn_args), totals=totals)
-        )
+        empty = totals_pc | "WriteIfEmpty" >> beam.ParDo(_WriteEmptyFn(*fn_args))
         return (written, empty) | "Files" >> beam.Flatten()
 
 
@@ -272,8 +271,9 @@ class WriteDeduplicatedDocuments(WriteShards):
         to_row = self.to_row
         fn_args = (self.kind, self.schema, self.out_dir, self.metadata, self.compression,
                    self.compression_level, self.shard_bytes, self.row_group_bytes, self.size_of)
-        t = beam.pvalue.AsSingleton(
-            docs | "Totals" >> (beam.Map(lambda d: size_of({"text": d.text})) | beam.CombineGlobally(CountAndBytes())))
+        totals_pc = docs | "Totals" >> (
+            beam.Map(lambda d: size_of({"text": d.text})) | beam.CombineGlobally(CountAndBytes()))
+        t = beam.pvalue.AsSingleton(totals_pc)
         keyed_docs = docs | "AssignShard" >> beam.Map(
             lambda d, t: (shard_of(d.id, n_shards(t[1], shard_bytes)), ("doc", d)), t=t)
         keyed_decisions = decisions | "AssignDecisionShard" >> beam.Map(
@@ -286,10 +286,6 @@ class WriteDeduplicatedDocuments(WriteShards):
                 _WriteDedupShardFn(*fn_args, to_row=to_row, stat_keys=self.stat_keys), totals=t
             ).with_outputs("rejected", "stats", main="files")
         )
-        empty = (
-            docs.pipeline
-            | "Once" >> beam.Create([None])
-            | "WriteIfEmpty" >> beam.ParDo(_WriteEmptyFn(*fn_args), totals=t)
-        )
+        empty = totals_pc | "WriteIfEmpty" >> beam.ParDo(_WriteEmptyFn(*fn_args))
         files = (out.files, empty) | "Files" >> beam.Flatten()
         return {"files": files, "rejected": out.rejected, "stats": out.stats}

@@ -132,6 +132,29 @@ def test_rerun_replaces_previous_output(sample_run_in_memory, tmp_path):
     assert len(files) == 1 and files[0].read_bytes() == first
 
 
+def test_run_that_keeps_nothing_still_writes_one_empty_shard_per_output(tmp_path):
+    """Every record rejected: each Parquet output still has exactly one (empty) shard
+    with its schema, so readers of the run find a file, and every record is accounted."""
+    from schemas import clusters, documents
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        json.dumps({"url": "https://en.example.org/a", "text": "An English page about gardening. " * 30}) + "\n"
+        + json.dumps({"url": "https://empty.example.org/", "text": ""}) + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert run([str(src), "--output", str(out), "--direct_running_mode=in_memory"]) == 0
+    for kind, schema in (("documents", documents.SCHEMA), ("clusters", clusters.SCHEMA)):
+        files = sorted((out / kind).iterdir())
+        assert len(files) == 1, (kind, files)
+        table = pq.read_table(files[0])
+        assert table.num_rows == 0 and table.schema.equals(schema, check_metadata=False)
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["records_in"] == 2 and stats["documents_out"] == 0
+    assert len(rows(out, "rejects")) == 2
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
