@@ -512,9 +512,10 @@ def find_addresses(text: str, postcode_ends: frozenset[int] = frozenset()) -> li
         if p > 0 and text[p - 1] in " \u3000":
             p -= 1
         # The body ends in a municipality suffix plus at most 10 characters of town
-        # name (_ADDR_BODY), so without a suffix in the 11 characters before the
-        # numbering it cannot match: skip the window search.
-        if p == 0 or _MUNI_CHARS.isdisjoint(text[max(0, p - 11) : p]):
+        # name (_ADDR_BODY), and its "$" also matches before a line break right at
+        # the numbering ("丸の内\n3丁目"), so without a suffix in the 12 characters
+        # before the numbering it cannot match: skip the window search.
+        if p == 0 or _MUNI_CHARS.isdisjoint(text[max(0, p - 12) : p]):
             continue
         b = _ADDR_BODY.search(text, max(0, p - _ADDR_WINDOW), p)
         if b is None:

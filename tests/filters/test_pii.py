@@ -176,6 +176,9 @@ def test_long_number_negative(text):
         ("2001:0db8:85a3:0000:0000:8a2e:0370:7334", "2001:0db8:85a3:0000:0000:8a2e:0370:7334"),
         # IPv4-suffixed, 6 colons and no "::" (an earlier prefilter skipped it)
         ("接続元 0:0:0:0:0:ffff:192.0.2.1 です", "0:0:0:0:0:ffff:192.0.2.1"),
+        # no two adjacent digits anywhere (an earlier prefilter skipped these too)
+        ("サーバー 1.2.3.4 に接続", "1.2.3.4"),
+        ("addr 1:2:3:4:5:6:7:8 end", "1:2:3:4:5:6:7:8"),
     ],
 )
 def test_ip_positive(text, value):
@@ -426,6 +429,11 @@ def test_address_town_name_length_boundary():
     ten = "東京都千代田区一二三四五六七八九十1-2-3"
     assert found(ten) == [(ten, "address")]
     assert found("東京都千代田区一二三四五六七八九十一1-2-3") == []
+    # _ADDR_BODY's "$" also matches before a line break at the numbering, one more
+    # character back (found by review: an 11-character window missed these).
+    for gap in ("\n", "\n "):
+        text = f"東京都千代田区丸の内東西南北中央上{gap}3丁目1番1号"
+        assert found(text) == [(text, "address")]
 
 
 # -- real text (slow, skipped without the data) ---------------------------------------
