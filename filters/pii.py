@@ -528,18 +528,20 @@ def find_addresses(text: str, postcode_ends: frozenset[int] = frozenset()) -> li
     return spans
 
 
-_HAS_MUNI = re.compile("[市区町村郡]")
-_MUNI_CHARS = frozenset("市区町村郡")
+_MUNI = "市区町村郡"  # municipality suffixes, as in _ADDR_BODY
+_HAS_MUNI = re.compile(f"[{_MUNI}]")
+_MUNI_CHARS = frozenset(_MUNI)
 _HAS_NUMBERING_HINT = re.compile("[0-9０-９]|丁目")
 
 
 def _digit_cluster(k: int) -> re.Pattern:
     # k digits, each pair of neighbours at most 3 characters apart, the gap made
-    # only of characters a numeric detector allows between digit groups (spaces,
-    # hyphens and dashes, parentheses). Every phone (10+ digits), long number
-    # (12+) and postal code (7) match contains one: a necessary condition, so
-    # skipping a detector when it fails never changes the spans.
-    return re.compile(rf"{_D}(?:[ \u3000\-‐‑–—−ー－()（）]{{0,3}}{_D}){{{k - 1}}}")
+    # only of characters a numeric detector allows between digit groups (_SEP,
+    # which contains _HY and the long-number separators, plus parentheses). Every
+    # phone (10+ digits), long number (12+) and postal code (7) match contains one:
+    # a necessary condition, so skipping a detector when it fails never changes the spans.
+    gap = f"[{_SEP[1:-1]}()（）]"
+    return re.compile(rf"{_D}(?:{gap}{{0,3}}{_D}){{{k - 1}}}")
 
 
 _CLUSTER_7 = _digit_cluster(7)
@@ -576,28 +578,30 @@ def detect_all(text: str, types: frozenset[str] | set[str] | tuple[str, ...] = T
 
 
 def _detect(text: str, types, gate: bool) -> list[Span]:
+    may_email = may_7 = may_10 = may_12 = may_address = True
+    if gate:
+        may_email = "@" in text or "＠" in text
+        m7 = _CLUSTER_7.search(text)
+        may_7 = m7 is not None
+        # A longer cluster starts with a 7-digit one: search from the first.
+        may_10 = may_7 and _CLUSTER_10.search(text, m7.start()) is not None
+        may_12 = may_10 and _CLUSTER_12.search(text, m7.start()) is not None
+        # Addresses need a municipality suffix and numbering, which may be a single
+        # digit (梅田8-9) or a kanji numeral (三丁目).
+        may_address = bool(_HAS_MUNI.search(text) and _HAS_NUMBERING_HINT.search(text))
     found: list[Span] = []
-    if "email" in types and (not gate or "@" in text or "＠" in text):
+    if "email" in types and may_email:
         found += find_emails(text)
-    posts: list[Span] = []
-    m7 = _CLUSTER_7.search(text) if gate else None
-    if m7 is not None or not gate:
-        at = m7.start() if gate else 0
-        ten = not gate or _CLUSTER_10.search(text, at) is not None
-        if "phone" in types and ten:
-            found += find_phones(text)
-        if (types_long := {"mynumber", "corpnum", "card"} & set(types)) and ten and (
-            not gate or _CLUSTER_12.search(text, at) is not None
-        ):
-            found += [s for s in find_long_numbers(text) if s.type in types_long]
-        posts = find_postcodes(text) if ("postcode" in types or "address" in types) else []
-        if "postcode" in types:
-            found += posts
+    if "phone" in types and may_10:
+        found += find_phones(text)
+    if (types_long := {"mynumber", "corpnum", "card"} & set(types)) and may_12:
+        found += [s for s in find_long_numbers(text) if s.type in types_long]
+    posts = find_postcodes(text) if may_7 and ("postcode" in types or "address" in types) else []
+    if "postcode" in types:
+        found += posts
     if "ip" in types:
         found += find_ips(text)
-    # Addresses need a municipality suffix and numbering, which may be a single
-    # digit (梅田8-9) or a kanji numeral (三丁目).
-    if "address" in types and (not gate or (_HAS_MUNI.search(text) and _HAS_NUMBERING_HINT.search(text))):
+    if "address" in types and may_address:
         found += find_addresses(text, frozenset(s.end for s in posts))
     rank = {t: i for i, t in enumerate(TYPES)}
     found.sort(key=lambda s: (s.start, -(s.end - s.start), rank[s.type]))
