@@ -19,15 +19,24 @@ when no ``--runner`` is given and when ``--runner=DirectRunner`` (or ``direct``)
 is given; ``--runner=PrismRunner`` still chooses Prism explicitly.
 
 It honours the DirectRunner's options: ``--direct_running_mode`` (``in_memory``,
-``multi_threading``, ``multi_processing``) and ``--direct_num_workers``.
+``multi_threading``, ``multi_processing``) and ``--direct_num_workers``. In
+``multi_processing`` mode its workers run ``python -m pipeline.worker`` (Beam's
+SDK harness minus three harmless start-up log lines, see :mod:`pipeline.worker`)
+instead of ``python -m apache_beam.runners.worker.sdk_worker_main``.
 """
 
 from __future__ import annotations
 
+from apache_beam.portability import python_urns
+from apache_beam.runners.portability.fn_api_runner import fn_runner
 from apache_beam.runners.runner import PipelineRunner
 
 #: ``--runner`` value of :class:`LocalRunner` (Beam imports a dotted runner name).
 LOCAL_RUNNER = "pipeline.runner.LocalRunner"
+
+#: Beam's command for a local subprocess worker, and furui's replacement.
+BEAM_WORKER_MODULE = "apache_beam.runners.worker.sdk_worker_main"
+FURUI_WORKER_MODULE = "pipeline.worker"
 
 #: Runner names that mean "the local DirectRunner" and are mapped to :data:`LOCAL_RUNNER`.
 DIRECT_RUNNER_NAMES = ("DirectRunner", "direct", "SwitchingDirectRunner", "directrunner")
@@ -44,13 +53,38 @@ class LocalRunner(PipelineRunner):
 
     def run_pipeline(self, pipeline, options):  # noqa: D102 - see the class docstring
         from apache_beam.portability.api import beam_provision_api_pb2
-        from apache_beam.runners.portability.fn_api_runner import fn_runner
         from apache_beam.runners.portability.portable_runner import JobServiceHandle
 
         encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
         provision_info = fn_runner.ExtendedProvisionInfo(
             beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
-        return fn_runner.FnApiRunner(provision_info=provision_info).run_pipeline(pipeline, options)
+        return _FnApiRunner(provision_info=provision_info).run_pipeline(pipeline, options)
+
+
+def use_furui_worker(pipeline_proto) -> int:
+    """Points the pipeline's subprocess-worker environments at :mod:`pipeline.worker`.
+
+    Returns how many environments were changed (0 unless ``multi_processing``).
+    Only Beam's own command (``<python> -m apache_beam.runners.worker.sdk_worker_main``)
+    is replaced, with the same interpreter.
+    """
+    changed = 0
+    for env in pipeline_proto.components.environments.values():
+        if env.urn != python_urns.SUBPROCESS_SDK:
+            continue
+        command = env.payload.decode("utf-8")
+        if command.endswith(f" -m {BEAM_WORKER_MODULE}"):
+            env.payload = command.replace(BEAM_WORKER_MODULE, FURUI_WORKER_MODULE).encode("utf-8")
+            changed += 1
+    return changed
+
+
+class _FnApiRunner(fn_runner.FnApiRunner):
+    """The FnApiRunner, with :func:`use_furui_worker` applied to the proto it runs."""
+
+    def run_via_runner_api(self, pipeline_proto, options):  # noqa: D102
+        use_furui_worker(pipeline_proto)
+        return super().run_via_runner_api(pipeline_proto, options)
 
 
 def is_local(runner: str | None) -> bool:

@@ -147,6 +147,72 @@ def test_local_run_never_tries_prism(tmp_path, monkeypatch):
         assert stats["accounted"] is True and stats["records_in"] == 53
 
 
+WORKER_NOISE = ("apitools not found", "No semi_persistent_directory found", "Discarding unparseable args",
+                "Logging handler created")
+
+WORKER_WARNING_SCRIPT = """
+import logging, sys
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+
+def warn(x):
+    logging.getLogger("furui.test").warning("worker warning %s", x)
+    return x
+
+if __name__ == "__main__":
+    opts = PipelineOptions(["--runner=pipeline.runner.LocalRunner", "--direct_running_mode=multi_processing",
+                            "--direct_num_workers=2", "--default_sdk_harness_log_level=WARNING"])
+    with beam.Pipeline(options=opts) as p:
+        p | beam.Create(["x"]) | beam.Map(warn)
+"""
+
+
+def test_local_workers_start_quietly(tmp_path):
+    """The CLI's default run (2 multi_processing workers) prints furui's own lines,
+    not the SDK harness's harmless start-up warnings (pipeline.worker drops them)."""
+    env = {**os.environ, "FURUI_PROGRESS_SECONDS": "0"}
+    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", "--output", str(tmp_path / "out"),
+                           "--direct_num_workers=2"], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "accounted: yes" in proc.stdout
+    for line in WORKER_NOISE:
+        assert line not in proc.stderr, proc.stderr[-3000:]
+
+
+def test_local_workers_still_report_real_warnings(tmp_path):
+    """A warning logged inside a DoFn on a multi_processing worker still reaches
+    the worker's stderr and the runner's log (only the three start-up lines go)."""
+    script = tmp_path / "warn.py"
+    script.write_text(WORKER_WARNING_SCRIPT)
+    repo = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                          cwd=repo, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "WARNING:furui.test:worker warning x" in proc.stderr  # the worker's own stderr
+    assert 'message: "worker warning x"' in proc.stderr  # forwarded to the runner's log
+    assert "No semi_persistent_directory found" not in proc.stderr
+
+
+def test_local_runner_points_only_beams_subprocess_worker_at_pipeline_worker():
+    import apache_beam as beam
+    from apache_beam.transforms import environments
+
+    from pipeline.runner import use_furui_worker
+
+    beam_cmd = f"{sys.executable} -m apache_beam.runners.worker.sdk_worker_main"
+    for command, expected in ((beam_cmd, f"{sys.executable} -m pipeline.worker"),
+                              ("/opt/my-harness --flag", "/opt/my-harness --flag")):
+        p = beam.Pipeline()
+        _ = p | beam.Create([1]) | beam.Map(lambda x: x)
+        proto = p.to_runner_api(default_environment=environments.SubprocessSDKEnvironment.from_command_string(command))
+        changed = use_furui_worker(proto)
+        payloads = [e.payload.decode() for e in proto.components.environments.values()
+                    if e.urn == "beam:env:harness_subprocess_python:v1"]
+        assert payloads == [expected]
+        assert changed == (command == beam_cmd)
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
