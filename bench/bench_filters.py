@@ -15,6 +15,10 @@ Discrimination/ViolenceContentJa (NG words), DiscardTooManyEndingEllipsis,
 DiscardTooShortLines, SingleCharacterRepetitionFilter,
 CharRepetitionRatioFilter and MaskPersonalInformation.
 
+The script also times the like-for-like chain: only the furui steps that do the
+job of one of HojiChar's filters (``HOJICHAR_COUNTERPARTS``), against the same
+HojiChar pass; the full chain does more work than HojiChar's ``Compose``.
+
 Usage: python bench/bench_filters.py [--docs 2000] [--repeat 3] [--rounds 5] [--no-hojichar]
 """
 
@@ -101,6 +105,35 @@ def build_steps(with_pii: bool = True) -> list:
     for s in steps:
         s.load()
     return steps
+
+
+#: furui's step for each filter of the HojiChar ``Compose`` above (same job, furui's rule).
+#: furui's default chain also runs steps HojiChar has no counterpart for (url_blocklist,
+#: length, stopwords, swallow_char_ratio, special_chars, swallow_duplicate,
+#: compression_ratio); the like-for-like figure leaves those out.
+HOJICHAR_COUNTERPARTS = {
+    "DocumentLengthFilter(400)": "swallow_length",
+    "AcceptJapanese": "hiragana_ratio",
+    "DiscardRareKuten": "swallow_sentence",
+    "DiscardAds": "ad_phrases",
+    "DiscardBBSComments": "bbs_comments",
+    "DiscardAdult/Discrimination/ViolenceContentJa": "ng_words",
+    "DiscardTooManyEndingEllipsis": "ellipsis_lines",
+    "DiscardTooShortLines": "short_lines",
+    "SingleCharacterRepetitionFilter": "char_run",
+    "CharRepetitionRatioFilter": "swallow_ngram",
+    "MaskPersonalInformation": "pii",
+}
+
+
+def counterpart_steps(steps: list) -> list:
+    """The steps of ``steps`` (in their order) that have a HojiChar counterpart."""
+    wanted = set(HOJICHAR_COUNTERPARTS.values())
+    chosen = [s for s in steps if s.name in wanted]
+    missing = wanted - {s.name for s in chosen}
+    if missing:
+        raise SystemExit(f"steps missing from the config: {sorted(missing)}")
+    return chosen
 
 
 def run_chain(steps: list, docs: list[Doc]) -> int:
@@ -229,14 +262,24 @@ def main() -> None:
               "  (best of each half)")
         # The halves above run minutes apart, and this shared host's speed drifts by
         # 10-20% over minutes: pair them too, one furui pass then one HojiChar pass.
+        # Also the like-for-like chain: only furui's steps that do what HojiChar's do.
         steps = build_steps()
-        ratios = []
+        subset = counterpart_steps(steps)
+        print(f"like-for-like furui steps: {', '.join(s.name for s in subset)}")
+        ratios, like = [], []
         for _ in range(args.rounds):
             f_s = time_chain(steps, docs)[0]
-            ratios.append(bench_hojichar(docs, 1)["seconds"] / f_s)
+            sub_s, sub_kept = time_chain(subset, docs)
+            h_s = bench_hojichar(docs, 1)["seconds"]
+            ratios.append(h_s / f_s)
+            like.append((h_s / sub_s, n / sub_s, sub_kept))
         ratios.sort()
+        like.sort()
         print(f"speed-up  : {ratios[len(ratios) // 2]:.1f}x median of {len(ratios)} back-to-back pairs "
               f"(range {ratios[0]:.1f}-{ratios[-1]:.1f}x)")
+        mid = like[len(like) // 2]
+        print(f"like-for-like: {mid[0]:.1f}x median of {len(like)} (range {like[0][0]:.1f}-{like[-1][0]:.1f}x), "
+              f"furui {mid[1]:.0f} docs/s, kept {mid[2]}/{n}")
 
 
 if __name__ == "__main__":
