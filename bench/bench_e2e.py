@@ -314,8 +314,10 @@ def run_measured(cmd: list[str], cwd: Path = REPO, env: dict | None = None) -> d
 def _short_cmd(cmdline: list[str]) -> str:
     """A readable label for a process of the tree (Beam worker, trafilatura child, main)."""
     text = " ".join(cmdline)
-    if "sdk_worker_main" in text or "worker_id" in text:
+    if "sdk_worker_main" in text or "pipeline.worker" in text or "worker_id" in text:
         return "beam-worker"
+    if "pipeline.extract_child" in text:
+        return "extract-child"
     if "multiprocessing" in text or "spawn_main" in text or "forkserver" in text:
         return "mp-child"
     return "main"

@@ -301,6 +301,10 @@ class Extractor:
         self._lock = threading.Lock()
 
     def _start(self) -> None:
+        if os.name != "posix":
+            # pass_fds (the child's end of the socket pair) is POSIX-only.
+            raise ExtractionUnavailable(
+                "[extract] isolate = true needs a POSIX system (Linux, macOS); set isolate = false")
         parent, child = socket.socketpair()
         try:
             fd = child.fileno()

@@ -213,3 +213,14 @@ def test_the_child_does_not_import_the_parents_main_module(tmp_path):
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["本文です。", "True", "False"]
+
+
+def test_isolation_off_posix_is_a_clear_error(monkeypatch):
+    from pipeline import extract
+    from pipeline.extract import ExtractionUnavailable, check_extraction_works
+
+    monkeypatch.setattr(extract.os, "name", "nt")
+    ex = Extractor(ExtractOptions(), timeout_s=60)
+    with pytest.raises(ExtractionUnavailable, match="isolate = false"):
+        check_extraction_works(ExtractOptions(), ex)
+    assert not ex.alive
