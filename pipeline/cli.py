@@ -31,6 +31,78 @@ def _not_beam_bigquery_noise(record: logging.LogRecord) -> bool:
     return not (record.name == "root" and str(record.msg).startswith("apitools not found"))
 
 
+class _Interrupt:
+    """Ctrl-C during ``furui run``: one line and exit code 130, not a page of tracebacks.
+
+    SIGINT reaches the whole process group. The extraction children and the
+    local SDK workers stop silently (``pipeline.extract_child``,
+    ``pipeline.worker``); in this process Beam re-raises the ``KeyboardInterrupt``
+    from inside a DoFn as a ``RuntimeError``, logs it, and the threads that
+    watched the workers report their exit. Once the user has interrupted, those
+    reports are dropped; every earlier log line and error is untouched.
+    """
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __enter__(self) -> "_Interrupt":
+        import signal
+        import threading
+
+        def on_sigint(signum, frame):
+            self.seen = True
+            raise KeyboardInterrupt
+
+        # Signal handlers can only be set from the main thread (an embedding
+        # caller may run furui elsewhere: then Python's default handling stays).
+        self._old_handler = None
+        if threading.current_thread() is threading.main_thread():
+            self._old_handler = signal.signal(signal.SIGINT, on_sigint)
+        self._old_hook = threading.excepthook
+        threading.excepthook = self._thread_hook
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(self._log_filter)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+        import threading
+
+        if self._old_handler is not None:
+            signal.signal(signal.SIGINT, self._old_handler)
+        threading.excepthook = self._old_hook
+        for handler in logging.getLogger().handlers:
+            handler.removeFilter(self._log_filter)
+
+    def _thread_hook(self, args) -> None:
+        if not self.seen:
+            self._old_hook(args)
+
+    def _log_filter(self, record: logging.LogRecord) -> bool:
+        return not (self.seen and record.name.startswith("apache_beam"))
+
+    @staticmethod
+    def caused(exc: BaseException | None) -> bool:
+        """Whether ``exc`` is, or was raised while handling, a KeyboardInterrupt.
+
+        >>> try:
+        ...     try:
+        ...         raise KeyboardInterrupt
+        ...     except KeyboardInterrupt:
+        ...         raise RuntimeError("KeyboardInterrupt [while running 'Extract']")
+        ... except RuntimeError as e:
+        ...     _Interrupt.caused(e), _Interrupt.caused(ValueError("x"))
+        (True, False)
+        """
+        seen: set[int] = set()
+        while exc is not None and id(exc) not in seen:
+            if isinstance(exc, KeyboardInterrupt):
+                return True
+            seen.add(id(exc))
+            exc = exc.__cause__ or exc.__context__
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``furui`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -47,7 +119,14 @@ def main(argv: list[str] | None = None) -> int:
     if command == "run":
         from pipeline.run import run
 
-        return run(rest)
+        with _Interrupt() as interrupt:
+            try:
+                return run(rest)
+            except BaseException as exc:
+                if not (interrupt.seen or _Interrupt.caused(exc)):
+                    raise
+        print("furui: interrupted; the output is incomplete (no _SUCCESS marker)", file=sys.stderr)
+        return 130
     if command == "card":
         from pipeline.card import main_card
 

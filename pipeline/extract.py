@@ -274,11 +274,15 @@ def _child_main(conn, options: ExtractOptions) -> None:  # pragma: no cover - ru
             return
         html, url = msg
         try:
-            conn.send(("ok", extract_main_text(html, url, options)))
+            reply = ("ok", extract_main_text(html, url, options))
         except ImportError as exc:  # a broken installation, whatever the subclass
-            conn.send(("import_error", f"{type(exc).__name__}: {exc}"))
+            reply = ("import_error", f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # reported to the parent as a reject reason
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+            reply = ("error", f"{type(exc).__name__}: {exc}")
+        try:
+            conn.send(reply)
+        except OSError:  # the parent went away (killed, interrupted): nothing to answer
+            return
 
 
 class Extractor:

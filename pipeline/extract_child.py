@@ -9,11 +9,15 @@ or the parent goes away (EOF). Deliberately tiny: the child imports trafilatura
 
 from __future__ import annotations
 
+import signal
 import sys
 from multiprocessing.connection import Connection
 
 
 def main(argv: list[str]) -> int:  # pragma: no cover - runs as the child process
+    # Ctrl-C reaches the whole process group: the child just stops (no
+    # KeyboardInterrupt traceback); its parent reports the interruption.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     conn = Connection(int(argv[1]))
     try:
         options = conn.recv()

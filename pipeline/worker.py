@@ -17,13 +17,15 @@ the runner's log) and that read like errors to someone trying furui on a laptop:
   not register. The line is kept when any *other* argument is discarded (a
   user's option the worker does not know about is worth seeing).
 
-Everything else the harness logs (errors, warnings from furui's DoFns, crashes)
+On Ctrl-C the worker stops without a traceback (the runner process reports the
+interruption). Everything else the harness logs (errors, warnings from furui's DoFns, crashes)
 reaches the worker's stderr and the runner's log as before.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 #: Options of the runner process that the SDK worker never registers.
@@ -75,6 +77,9 @@ def install_filters() -> None:
 
 
 def main(argv: list[str]) -> None:  # pragma: no cover - runs as a worker subprocess
+    # Ctrl-C reaches the whole process group: the worker just stops (no
+    # KeyboardInterrupt traceback per thread); the runner process reports it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     # A stderr handler at WARNING before Beam is imported: otherwise the first
     # root-level warning installs logging's default handler, and the harness then
     # prints its INFO start-up lines on stderr once it lowers the root level.

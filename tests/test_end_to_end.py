@@ -199,3 +199,47 @@ def test_killed_run_leaves_no_partial_shard_that_looks_complete(tmp_path):
     for kind in ("documents", "rejects", "clusters"):
         for shard in (out / kind).glob("*.parquet") if (out / kind).exists() else []:
             pq.read_table(shard)  # a file under a final name is a complete Parquet file
+
+
+def test_ctrl_c_stops_every_process_with_one_line(tmp_path):
+    """Ctrl-C (SIGINT to the process group) during the default 2-worker run: exit
+    code 130, one line on stderr and no traceback, no _SUCCESS, and the runner,
+    its SDK workers and their extraction children are all gone."""
+    from tests.pipeline.test_readers import http, warc_record
+
+    page = ("<html><body><article><h1>記事 {i}</h1>" + "<p>今日は良い天気です。公園を散歩しました。</p>" * 20
+            + "</article></body></html>")
+    warc = tmp_path / "many.warc"
+    warc.write_bytes(b"".join(
+        warc_record(block=http(page.format(i=i).encode()), url=f"https://example.jp/{i}",
+                    rid=f"<urn:uuid:00000000-0000-0000-0000-{i:012d}>")
+        for i in range(4000)))
+    out = tmp_path / "out"
+    # Reading 4,000 records takes a fraction of a second, extracting them ~10 s:
+    # the first progress line means the run is well under way.
+    env = dict(os.environ, FURUI_PROGRESS_SECONDS="0.05")
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "run", str(warc), "--output", str(out),
+                             "--direct_num_workers=2"],
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    lines = []
+    for line in proc.stderr:  # wait until the workers are reading and extracting
+        lines.append(line)
+        if line.startswith("[furui] worker"):
+            break
+    assert proc.poll() is None, "".join(lines)
+    os.killpg(proc.pid, signal.SIGINT)
+    rest = proc.stderr.read()
+    assert proc.wait(60) == 130, "".join(lines) + rest
+    err = [ln for ln in rest.splitlines() if not ln.startswith("[furui] worker")]
+    assert err == ["furui: interrupted; the output is incomplete (no _SUCCESS marker)"], rest
+    assert not (out / "_SUCCESS").exists()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)  # anything left in the run's process group?
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("processes of the interrupted run are still alive")
