@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 USAGE = """usage: furui <command> [args]
@@ -32,18 +33,24 @@ def _not_beam_bigquery_noise(record: logging.LogRecord) -> bool:
 
 
 class _Interrupt:
-    """Ctrl-C during ``furui run``: one line and exit code 130, not a page of tracebacks.
+    """Ctrl-C during ``furui run``: one line, not a page of tracebacks.
 
     SIGINT reaches the whole process group. The extraction children and the
     local SDK workers stop silently (``pipeline.extract_child``,
     ``pipeline.worker``); in this process Beam re-raises the ``KeyboardInterrupt``
-    from inside a DoFn as a ``RuntimeError``, logs it, and the threads that
-    watched the workers report their exit. Once the user has interrupted, those
-    reports are dropped; every earlier log line and error is untouched.
+    from inside a DoFn as a ``RuntimeError`` and logs it, and the threads that
+    watch the local workers report their exit. Once the user has interrupted,
+    those reports are dropped; every earlier log line and error is untouched.
+    A run started with SIGINT ignored (a background job) is left alone.
     """
+
+    #: What a thread reports when a local SDK worker was stopped by Ctrl-C.
+    _WORKER_STOPPED = ("Worker subprocess exited with return code -2",
+                       "Worker subprocess exited with return code 130")
 
     def __init__(self) -> None:
         self.seen = False
+        self.handling = False
 
     def __enter__(self) -> "_Interrupt":
         import signal
@@ -53,11 +60,13 @@ class _Interrupt:
             self.seen = True
             raise KeyboardInterrupt
 
-        # Signal handlers can only be set from the main thread (an embedding
-        # caller may run furui elsewhere: then Python's default handling stays).
         self._old_handler = None
-        if threading.current_thread() is threading.main_thread():
+        # Only from the main thread (Python's rule), and only if SIGINT has
+        # Python's default handler (not ignored, not the embedding caller's own).
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
             self._old_handler = signal.signal(signal.SIGINT, on_sigint)
+            self.handling = True
         self._old_hook = threading.excepthook
         threading.excepthook = self._thread_hook
         for handler in logging.getLogger().handlers:
@@ -75,36 +84,37 @@ class _Interrupt:
             handler.removeFilter(self._log_filter)
 
     def _thread_hook(self, args) -> None:
+        # A worker stopped by the same Ctrl-C may be reported before the main
+        # thread has run the handler: that report is itself the sign.
+        if self.handling and any(m in str(args.exc_value) for m in self._WORKER_STOPPED):
+            self.seen = True
         if not self.seen:
             self._old_hook(args)
 
     def _log_filter(self, record: logging.LogRecord) -> bool:
-        return not (self.seen and record.name.startswith("apache_beam"))
+        if not record.name.startswith("apache_beam"):
+            return True
+        if self.handling and "KeyboardInterrupt" in record.getMessage():
+            self.seen = True
+        return not self.seen
 
-    @staticmethod
-    def caused(exc: BaseException | None) -> bool:
-        """Whether ``exc`` is, or was raised while handling, a KeyboardInterrupt.
 
-        >>> try:
-        ...     try:
-        ...         raise KeyboardInterrupt
-        ...     except KeyboardInterrupt:
-        ...         raise RuntimeError("KeyboardInterrupt [while running 'Extract']")
-        ... except RuntimeError as e:
-        ...     _Interrupt.caused(e), _Interrupt.caused(ValueError("x"))
-        (True, False)
-        """
-        seen: set[int] = set()
-        while exc is not None and id(exc) not in seen:
-            if isinstance(exc, KeyboardInterrupt):
-                return True
-            seen.add(id(exc))
-            exc = exc.__cause__ or exc.__context__
-        return False
+def _stop_by_sigint() -> None:
+    """Ends this process by SIGINT, as an uncaught Ctrl-C would: a shell script
+    that loops over ``furui run`` then stops too (it only stops for a child that
+    died by the signal, not for one that exited with 130)."""
+    import os
+    import signal
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``furui`` console script."""
+    argv_given = argv is not None
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
@@ -117,15 +127,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     if command == "run":
-        from pipeline.run import run
+        from pipeline.run import RunInterrupted, run
 
         with _Interrupt() as interrupt:
             try:
                 return run(rest)
-            except BaseException as exc:
-                if not (interrupt.seen or _Interrupt.caused(exc)):
-                    raise
-        print("furui: interrupted; the output is incomplete (no _SUCCESS marker)", file=sys.stderr)
+            except RunInterrupted as exc:
+                message = str(exc)
+        print(f"furui: {message}", file=sys.stderr)
+        if not argv_given and interrupt.handling and os.name == "posix":
+            _stop_by_sigint()
         return 130
     if command == "card":
         from pipeline.card import main_card

@@ -14,25 +14,34 @@ per worker so that a page that makes lxml spin (or crash) is stopped after
 the child is restarted transparently. Sending a page over a pipe costs tens of
 microseconds, against milliseconds for extraction.
 
-The child is a fresh interpreter running ``python -m pipeline.extract_child``,
-connected by a socket pair. It is not a ``multiprocessing`` spawn child on
-purpose: a spawn child first re-imports the parent's ``__main__`` module, which
-in a Beam SDK worker is Beam's harness (``sdk_worker_main``), so every child
-start (and every restart after a timeout) paid a full ``import apache_beam``
-(~0.9 s of CPU, ~100 MB of memory per child) that it never uses.
+On POSIX systems the child is a fresh interpreter running ``python -m
+pipeline.extract_child`` (started as :mod:`pipeline.childproc` describes, so it
+imports the same furui as its parent), connected by a socket pair. It is not a
+``multiprocessing`` spawn child on purpose: a spawn child first re-imports the
+parent's ``__main__`` module, which in a Beam SDK worker is Beam's harness
+(``sdk_worker_main``), so every child start (and every restart after a timeout)
+paid a full ``import apache_beam`` (~0.65 s and ~100 MB per child) that it never
+uses. Elsewhere (Windows), where a file descriptor cannot be handed to a child,
+it falls back to a ``multiprocessing`` spawn child.
 """
 
 from __future__ import annotations
 
 import codecs
+import multiprocessing
 import os
 import re
 import socket
 import subprocess
-import sys
 import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+
+from pipeline import childproc
+
+#: Whether the extraction child is started with a socket pair (``pass_fds``);
+#: otherwise (Windows) as a ``multiprocessing`` spawn child.
+_POSIX = os.name == "posix"
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -268,7 +277,7 @@ def _child_main(conn, options: ExtractOptions) -> None:  # pragma: no cover - ru
     while True:
         try:
             msg = conn.recv()
-        except EOFError:
+        except (EOFError, OSError):  # the parent closed its end or went away
             return
         if msg is None:
             return
@@ -305,19 +314,20 @@ class Extractor:
         self._lock = threading.Lock()
 
     def _start(self) -> None:
-        if os.name != "posix":
-            # pass_fds (the child's end of the socket pair) is POSIX-only.
-            raise ExtractionUnavailable(
-                "[extract] isolate = true needs a POSIX system (Linux, macOS); set isolate = false")
+        if not _POSIX:
+            ctx = multiprocessing.get_context("spawn")
+            parent_conn, child_conn = ctx.Pipe()
+            proc = ctx.Process(target=_child_main, args=(child_conn, self.options), daemon=True)
+            proc.start()
+            child_conn.close()
+            self._proc, self._conn = proc, parent_conn
+            return
         parent, child = socket.socketpair()
         try:
             fd = child.fileno()
             proc = subprocess.Popen(
-                [sys.executable, "-m", "pipeline.extract_child", str(fd)],
-                pass_fds=(fd,), stdin=subprocess.DEVNULL, close_fds=True,
-                # The parent's import path (what a spawn child would get), so the
-                # child imports the same furui and trafilatura as the worker.
-                env={**os.environ, "PYTHONPATH": os.pathsep.join(p or os.getcwd() for p in sys.path)},
+                childproc.python_argv("pipeline.extract_child", str(fd)),
+                pass_fds=(fd,), stdin=subprocess.DEVNULL, close_fds=True, env=childproc.child_env(),
             )
         except BaseException:
             parent.close()
@@ -330,15 +340,22 @@ class Extractor:
     @property
     def alive(self) -> bool:
         """Whether an isolated child process is running."""
-        return self._proc is not None and self._proc.poll() is None
+        proc = self._proc
+        if proc is None:
+            return False
+        return proc.is_alive() if isinstance(proc, multiprocessing.process.BaseProcess) else proc.poll() is None
 
     def _kill(self) -> None:
-        if self._proc is not None:
-            self._proc.kill()
-            try:
-                self._proc.wait(5)
-            except subprocess.TimeoutExpired:  # pragma: no cover - a kill that does not take
-                pass
+        proc = self._proc
+        if proc is not None:
+            proc.kill()
+            if isinstance(proc, multiprocessing.process.BaseProcess):
+                proc.join(5)
+            else:
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:  # pragma: no cover - a kill that does not take
+                    pass
         if self._conn is not None:
             self._conn.close()
         self._proc = self._conn = None
@@ -354,10 +371,10 @@ class Extractor:
         if not self.isolate:
             return extract_main_text(html, url, self.options)
         with self._lock:
-            if not self.alive:
-                self._kill()  # reap a child that died between two pages
-                self._start()
             try:
+                if not self.alive:
+                    self._kill()  # reap a child that died between two pages
+                    self._start()
                 self._conn.send((html, url))
                 if not self._conn.poll(self.timeout_s):
                     self._kill()

@@ -5,23 +5,46 @@ file descriptor ``FD``. The first message is the :class:`~pipeline.extract.Extra
 then :func:`pipeline.extract._child_main` answers pages until it reads ``None``
 or the parent goes away (EOF). Deliberately tiny: the child imports trafilatura
 (on the first page) and nothing of Beam.
+
+If the parent dies without closing the socket cleanly while the child is busy
+with a page (a killed or out-of-memory worker, on exactly the kind of page the
+time limit exists for), a watchdog thread notices that the child was
+re-parented and exits. It needs the GIL, so a C loop that holds the GIL
+delays it until the loop returns to Python.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
+import threading
+import time
 from multiprocessing.connection import Connection
+
+#: Seconds between two checks that the parent is still alive.
+WATCHDOG_S = 1.0
+
+
+def _exit_with_parent(parent: int) -> None:  # pragma: no cover - runs in the child
+    while True:
+        time.sleep(WATCHDOG_S)
+        if os.getppid() != parent:
+            os._exit(0)
 
 
 def main(argv: list[str]) -> int:  # pragma: no cover - runs as the child process
     # Ctrl-C reaches the whole process group: the child just stops (no
-    # KeyboardInterrupt traceback); its parent reports the interruption.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # KeyboardInterrupt traceback); its parent reports the interruption. A run
+    # started with SIGINT ignored (a background job) keeps ignoring it.
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True,
+                     name="exit-with-parent").start()
     conn = Connection(int(argv[1]))
     try:
         options = conn.recv()
-    except EOFError:
+    except (EOFError, OSError):
         return 0
     from pipeline.extract import _child_main
 

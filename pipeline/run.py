@@ -332,25 +332,93 @@ def parse_run_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     return parser.parse_known_args(argv)
 
 
-def run(argv: list[str] | None = None) -> int:
-    """``furui run``: returns the process exit code."""
-    args, beam_args = parse_run_args(list(sys.argv[1:] if argv is None else argv))
+class RunInterrupted(Exception):
+    """Ctrl-C during ``furui run``; the message says what state the output is in."""
+
+
+def interrupted_by(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is, or was raised while handling, a ``KeyboardInterrupt``
+    (Beam re-raises one from inside a DoFn as a ``RuntimeError``).
+
+    >>> try:
+    ...     try:
+    ...         raise KeyboardInterrupt
+    ...     except KeyboardInterrupt:
+    ...         raise RuntimeError("KeyboardInterrupt [while running 'Extract']")
+    ... except RuntimeError as e:
+    ...     interrupted_by(e), interrupted_by(ValueError("x"))
+    (True, False)
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def interrupt_message(out_dir: str, phase: str, runner: str | None) -> str:
+    """What an interrupted run leaves behind, for the one line the CLI prints.
+
+    ``phase``: ``start`` (nothing written yet), ``running`` (the output
+    directory was prepared and the pipeline runs or was submitted) or
+    ``finishing`` (the pipeline finished; stats, marker and card are written).
+    """
+    out = redact_url(out_dir)
+    if phase == "start":
+        return "interrupted before anything was written"
+    if phase == "running" and not is_local(runner):
+        return (f"interrupted while waiting for the job on {runner}; the job keeps running there "
+                "until it is cancelled with that runner's own tools")
     try:
-        cfg = load_config(args.config)
-        inputs = args.inputs or [sample_path()]
-        beam_args = default_runner_args(beam_args)
-        options = PipelineOptions(beam_args)
-        dry_run = bool(options.get_all_options().get("dry_run"))
-        # The driver lists inputs and prepares the output itself: give the
-        # filesystems (s3://, gs://) the same options the workers get.
-        FileSystems.set_options(options)
-        if not dry_run:  # a dry run only builds the job: it touches no data
-            check_inputs(inputs)
-            prepare_output(args.output)
-        reshuffle = resolve_reshuffle(cfg.io.reshuffle, options) if not dry_run else cfg.io.reshuffle is True
-    except (ConfigError, UsageError) as exc:
-        print(f"furui: error: {exc}", file=sys.stderr)
-        return 2
+        complete = FileSystems.exists(join(out_dir, "_SUCCESS"))
+    except Exception:  # noqa: BLE001 - the message must not fail
+        complete = False
+    if complete:
+        return f"interrupted after the output was complete; the dataset card may be missing (furui card {out})"
+    return f"interrupted; {out} is incomplete (no _SUCCESS marker)"
+
+
+def run(argv: list[str] | None = None) -> int:
+    """``furui run``: returns the process exit code.
+
+    Raises:
+        RunInterrupted: on Ctrl-C (a ``KeyboardInterrupt`` anywhere in the run),
+            with a message that says what state the output is in.
+    """
+    args, beam_args = parse_run_args(list(sys.argv[1:] if argv is None else argv))
+    phase, runner = "start", None
+    try:
+        try:
+            cfg = load_config(args.config)
+            inputs = args.inputs or [sample_path()]
+            beam_args = default_runner_args(beam_args)
+            options = PipelineOptions(beam_args)
+            runner = options.get_all_options().get("runner")
+            dry_run = bool(options.get_all_options().get("dry_run"))
+            # The driver lists inputs and prepares the output itself: give the
+            # filesystems (s3://, gs://) the same options the workers get.
+            FileSystems.set_options(options)
+            if not dry_run:  # a dry run only builds the job: it touches no data
+                check_inputs(inputs)
+                phase = "running"
+                prepare_output(args.output)
+            reshuffle = resolve_reshuffle(cfg.io.reshuffle, options) if not dry_run else cfg.io.reshuffle is True
+        except (ConfigError, UsageError) as exc:
+            print(f"furui: error: {exc}", file=sys.stderr)
+            return 2
+        return _run_pipeline(args, cfg, inputs, options, reshuffle, dry_run)
+    except BaseException as exc:
+        if not interrupted_by(exc):
+            raise
+        if phase == "running" and FileSystems.exists(join(args.output, "stats.json")):
+            phase = "finishing"
+        raise RunInterrupted(interrupt_message(args.output, phase, runner)) from None
+
+
+def _run_pipeline(args, cfg: Config, inputs: list[str], options: PipelineOptions, reshuffle: bool,
+                  dry_run: bool) -> int:
     started = time.monotonic()
     log.info("furui %s: %d input pattern(s) -> %s (config %s)", furui_version(), len(inputs),
              redact_url(args.output), cfg.sha256[:12])

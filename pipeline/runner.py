@@ -27,9 +27,13 @@ instead of ``python -m apache_beam.runners.worker.sdk_worker_main``.
 
 from __future__ import annotations
 
+import sys
+
 from apache_beam.portability import python_urns
 from apache_beam.runners.portability.fn_api_runner import fn_runner
 from apache_beam.runners.runner import PipelineRunner
+
+from pipeline import childproc
 
 #: ``--runner`` value of :class:`LocalRunner` (Beam imports a dotted runner name).
 LOCAL_RUNNER = "pipeline.runner.LocalRunner"
@@ -65,16 +69,17 @@ def use_furui_worker(pipeline_proto) -> int:
     """Points the pipeline's subprocess-worker environments at :mod:`pipeline.worker`.
 
     Returns how many environments were changed (0 unless ``multi_processing``).
-    Only Beam's own command (``<python> -m apache_beam.runners.worker.sdk_worker_main``)
-    is replaced, with the same interpreter.
+    Only Beam's own command (``<python> -m apache_beam.runners.worker.sdk_worker_main``,
+    with this interpreter) is replaced, by :func:`pipeline.childproc.shell_command`:
+    the same interpreter, started so that it imports the same furui as this process.
     """
     changed = 0
     for env in pipeline_proto.components.environments.values():
         if env.urn != python_urns.SUBPROCESS_SDK:
             continue
         command = env.payload.decode("utf-8")
-        if command.endswith(f" -m {BEAM_WORKER_MODULE}"):
-            env.payload = command.replace(BEAM_WORKER_MODULE, FURUI_WORKER_MODULE).encode("utf-8")
+        if command == f"{sys.executable} -m {BEAM_WORKER_MODULE}":
+            env.payload = childproc.shell_command(FURUI_WORKER_MODULE).encode("utf-8")
             changed += 1
     return changed
 

@@ -3,8 +3,8 @@
 Beam starts each local worker as ``python -m apache_beam.runners.worker.sdk_worker_main``;
 :class:`pipeline.runner.LocalRunner` starts ``python -m pipeline.worker`` instead,
 which is the same harness with three log lines removed that every local worker
-printed on every run (twice each: once on the worker's stderr, once forwarded to
-the runner's log) and that read like errors to someone trying furui on a laptop:
+printed on every run (the last two twice: on the worker's stderr and forwarded
+to the runner's log) and that read like errors to someone trying furui on a laptop:
 
 * ``apitools not found, and bigquery client libraries are not available ...``:
   logged by ``import apache_beam`` when some ``google`` packages are installed
@@ -18,8 +18,13 @@ the runner's log) and that read like errors to someone trying furui on a laptop:
   user's option the worker does not know about is worth seeing).
 
 On Ctrl-C the worker stops without a traceback (the runner process reports the
-interruption). Everything else the harness logs (errors, warnings from furui's DoFns, crashes)
-reaches the worker's stderr and the runner's log as before.
+interruption). Every other warning and error (from the harness or from furui's steps, crashes
+included) reaches the worker's stderr and the runner's log as before; as with
+Beam's own harness under furui's CLI (``--default_sdk_harness_log_level=WARNING``),
+INFO lines are not shown.
+
+It is started as :mod:`pipeline.childproc` describes, so it imports the same
+furui as the runner process whatever the current directory holds.
 """
 
 from __future__ import annotations
@@ -79,7 +84,9 @@ def install_filters() -> None:
 def main(argv: list[str]) -> None:  # pragma: no cover - runs as a worker subprocess
     # Ctrl-C reaches the whole process group: the worker just stops (no
     # KeyboardInterrupt traceback per thread); the runner process reports it.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # A run started with SIGINT ignored (a background job) keeps ignoring it.
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
     # A stderr handler at WARNING before Beam is imported: otherwise the first
     # root-level warning installs logging's default handler, and the harness then
     # prints its INFO start-up lines on stderr once it lowers the root level.

@@ -201,45 +201,112 @@ def test_killed_run_leaves_no_partial_shard_that_looks_complete(tmp_path):
             pq.read_table(shard)  # a file under a final name is a complete Parquet file
 
 
-def test_ctrl_c_stops_every_process_with_one_line(tmp_path):
-    """Ctrl-C (SIGINT to the process group) during the default 2-worker run: exit
-    code 130, one line on stderr and no traceback, no _SUCCESS, and the runner,
-    its SDK workers and their extraction children are all gone."""
+def _stderr_lines(proc: subprocess.Popen, timeout_s: float = 120.0):
+    """Yields the lines of ``proc.stderr`` and fails (rather than hangs) after ``timeout_s``."""
+    import queue
+    import threading
+
+    lines: queue.Queue = queue.Queue()
+
+    def pump():
+        for line in proc.stderr:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise AssertionError(f"no end of stderr after {timeout_s}s") from None
+        if line is None:
+            return
+        yield line
+
+
+def _many_pages_warc(path: Path, n: int) -> Path:
     from tests.pipeline.test_readers import http, warc_record
 
     page = ("<html><body><article><h1>記事 {i}</h1>" + "<p>今日は良い天気です。公園を散歩しました。</p>" * 20
             + "</article></body></html>")
-    warc = tmp_path / "many.warc"
-    warc.write_bytes(b"".join(
+    path.write_bytes(b"".join(
         warc_record(block=http(page.format(i=i).encode()), url=f"https://example.jp/{i}",
                     rid=f"<urn:uuid:00000000-0000-0000-0000-{i:012d}>")
-        for i in range(4000)))
+        for i in range(n)))
+    return path
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc")
+@pytest.mark.parametrize("mode", ["multi_processing", "in_memory"])
+def test_ctrl_c_stops_every_process_with_one_line(tmp_path, mode):
+    """Ctrl-C (SIGINT to the process group) during a run: one line on stderr and no
+    traceback, the CLI dies by SIGINT (so a shell loop around it stops too), no
+    _SUCCESS, and the runner, its SDK workers and their extraction children are all gone."""
+    warc = _many_pages_warc(tmp_path / "many.warc", 4000)
     out = tmp_path / "out"
     # Reading 4,000 records takes a fraction of a second, extracting them ~10 s:
     # the first progress line means the run is well under way.
     env = dict(os.environ, FURUI_PROGRESS_SECONDS="0.05")
+    workers = "1" if mode == "in_memory" else "2"
     proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "run", str(warc), "--output", str(out),
-                             "--direct_num_workers=2"],
+                             f"--direct_running_mode={mode}", f"--direct_num_workers={workers}"],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
-    lines = []
-    for line in proc.stderr:  # wait until the workers are reading and extracting
-        lines.append(line)
+    lines = _stderr_lines(proc)
+    before = []
+    for line in lines:  # wait until the run is reading and extracting
+        before.append(line)
         if line.startswith("[furui] worker"):
             break
-    assert proc.poll() is None, "".join(lines)
+    assert proc.poll() is None, "".join(before)
     os.killpg(proc.pid, signal.SIGINT)
-    rest = proc.stderr.read()
-    assert proc.wait(60) == 130, "".join(lines) + rest
-    err = [ln for ln in rest.splitlines() if not ln.startswith("[furui] worker")]
-    assert err == ["furui: interrupted; the output is incomplete (no _SUCCESS marker)"], rest
+    rest = list(lines)
+    assert proc.wait(60) == -signal.SIGINT, "".join(before + rest)
+    err = [ln.rstrip("\n") for ln in rest if not ln.startswith("[furui] worker")]
+    assert err == [f"furui: interrupted; {out} is incomplete (no _SUCCESS marker)"], "".join(rest)
     assert not (out / "_SUCCESS").exists()
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(proc.pid, 0)  # anything left in the run's process group?
-        except ProcessLookupError:
-            break
+    while _running_in_group(proc.pid):  # anything left of the run's process group?
+        assert time.monotonic() < deadline, f"still running: {_running_in_group(proc.pid)}"
         time.sleep(0.1)
-    else:
-        raise AssertionError("processes of the interrupted run are still alive")
+
+
+def _running_in_group(pgid: int) -> list[int]:
+    """Live (not zombie) processes of process group ``pgid`` (Linux /proc)."""
+    live = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            live.append(int(entry))
+    return live
+
+
+def test_a_run_started_with_sigint_ignored_ignores_ctrl_c(tmp_path):
+    """A background job (SIGINT ignored, as ``cmd &`` in a script does) must not be
+    stopped by a Ctrl-C meant for the foreground: neither the runner nor its
+    workers nor their extraction children install a handler of their own."""
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "run", "--output", str(out),
+                             "--direct_num_workers=2"],
+                            cwd=REPO, env=dict(os.environ, FURUI_PROGRESS_SECONDS="0.05"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    lines = _stderr_lines(proc)
+    for line in lines:
+        if line.startswith("[furui] worker"):
+            break
+    for _ in range(5):  # repeatedly, while the workers and children run
+        os.killpg(proc.pid, signal.SIGINT)
+        time.sleep(0.2)
+    rest = "".join(lines)
+    assert proc.wait(60) == 0, rest
+    assert (out / "_SUCCESS").exists()
+    assert "interrupted" not in rest and "Traceback" not in rest, rest

@@ -200,9 +200,13 @@ def test_local_runner_points_only_beams_subprocess_worker_at_pipeline_worker():
 
     from pipeline.runner import use_furui_worker
 
+    from pipeline.childproc import shell_command
+
     beam_cmd = f"{sys.executable} -m apache_beam.runners.worker.sdk_worker_main"
-    for command, expected in ((beam_cmd, f"{sys.executable} -m pipeline.worker"),
-                              ("/opt/my-harness --flag", "/opt/my-harness --flag")):
+    for command, expected in ((beam_cmd, shell_command("pipeline.worker")),
+                              ("/opt/my-harness --flag", "/opt/my-harness --flag"),
+                              (f"/other/python -m apache_beam.runners.worker.sdk_worker_main",
+                               "/other/python -m apache_beam.runners.worker.sdk_worker_main")):
         p = beam.Pipeline()
         _ = p | beam.Create([1]) | beam.Map(lambda x: x)
         proto = p.to_runner_api(default_environment=environments.SubprocessSDKEnvironment.from_command_string(command))
@@ -211,6 +215,32 @@ def test_local_runner_points_only_beams_subprocess_worker_at_pipeline_worker():
                     if e.urn == "beam:env:harness_subprocess_python:v1"]
         assert payloads == [expected]
         assert changed == (command == beam_cmd)
+    assert shell_command("pipeline.worker").endswith(" -P -m pipeline.worker")
+
+
+DUMMY_PIPELINE = "raise SystemExit('the dummy pipeline.py in the current directory was imported')\n"
+
+
+@pytest.mark.parametrize("mode", ["multi_processing", "in_memory"])
+def test_children_import_furui_not_the_current_directory(tmp_path, mode):
+    """``python -m`` puts the current directory first on the import path: run from a
+    directory with its own ``pipeline.py``, the SDK workers (multi_processing) and
+    the extraction children must still import the furui the CLI runs (before,
+    the worker could not start and the job hung; the extraction child died)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "pipeline.py").write_text(DUMMY_PIPELINE)
+    repo = str(Path(__file__).resolve().parents[2])
+    code = (f"import sys; sys.path.insert(0, {repo!r})\n"
+            "from pipeline.cli import main\n"
+            f"sys.exit(main(['run', '--output', 'out', '--direct_running_mode={mode}', '--direct_num_workers=2']))\n")
+    # Broken, the multi_processing run hangs (Beam waits for a worker that never connects).
+    proc = subprocess.run([sys.executable, "-c", code], cwd=work, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "FURUI_PROGRESS_SECONDS": "0"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "dummy pipeline.py" not in proc.stderr
+    stats = json.loads((work / "out" / "stats.json").read_text())
+    assert stats["accounted"] and stats["documents_out"] == 26
 
 
 def free_port() -> int:
