@@ -412,8 +412,11 @@ def run(argv: list[str] | None = None) -> int:
     except BaseException as exc:
         if not interrupted_by(exc):
             raise
-        if phase == "running" and FileSystems.exists(join(args.output, "stats.json")):
-            phase = "finishing"
+        try:
+            if phase == "running" and FileSystems.exists(join(args.output, "stats.json")):
+                phase = "finishing"
+        except Exception:  # noqa: BLE001 - reporting the interrupt must not fail
+            pass
         raise RunInterrupted(interrupt_message(args.output, phase, runner)) from None
 
 

@@ -310,3 +310,18 @@ def test_a_run_started_with_sigint_ignored_ignores_ctrl_c(tmp_path):
     assert proc.wait(60) == 0, rest
     assert (out / "_SUCCESS").exists()
     assert "interrupted" not in rest and "Traceback" not in rest, rest
+
+
+def test_interrupt_message_says_what_state_the_output_is_in(tmp_path):
+    from pipeline.run import LOCAL_RUNNER, interrupt_message
+
+    out = tmp_path / "out"
+    out.mkdir()
+    assert interrupt_message(str(out), "start", LOCAL_RUNNER) == "interrupted before anything was written"
+    assert interrupt_message(str(out), "running", LOCAL_RUNNER) == \
+        f"interrupted; {out} is incomplete (no _SUCCESS marker)"
+    remote = interrupt_message("gs://bucket/out", "running", "DataflowRunner")
+    assert "DataflowRunner" in remote and "keeps running" in remote
+    (out / "_SUCCESS").write_text("config_sha256 x\n")
+    assert "output was complete" in interrupt_message(str(out), "finishing", LOCAL_RUNNER)
+    assert "furui card" in interrupt_message(str(out), "finishing", LOCAL_RUNNER)
