@@ -1,16 +1,22 @@
 """How furui starts its own Python child processes (Beam-free).
 
 Two kinds of child run furui code in a fresh interpreter: the isolated
-extraction process (``python -m pipeline.extract_child``) and, on the local
-runner, the SDK workers (``python -m pipeline.worker``). Both must import the
-*same* furui as the process that starts them, whatever the current directory
-holds: ``python -m`` normally puts the current directory first on the import
-path, so a ``pipeline.py`` (or ``filters/``, ``dedup/``, ``schemas/``) where the
-user happens to run furui would be imported instead. So a child gets:
+extraction process (:mod:`pipeline.extract_child`) and, on the local runner,
+the SDK workers (:mod:`pipeline.worker`). Both must import the *same* furui as
+the process that starts them, whatever the current directory holds: ``python
+-m`` puts the current directory first on the import path, so a ``pipeline.py``
+(or ``filters/``, ``dedup/``, ``schemas/``) where the user happens to run furui
+would be imported instead. So a child is started as::
+
+    python <parent's flags> -P -c <bootstrap> MODULE ARGS...
 
 * ``-P`` (Python 3.11+): nothing is prepended to its import path;
-* ``PYTHONPATH``: the directory furui was imported from, then the parent's
-  ``sys.path`` (what a ``multiprocessing`` spawn child would get);
+* the bootstrap puts the parent's ``sys.path`` (in the parent's order, plus the
+  directory furui was imported from if it is not on it) in front of the
+  child's own, then runs ``MODULE`` as ``__main__`` with ``ARGS`` (what a
+  ``multiprocessing`` spawn child gets, without re-running the parent's
+  ``__main__``). It does not go through ``PYTHONPATH``, so it holds with
+  ``-E``/``-I`` and on any shell;
 * the parent's interpreter flags (``-X ...``, ``-O``, warnings options).
 """
 
@@ -21,13 +27,19 @@ import shlex
 import subprocess
 import sys
 
+_BOOTSTRAP = (
+    "import runpy, sys; sys.path[:0] = {path!r}; module = sys.argv.pop(1); "
+    "runpy.run_module(module, run_name='__main__', alter_sys=True)"
+)
+
 
 def import_path() -> list[str]:
-    """Absolute import path for a child: furui's own root first, then ``sys.path``.
+    """Absolute import path for a child: the parent's ``sys.path`` in its order,
+    preceded by furui's own root only if that is not already on it.
 
     >>> path = import_path()
     >>> import pipeline
-    >>> path[0] == os.path.dirname(os.path.dirname(os.path.abspath(pipeline.__file__)))
+    >>> os.path.dirname(os.path.dirname(os.path.abspath(pipeline.__file__))) in path
     True
     >>> all(os.path.isabs(p) for p in path) and len(path) == len(set(path))
     True
@@ -36,34 +48,36 @@ def import_path() -> list[str]:
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(pipeline.__file__)))
     out: list[str] = []
-    for entry in [root, *sys.path]:
+    for entry in sys.path:
         if not isinstance(entry, str):
             continue
         entry = os.path.abspath(entry) if entry else os.getcwd()
         if entry not in out:
             out.append(entry)
+    if root not in out:
+        out.insert(0, root)
     return out
 
 
 def python_argv(module: str, *args: str) -> list[str]:
-    """``[python, <parent's flags>, -P, -m, module, *args]``."""
+    """The command line that runs ``module`` with ``args`` as described above.
+
+    >>> argv = python_argv("pipeline.worker", "x")
+    >>> argv[0] == sys.executable and "-P" in argv and argv[-2:] == ["pipeline.worker", "x"]
+    True
+    """
     # The same helper multiprocessing uses to pass the interpreter's flags on.
     flags = subprocess._args_from_interpreter_flags()
-    return [sys.executable, *flags, "-P", "-m", module, *args]
-
-
-def child_env() -> dict[str, str]:
-    """The parent's environment with ``PYTHONPATH`` set to :func:`import_path`."""
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(import_path())}
+    return [sys.executable, *flags, "-P", "-c", _BOOTSTRAP.format(path=import_path()), module, *args]
 
 
 def shell_command(module: str, *args: str) -> str:
-    """:func:`python_argv` as one ``/bin/sh`` command line that sets ``PYTHONPATH``
-    itself (Beam starts local SDK workers from a command string, with ``shell=True``).
+    """:func:`python_argv` as one command line for the platform's shell (Beam
+    starts local SDK workers from a command string, with ``shell=True``).
 
     >>> cmd = shell_command("pipeline.worker")
-    >>> cmd.startswith("PYTHONPATH=") and " exec " in cmd and cmd.endswith("-P -m pipeline.worker")
+    >>> cmd.endswith(" pipeline.worker") and " -P -c " in cmd
     True
     """
-    path = os.pathsep.join(import_path())
-    return f"PYTHONPATH={shlex.quote(path)} exec {shlex.join(python_argv(module, *args))}"
+    argv = python_argv(module, *args)
+    return shlex.join(argv) if os.name == "posix" else subprocess.list2cmdline(argv)

@@ -86,7 +86,7 @@ class _Interrupt:
     def _thread_hook(self, args) -> None:
         # A worker stopped by the same Ctrl-C may be reported before the main
         # thread has run the handler: that report is itself the sign.
-        if self.handling and any(m in str(args.exc_value) for m in self._WORKER_STOPPED):
+        if self.handling and str(args.exc_value) in self._WORKER_STOPPED:
             self.seen = True
         if not self.seen:
             self._old_hook(args)
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
 
         with _Interrupt() as interrupt:
             try:
-                return run(rest)
+                return run(rest, interrupted=lambda: interrupt.seen)
             except RunInterrupted as exc:
                 message = str(exc)
         print(f"furui: {message}", file=sys.stderr)

@@ -62,8 +62,7 @@ class ExtractConfig:
     Attributes:
         timeout_s: hard per-document time limit for trafilatura, seconds.
         isolate: run trafilatura in a child process so the limit can be enforced
-            and a crash cannot take the worker down (default true; needs a POSIX
-            system, as Beam's workers are).
+            and a crash cannot take the worker down (default true).
         favor: ``balanced``, ``precision`` or ``recall`` (trafilatura's modes).
         include_tables: keep table text.
         include_comments: keep user comments.

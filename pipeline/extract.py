@@ -14,8 +14,8 @@ per worker so that a page that makes lxml spin (or crash) is stopped after
 the child is restarted transparently. Sending a page over a pipe costs tens of
 microseconds, against milliseconds for extraction.
 
-On POSIX systems the child is a fresh interpreter running ``python -m
-pipeline.extract_child`` (started as :mod:`pipeline.childproc` describes, so it
+On POSIX systems the child is a fresh interpreter running
+``pipeline.extract_child`` (started as :mod:`pipeline.childproc` describes, so it
 imports the same furui as its parent), connected by a socket pair. It is not a
 ``multiprocessing`` spawn child on purpose: a spawn child first re-imports the
 parent's ``__main__`` module, which in a Beam SDK worker is Beam's harness
@@ -326,8 +326,8 @@ class Extractor:
         try:
             fd = child.fileno()
             proc = subprocess.Popen(
-                childproc.python_argv("pipeline.extract_child", str(fd)),
-                pass_fds=(fd,), stdin=subprocess.DEVNULL, close_fds=True, env=childproc.child_env(),
+                childproc.python_argv("pipeline.extract_child", str(fd), str(os.getpid())),
+                pass_fds=(fd,), stdin=subprocess.DEVNULL, close_fds=True,
             )
         except BaseException:
             parent.close()
@@ -382,7 +382,7 @@ class Extractor:
                 status, value = self._conn.recv()
             except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as exc:
                 self._kill()
-                raise ExtractorCrashed(f"extraction process died: {type(exc).__name__}") from exc
+                raise ExtractorCrashed(f"extraction process died: {type(exc).__name__}: {exc}") from exc
             if status == "import_error":
                 raise ImportError(value)
             if status == "error":

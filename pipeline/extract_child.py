@@ -1,7 +1,7 @@
-"""The isolated extraction process: ``python -m pipeline.extract_child FD``.
+"""The isolated extraction process: ``pipeline.extract_child FD PARENT_PID``.
 
-Started by :class:`pipeline.extract.Extractor` with one end of a socket pair as
-file descriptor ``FD``. The first message is the :class:`~pipeline.extract.ExtractOptions`;
+Started by :class:`pipeline.extract.Extractor` (through :mod:`pipeline.childproc`)
+with one end of a socket pair as file descriptor ``FD``. The first message is the :class:`~pipeline.extract.ExtractOptions`;
 then :func:`pipeline.extract._child_main` answers pages until it reads ``None``
 or the parent goes away (EOF). Deliberately tiny: the child imports trafilatura
 (on the first page) and nothing of Beam.
@@ -39,7 +39,9 @@ def main(argv: list[str]) -> int:  # pragma: no cover - runs as the child proces
     # started with SIGINT ignored (a background job) keeps ignoring it.
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True,
+    # The parent's pid comes from the parent itself: if it died before this
+    # line, os.getppid() would already be the reaper's.
+    threading.Thread(target=_exit_with_parent, args=(int(argv[2]),), daemon=True,
                      name="exit-with-parent").start()
     conn = Connection(int(argv[1]))
     try:

@@ -296,11 +296,16 @@ def prepare_output(out_dir: str) -> None:
             os.remove(probe)
         except OSError as exc:
             raise UsageError(f"output directory not writable: {out_dir}: {exc.strerror or exc}") from exc
+    # The success marker goes first, on its own: a run stopped while the rest is
+    # deleted must not leave a marker next to half of the previous shards.
+    marker = join(out_dir, "_SUCCESS")
+    if FileSystems.exists(marker):
+        FileSystems.delete([marker])
     old: list[str] = []
     for kind in OUTPUT_KINDS:
         for m in FileSystems.match([join(out_dir, kind, f"{kind}-*.parquet")])[0].metadata_list:
             old.append(m.path)
-    for name in ("stats.json", "stats.parquet", "_SUCCESS", "config.toml"):
+    for name in ("stats.json", "stats.parquet", "config.toml"):
         if FileSystems.exists(join(out_dir, name)):
             old.append(join(out_dir, name))
     if old:
@@ -350,27 +355,34 @@ def interrupted_by(exc: BaseException | None) -> bool:
     (True, False)
     """
     seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, KeyboardInterrupt):
+    todo = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        if isinstance(e, KeyboardInterrupt):
             return True
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
+        seen.add(id(e))
+        todo += [e.__cause__, e.__context__]
     return False
 
 
 def interrupt_message(out_dir: str, phase: str, runner: str | None) -> str:
     """What an interrupted run leaves behind, for the one line the CLI prints.
 
-    ``phase``: ``start`` (nothing written yet), ``running`` (the output
-    directory was prepared and the pipeline runs or was submitted) or
-    ``finishing`` (the pipeline finished; stats, marker and card are written).
+    ``phase``: ``start`` (nothing written yet), ``preparing`` (a previous
+    run's output is being cleared), ``running`` (the pipeline runs or was
+    submitted) or ``finishing`` (the pipeline finished; stats, marker and card
+    are written).
     """
     out = redact_url(out_dir)
     if phase == "start":
         return "interrupted before anything was written"
+    if phase == "preparing":
+        return f"interrupted while clearing the previous output; {out} is incomplete (no _SUCCESS marker)"
     if phase == "running" and not is_local(runner):
-        return (f"interrupted while waiting for the job on {runner}; the job keeps running there "
-                "until it is cancelled with that runner's own tools")
+        return (f"interrupted while waiting for the job on {runner}; the job may still be running "
+                "there: check it, and cancel it with that runner's own tools")
     try:
         complete = FileSystems.exists(join(out_dir, "_SUCCESS"))
     except Exception:  # noqa: BLE001 - the message must not fail
@@ -380,8 +392,11 @@ def interrupt_message(out_dir: str, phase: str, runner: str | None) -> str:
     return f"interrupted; {out} is incomplete (no _SUCCESS marker)"
 
 
-def run(argv: list[str] | None = None) -> int:
+def run(argv: list[str] | None = None, interrupted=lambda: False) -> int:
     """``furui run``: returns the process exit code.
+
+    ``interrupted()`` tells whether the user has pressed Ctrl-C (the CLI's
+    SIGINT handler), for an error that lost its ``KeyboardInterrupt`` context.
 
     Raises:
         RunInterrupted: on Ctrl-C (a ``KeyboardInterrupt`` anywhere in the run),
@@ -402,15 +417,16 @@ def run(argv: list[str] | None = None) -> int:
             FileSystems.set_options(options)
             if not dry_run:  # a dry run only builds the job: it touches no data
                 check_inputs(inputs)
-                phase = "running"
+                phase = "preparing"
                 prepare_output(args.output)
+                phase = "running"
             reshuffle = resolve_reshuffle(cfg.io.reshuffle, options) if not dry_run else cfg.io.reshuffle is True
         except (ConfigError, UsageError) as exc:
             print(f"furui: error: {exc}", file=sys.stderr)
             return 2
         return _run_pipeline(args, cfg, inputs, options, reshuffle, dry_run)
     except BaseException as exc:
-        if not interrupted_by(exc):
+        if not (interrupted_by(exc) or interrupted()):
             raise
         try:
             if phase == "running" and FileSystems.exists(join(args.output, "stats.json")):

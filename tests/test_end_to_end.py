@@ -254,23 +254,27 @@ def test_ctrl_c_stops_every_process_with_one_line(tmp_path, mode):
                              f"--direct_running_mode={mode}", f"--direct_num_workers={workers}"],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
-    lines = _stderr_lines(proc)
-    before = []
-    for line in lines:  # wait until the run is reading and extracting
-        before.append(line)
-        if line.startswith("[furui] worker"):
-            break
-    assert proc.poll() is None, "".join(before)
-    os.killpg(proc.pid, signal.SIGINT)
-    rest = list(lines)
-    assert proc.wait(60) == -signal.SIGINT, "".join(before + rest)
-    err = [ln.rstrip("\n") for ln in rest if not ln.startswith("[furui] worker")]
-    assert err == [f"furui: interrupted; {out} is incomplete (no _SUCCESS marker)"], "".join(rest)
-    assert not (out / "_SUCCESS").exists()
-    deadline = time.monotonic() + 10
-    while _running_in_group(proc.pid):  # anything left of the run's process group?
-        assert time.monotonic() < deadline, f"still running: {_running_in_group(proc.pid)}"
-        time.sleep(0.1)
+    try:
+        lines = _stderr_lines(proc)
+        before = []
+        for line in lines:  # wait until the run is reading and extracting
+            before.append(line)
+            if line.startswith("[furui] worker"):
+                break
+        assert proc.poll() is None, "".join(before)
+        os.killpg(proc.pid, signal.SIGINT)
+        rest = list(lines)
+        assert proc.wait(60) == -signal.SIGINT, "".join(before + rest)
+        err = [ln.rstrip("\n") for ln in rest if not ln.startswith("[furui] worker")]
+        assert err == [f"furui: interrupted; {out} is incomplete (no _SUCCESS marker)"], "".join(rest)
+        assert not (out / "_SUCCESS").exists()
+        deadline = time.monotonic() + 10
+        while _running_in_group(proc.pid):  # anything left of the run's process group?
+            assert time.monotonic() < deadline, f"still running: {_running_in_group(proc.pid)}"
+            time.sleep(0.1)
+    finally:
+        if _running_in_group(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _running_in_group(pgid: int) -> list[int]:
@@ -299,17 +303,24 @@ def test_a_run_started_with_sigint_ignored_ignores_ctrl_c(tmp_path):
                             cwd=REPO, env=dict(os.environ, FURUI_PROGRESS_SECONDS="0.05"),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
-    lines = _stderr_lines(proc)
-    for line in lines:
-        if line.startswith("[furui] worker"):
-            break
-    for _ in range(5):  # repeatedly, while the workers and children run
-        os.killpg(proc.pid, signal.SIGINT)
-        time.sleep(0.2)
-    rest = "".join(lines)
-    assert proc.wait(60) == 0, rest
+    try:
+        lines = _stderr_lines(proc)
+        for line in lines:
+            if line.startswith("[furui] worker"):
+                break
+        for _ in range(5):  # repeatedly, while the workers and children run
+            os.killpg(proc.pid, signal.SIGINT)
+            time.sleep(0.2)
+        rest = "".join(lines)
+        assert proc.wait(60) == 0, rest
+    finally:
+        if _running_in_group(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
     assert (out / "_SUCCESS").exists()
     assert "interrupted" not in rest and "Traceback" not in rest, rest
+    # No extraction child died of the signals either: the sample comes out whole.
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["documents_out"] == 26 and stats["accounted"], stats["funnel"]
 
 
 def test_interrupt_message_says_what_state_the_output_is_in(tmp_path):
@@ -321,7 +332,30 @@ def test_interrupt_message_says_what_state_the_output_is_in(tmp_path):
     assert interrupt_message(str(out), "running", LOCAL_RUNNER) == \
         f"interrupted; {out} is incomplete (no _SUCCESS marker)"
     remote = interrupt_message("gs://bucket/out", "running", "DataflowRunner")
-    assert "DataflowRunner" in remote and "keeps running" in remote
+    assert "DataflowRunner" in remote and "may still be running" in remote
+    assert "clearing the previous output" in interrupt_message(str(out), "preparing", LOCAL_RUNNER)
     (out / "_SUCCESS").write_text("config_sha256 x\n")
     assert "output was complete" in interrupt_message(str(out), "finishing", LOCAL_RUNNER)
     assert "furui card" in interrupt_message(str(out), "finishing", LOCAL_RUNNER)
+
+
+def test_a_new_run_removes_the_old_success_marker_first(tmp_path, monkeypatch):
+    """Stopped while the previous run's files are deleted, a run must not leave the
+    old _SUCCESS next to half of the old shards: the marker is deleted first, alone."""
+    from apache_beam.io.filesystems import FileSystems
+
+    from pipeline.run import prepare_output
+
+    out = tmp_path / "out"
+    (out / "documents").mkdir(parents=True)
+    (out / "documents" / "documents-00000-of-00001.parquet").write_bytes(b"x")
+    for name in ("_SUCCESS", "stats.json", "config.toml"):
+        (out / name).write_text("x")
+    calls = []
+    real_delete = FileSystems.delete
+    monkeypatch.setattr(FileSystems, "delete", staticmethod(lambda paths: (calls.append(list(paths)),
+                                                                          real_delete(paths))))
+    prepare_output(str(out))
+    assert [os.path.basename(p) for p in calls[0]] == ["_SUCCESS"]
+    assert not any(os.path.basename(p) == "_SUCCESS" for p in calls[1])
+    assert not (out / "_SUCCESS").exists() and not (out / "stats.json").exists()

@@ -257,8 +257,10 @@ def test_an_orphaned_child_exits(tmp_path):
     parent = subprocess.Popen([sys.executable, "-c", ORPHAN_PARENT], stdout=subprocess.PIPE, text=True, env=env)
     try:
         child = int(parent.stdout.readline())
-        time.sleep(0.5)  # the child is spinning in the stand-in extract()
-        os.kill(child, 0)  # alive
+        deadline = time.monotonic() + 30
+        while _cpu_ticks(child) < 20:  # until the child spins in the stand-in extract()
+            assert time.monotonic() < deadline, "the child never started extracting"
+            time.sleep(0.05)
     finally:
         parent.kill()
         parent.wait()
@@ -269,6 +271,13 @@ def test_an_orphaned_child_exits(tmp_path):
         time.sleep(0.1)
     os.kill(child, 9)
     raise AssertionError("the orphaned extraction child kept running")
+
+
+def _cpu_ticks(pid: int) -> int:
+    """User + system CPU time of ``pid`` in clock ticks (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
 
 
 def _running(pid: int) -> bool:

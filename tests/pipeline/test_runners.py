@@ -215,7 +215,7 @@ def test_local_runner_points_only_beams_subprocess_worker_at_pipeline_worker():
                     if e.urn == "beam:env:harness_subprocess_python:v1"]
         assert payloads == [expected]
         assert changed == (command == beam_cmd)
-    assert shell_command("pipeline.worker").endswith(" -P -m pipeline.worker")
+    assert shell_command("pipeline.worker").endswith(" pipeline.worker") and " -P -c " in shell_command("x")
 
 
 DUMMY_PIPELINE = "raise SystemExit('the dummy pipeline.py in the current directory was imported')\n"
@@ -235,7 +235,8 @@ def test_children_import_furui_not_the_current_directory(tmp_path, mode):
             "from pipeline.cli import main\n"
             f"sys.exit(main(['run', '--output', 'out', '--direct_running_mode={mode}', '--direct_num_workers=2']))\n")
     # Broken, the multi_processing run hangs (Beam waits for a worker that never connects).
-    proc = subprocess.run([sys.executable, "-c", code], cwd=work, capture_output=True, text=True, timeout=120,
+    # -E as well: the children must not depend on PYTHONPATH (which -E ignores).
+    proc = subprocess.run([sys.executable, "-E", "-c", code], cwd=work, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "FURUI_PROGRESS_SECONDS": "0"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "dummy pipeline.py" not in proc.stderr
