@@ -41,7 +41,8 @@ class _Interrupt:
     from inside a DoFn as a ``RuntimeError`` and logs it, and the threads that
     watch the local workers report their exit. Once the user has interrupted,
     those reports are dropped; every earlier log line and error is untouched.
-    A run started with SIGINT ignored (a background job) is left alone.
+    A second Ctrl-C while the first is handled stops the process at once. A run
+    started with SIGINT ignored (a background job) is left alone.
     """
 
     #: What a thread reports when a local SDK worker was stopped by Ctrl-C.
@@ -57,6 +58,8 @@ class _Interrupt:
         import threading
 
         def on_sigint(signum, frame):
+            if self.seen:  # a second Ctrl-C while the first is handled: stop now
+                _stop_by_sigint()
             self.seen = True
             raise KeyboardInterrupt
 
@@ -103,7 +106,6 @@ def _stop_by_sigint() -> None:
     """Ends this process by SIGINT, as an uncaught Ctrl-C would: a shell script
     that loops over ``furui run`` then stops too (it only stops for a child that
     died by the signal, not for one that exited with 130)."""
-    import os
     import signal
 
     sys.stdout.flush()
