@@ -33,6 +33,17 @@ _BOOTSTRAP = (
 )
 
 
+def stop_on_sigint() -> None:
+    """In a child: Ctrl-C (which reaches the whole process group) just stops it,
+    without a ``KeyboardInterrupt`` traceback; the process that started it
+    reports the interruption. A child of a run started with SIGINT ignored (a
+    background job) keeps ignoring it."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def import_path() -> list[str]:
     """Absolute import path for a child: the parent's ``sys.path`` in its order,
     preceded by furui's own root only if that is not already on it.

@@ -29,7 +29,9 @@ def _not_beam_bigquery_noise(record: logging.LogRecord) -> bool:
     >>> rec.name = "furui"; _not_beam_bigquery_noise(rec)
     True
     """
-    return not (record.name == "root" and str(record.msg).startswith("apitools not found"))
+    from pipeline.worker import is_bigquery_noise
+
+    return not is_bigquery_noise(record)
 
 
 class _Interrupt:

@@ -294,6 +294,23 @@ def _child_main(conn, options: ExtractOptions) -> None:  # pragma: no cover - ru
             return
 
 
+class _SpawnedChild:
+    """A ``multiprocessing`` spawn child (the fallback off POSIX) behind the part of
+    ``subprocess.Popen``'s interface :class:`Extractor` uses."""
+
+    def __init__(self, proc) -> None:
+        self.proc = proc
+
+    def poll(self) -> int | None:
+        return None if self.proc.is_alive() else self.proc.exitcode
+
+    def kill(self) -> None:
+        self.proc.kill()
+
+    def wait(self, timeout: float) -> None:
+        self.proc.join(timeout)
+
+
 class Extractor:
     """Main-text extraction with a hard per-document time limit.
 
@@ -320,7 +337,7 @@ class Extractor:
             proc = ctx.Process(target=_child_main, args=(child_conn, self.options), daemon=True)
             proc.start()
             child_conn.close()
-            self._proc, self._conn = proc, parent_conn
+            self._proc, self._conn = _SpawnedChild(proc), parent_conn
             return
         parent, child = socket.socketpair()
         try:
@@ -340,22 +357,15 @@ class Extractor:
     @property
     def alive(self) -> bool:
         """Whether an isolated child process is running."""
-        proc = self._proc
-        if proc is None:
-            return False
-        return proc.is_alive() if isinstance(proc, multiprocessing.process.BaseProcess) else proc.poll() is None
+        return self._proc is not None and self._proc.poll() is None
 
     def _kill(self) -> None:
-        proc = self._proc
-        if proc is not None:
-            proc.kill()
-            if isinstance(proc, multiprocessing.process.BaseProcess):
-                proc.join(5)
-            else:
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:  # pragma: no cover - a kill that does not take
-                    pass
+        if self._proc is not None:
+            self._proc.kill()
+            try:
+                self._proc.wait(5)
+            except subprocess.TimeoutExpired:  # pragma: no cover - a kill that does not take
+                pass
         if self._conn is not None:
             self._conn.close()
         self._proc = self._conn = None

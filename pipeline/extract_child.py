@@ -16,11 +16,12 @@ delays it until the loop returns to Python.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import threading
 import time
 from multiprocessing.connection import Connection
+
+from pipeline import childproc
 
 #: Seconds between two checks that the parent is still alive.
 WATCHDOG_S = 1.0
@@ -34,11 +35,7 @@ def _exit_with_parent(parent: int) -> None:  # pragma: no cover - runs in the ch
 
 
 def main(argv: list[str]) -> int:  # pragma: no cover - runs as the child process
-    # Ctrl-C reaches the whole process group: the child just stops (no
-    # KeyboardInterrupt traceback); its parent reports the interruption. A run
-    # started with SIGINT ignored (a background job) keeps ignoring it.
-    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    childproc.stop_on_sigint()
     # The parent's pid comes from the parent itself: if it died before this
     # line, os.getppid() would already be the reaper's.
     threading.Thread(target=_exit_with_parent, args=(int(argv[2]),), daemon=True,

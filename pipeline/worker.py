@@ -30,11 +30,17 @@ furui as the runner process whatever the current directory holds.
 from __future__ import annotations
 
 import logging
-import signal
 import sys
+
+from pipeline import childproc
 
 #: Options of the runner process that the SDK worker never registers.
 _RUNNER_ONLY_ARGS = frozenset({"--direct_runner_use_stacked_bundle", "--pipeline_type_check"})
+
+
+def is_bigquery_noise(record: logging.LogRecord) -> bool:
+    """Whether ``record`` is Beam's import-time warning about BigQuery's missing apitools."""
+    return record.name == "root" and str(record.msg).startswith("apitools not found")
 
 
 def is_noise(record: logging.LogRecord) -> bool:
@@ -57,7 +63,7 @@ def is_noise(record: logging.LogRecord) -> bool:
     """
     msg = str(record.msg)
     if record.name == "root":
-        return msg.startswith("apitools not found")
+        return is_bigquery_noise(record)
     if record.name == "apache_beam.runners.worker.sdk_worker_main":
         return msg.startswith("No semi_persistent_directory found")
     if record.name == "apache_beam.options.pipeline_options" and msg.startswith("Discarding unparseable args"):
@@ -82,11 +88,7 @@ def install_filters() -> None:
 
 
 def main(argv: list[str]) -> None:  # pragma: no cover - runs as a worker subprocess
-    # Ctrl-C reaches the whole process group: the worker just stops (no
-    # KeyboardInterrupt traceback per thread); the runner process reports it.
-    # A run started with SIGINT ignored (a background job) keeps ignoring it.
-    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    childproc.stop_on_sigint()
     # A stderr handler at WARNING before Beam is imported: otherwise the first
     # root-level warning installs logging's default handler, and the harness then
     # prints its INFO start-up lines on stderr once it lowers the root level.
