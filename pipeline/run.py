@@ -132,7 +132,7 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: st
     out_cfg = cfg.output
     common = dict(shard_bytes=out_cfg.shard_bytes, row_group_bytes=out_cfg.row_group_bytes,
                   compression=out_cfg.compression, compression_level=out_cfg.compression_level)
-    if cfg.dedup is not None and (cfg.dedup.exact or cfg.dedup.near):
+    if cfg.dedup.exact or cfg.dedup.near:
         from pipeline.dedup import Deduplicate
 
         # Dedup yields only the loser decisions; the document writer joins them
@@ -175,10 +175,9 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: st
             {"name": s.name, "stage": s.stage, "thresholds": _jsonable(s.thresholds())} for s in cfg.steps
         ],
     }
-    if cfg.dedup is not None:
-        d = _jsonable(dataclasses.asdict(cfg.dedup))
-        d["threshold"] = round(cfg.dedup.threshold, 4)
-        base["dedup"] = d
+    d = _jsonable(dataclasses.asdict(cfg.dedup))
+    d["threshold"] = round(cfg.dedup.threshold, 4)
+    base["dedup"] = d
     (stat_pairs
      | "Stats/All" >> beam.Flatten()
      | "Stats" >> report.ComputeStats(base, steps)
@@ -210,37 +209,48 @@ class UsageError(Exception):
 
 
 def default_runner_args(beam_args: list[str]) -> list[str]:
-    """Adds an explicit local runner unless the user chose one.
+    """Adds an explicit local runner unless the user chose another one.
 
     The local runner is :class:`pipeline.runner.LocalRunner`: Beam's FnApiRunner,
     which is what the DirectRunner runs batch pipelines on, without the
-    DirectRunner's first attempt to download and start Prism from github.com
-    (``--runner=DirectRunner`` is mapped to it too). With no ``--runner`` it runs
-    in multi-processing mode with one worker per CPU.
+    DirectRunner's first attempt to download and start Prism from github.com.
+    ``--runner=DirectRunner`` (or its other names) is mapped to it. Whichever way
+    the local runner is chosen (no ``--runner``, DirectRunner, or the class path),
+    it runs in multi-processing mode with one worker per CPU unless
+    ``--direct_running_mode`` / ``--direct_num_workers`` say otherwise, so
+    ``--runner=DirectRunner`` behaves exactly as no ``--runner``.
 
-    >>> default_runner_args(["--runner=DirectRunner", "--direct_running_mode=in_memory"])
-    ['--runner=pipeline.runner.LocalRunner', '--direct_running_mode=in_memory']
+    >>> default_runner_args(["--runner=DirectRunner", "--direct_running_mode=in_memory",
+    ...                      "--direct_num_workers=1"])
+    ['--runner=pipeline.runner.LocalRunner', '--direct_running_mode=in_memory', '--direct_num_workers=1', '--default_sdk_harness_log_level=WARNING']
+    >>> default_runner_args(["--runner", "FlinkRunner"])
+    ['--runner=FlinkRunner']
     """
-    if any(a == "--runner" or a.startswith("--runner=") for a in beam_args):
-        out, i = [], 0
-        while i < len(beam_args):
-            a = beam_args[i]
-            if a == "--runner" and i + 1 < len(beam_args):
-                a, i = f"--runner={beam_args[i + 1]}", i + 1
-            if a.startswith("--runner=") and a.split("=", 1)[1] in DIRECT_RUNNER_NAMES:
+    out, runner, i = [], None, 0
+    while i < len(beam_args):
+        a = beam_args[i]
+        if a == "--runner" and i + 1 < len(beam_args):
+            a, i = f"--runner={beam_args[i + 1]}", i + 1
+        if a.startswith("--runner="):
+            runner = a.split("=", 1)[1]
+            if runner in DIRECT_RUNNER_NAMES:
+                runner = LOCAL_RUNNER
                 a = f"--runner={LOCAL_RUNNER}"
-            out.append(a)
-            i += 1
+        out.append(a)
+        i += 1
+    if runner is not None and runner != LOCAL_RUNNER:
         return out
-    extra = [f"--runner={LOCAL_RUNNER}"]
-    if not any(a.startswith("--direct_running_mode") for a in beam_args):
-        extra.append("--direct_running_mode=multi_processing")
-    if not any(a.startswith("--direct_num_workers") for a in beam_args):
-        extra.append(f"--direct_num_workers={os.cpu_count() or 1}")
-    if not any(a.startswith("--default_sdk_harness_log_level") for a in beam_args):
+    defaults = []
+    if not any(a.startswith("--direct_running_mode") for a in out):
+        defaults.append("--direct_running_mode=multi_processing")
+    if not any(a.startswith("--direct_num_workers") for a in out):
+        defaults.append(f"--direct_num_workers={os.cpu_count() or 1}")
+    if not any(a.startswith("--default_sdk_harness_log_level") for a in out):
         # Worker processes otherwise log every bundle at INFO.
-        extra.append("--default_sdk_harness_log_level=WARNING")
-    return extra + beam_args
+        defaults.append("--default_sdk_harness_log_level=WARNING")
+    if runner is None:
+        return [f"--runner={LOCAL_RUNNER}", *defaults, *out]
+    return out + defaults
 
 
 def check_inputs(inputs: list[str]) -> None:
@@ -441,9 +451,12 @@ def _run_pipeline(args, cfg: Config, inputs: list[str], options: PipelineOptions
     started = time.monotonic()
     log.info("furui %s: %d input pattern(s) -> %s (config %s)", furui_version(), len(inputs),
              redact_url(args.output), cfg.sha256[:12])
-    if cfg.dedup is not None:
+    if cfg.dedup.near:
         log.info("dedup: %d bands x %d rows, implied Jaccard threshold %.3f",
                  cfg.dedup.bands, cfg.dedup.rows, cfg.dedup.threshold)
+    if not (cfg.dedup.exact and cfg.dedup.near):
+        log.warning("dedup: %s off by config", "exact and near passes" if not (cfg.dedup.exact or cfg.dedup.near)
+                    else "exact pass" if not cfg.dedup.exact else "near pass")
     p = beam.Pipeline(options=options)
     build_pipeline(p, inputs, cfg, args.output, reshuffle)
     result = p.run()

@@ -120,8 +120,18 @@ def test_local_default_runner_is_explicit_multi_processing_local_runner():
     flink = ["--runner=FlinkRunner", "--flink_master=[local]"]
     assert default_runner_args(flink) == flink
     assert default_runner_args(["--runner", "DirectRunner", "--direct_num_workers=2"]) == [
-        f"--runner={LOCAL_RUNNER}", "--direct_num_workers=2"]
+        f"--runner={LOCAL_RUNNER}", "--direct_num_workers=2", "--direct_running_mode=multi_processing",
+        "--default_sdk_harness_log_level=WARNING"]
     assert default_runner_args(["--runner=PrismRunner"]) == ["--runner=PrismRunner"]
+    # --runner=DirectRunner (the docs say it maps to the default runner) must run
+    # like no --runner at all, not in Beam's in_memory single-worker default.
+    for chosen in (["--runner=DirectRunner"], ["--runner", "direct"], [f"--runner={LOCAL_RUNNER}"]):
+        explicit = PipelineOptions(default_runner_args(chosen))
+        assert explicit.view_as(StandardOptions).runner == LOCAL_RUNNER, chosen
+        assert explicit.view_as(DirectOptions).direct_running_mode == "multi_processing", chosen
+        assert explicit.view_as(DirectOptions).direct_num_workers == (os.cpu_count() or 1), chosen
+    in_memory = PipelineOptions(default_runner_args(["--runner=DirectRunner", "--direct_running_mode=in_memory"]))
+    assert in_memory.view_as(DirectOptions).direct_running_mode == "in_memory"
 
 
 def test_local_run_never_tries_prism(tmp_path, monkeypatch):
