@@ -12,7 +12,9 @@ default)::
     [output]      # shards, card metadata
 
 Unknown sections or keys are errors (a typo must not silently fall back to a
-default). The SHA-256 of the file's bytes goes into every output's metadata.
+default). A section or key left out takes its default; in particular a config
+without ``[dedup]`` still deduplicates (``exact = false`` and ``near = false``
+turn it off). The SHA-256 of the file's bytes goes into every output's metadata.
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ class Config:
     io: IoConfig
     extract: ExtractConfig
     steps: tuple[Filter, ...]
-    dedup: Any  # dedup.params.DedupParams, or None when dedup is disabled
+    dedup: Any  # dedup.params.DedupParams (exact = near = False: no dedup)
     output: OutputConfig
     text: str = field(repr=False, default="")
     sha256: str = ""
@@ -177,13 +179,15 @@ def parse_config(text: str) -> Config:
         raise ConfigError(f"[[filters]]: step(s) listed twice: {', '.join(dupes)}")
     if not steps or steps[0].name != "normalize":
         raise ConfigError("[[filters]]: the first step must be 'normalize' (every later step expects NFKC text)")
-    dedup_data = data.get("dedup")
     return Config(
         config_version=version,
         io=_section(IoConfig, data.get("io"), "io"),
         extract=_section(ExtractConfig, data.get("extract"), "extract"),
         steps=tuple(steps),
-        dedup=_dedup(dedup_data) if dedup_data is not None else None,
+        # Like every other section, a missing [dedup] means its defaults (both
+        # passes on): leaving it out must not silently switch dedup off. Turning
+        # it off is explicit: exact = false and near = false.
+        dedup=_dedup(data.get("dedup")),
         output=_section(OutputConfig, data.get("output"), "output"),
         text=text,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),

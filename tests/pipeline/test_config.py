@@ -74,3 +74,14 @@ def test_bundled_config_shows_every_key_with_its_default():
     dedup = dict(data["dedup"], keeper=tuple(data["dedup"]["keeper"]))
     assert set(dedup) == {f.name for f in dataclasses.fields(DedupParams)}
     assert DedupParams(**dedup) == DedupParams()
+
+
+def test_missing_dedup_section_means_defaults_not_off():
+    """Every section left out takes its defaults; [dedup] must not be the one
+    whose absence silently switches a pass off (documents would keep duplicates)."""
+    text = 'config_version = 1\n[[filters]]\nname = "normalize"\n'
+    cfg = parse_config(text)
+    assert cfg.dedup == DedupParams()
+    assert cfg.dedup.exact and cfg.dedup.near
+    off = parse_config(text + "[dedup]\nexact = false\nnear = false\n")
+    assert not off.dedup.exact and not off.dedup.near
