@@ -73,7 +73,8 @@ _SECRET_SEGMENTS = frozenset(
 )
 # Access key ids have a fixed shape; redact them wherever they appear.
 _ACCESS_KEY_RE = re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{12,}\b")
-_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)(.*)$", re.DOTALL)
+# A URL inside any string: its scheme, then everything up to whitespace or a quote.
+_URL_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://)([^\s\"'<>]*)")
 
 # Hugging Face ``size_categories`` buckets, keyed by their upper bound.
 _SIZE_BUCKETS = (
@@ -105,35 +106,39 @@ def is_secret_key(name: str) -> bool:
 
 
 def strip_userinfo(value: str) -> str:
-    """Removes credentials embedded in a URL-like string.
+    """Removes credentials embedded in URLs anywhere in a string.
 
-    Strips ``user:password@`` after the scheme and redacts the query string when it
-    carries a signature or token (presigned URLs). Over-stripping is preferred to
-    leaking: AWS secret keys may contain ``/``, so everything up to the first ``@``
-    goes whenever a ``:`` precedes it.
+    In every URL (``scheme://`` up to the next whitespace or quote), strips
+    ``user:password@`` after the scheme and redacts the query string when it
+    carries a signature or token (presigned URLs); AWS access key ids are
+    redacted anywhere. Over-stripping is preferred to leaking: AWS secret keys
+    may contain ``/``, so everything up to the first ``@`` goes whenever a ``:``
+    precedes it.
 
     >>> strip_userinfo("s3://AKIAABCDEFGHIJKLMNOP:ab/cd+ef@bucket/crawl/x.warc.gz")
     's3://bucket/crawl/x.warc.gz'
     >>> strip_userinfo("https://user:pass@example.com/a.warc")
     'https://example.com/a.warc'
+    >>> strip_userinfo("Mirror: https://alice:hunter2@data.example.com/crawl (daily)")
+    'Mirror: https://data.example.com/crawl (daily)'
     >>> strip_userinfo("/data/crawl/a@b.warc.gz")
     '/data/crawl/a@b.warc.gz'
     """
-    text = str(value)
-    m = _SCHEME_RE.match(text)
-    if m:
-        scheme, rest = m.groups()
-        at = rest.find("@")
-        slash = rest.find("/")
-        if at != -1 and (slash == -1 or at < slash or ":" in rest[:at]):
-            rest = rest[at + 1 :]
-        query_at = rest.find("?")
-        if query_at != -1:
-            names = [p.split("=", 1)[0] for p in re.split(r"[&;]", rest[query_at + 1 :])]
-            if any(is_secret_key(n) or "credential" in n.lower() or "signature" in n.lower() for n in names):
-                rest = rest[:query_at] + "?" + REDACTED
-        text = scheme + rest
+    text = _URL_RE.sub(lambda m: _strip_url(m.group(1), m.group(2)), str(value))
     return _ACCESS_KEY_RE.sub(REDACTED, text)
+
+
+def _strip_url(scheme: str, rest: str) -> str:
+    at = rest.find("@")
+    slash = rest.find("/")
+    if at != -1 and (slash == -1 or at < slash or ":" in rest[:at]):
+        rest = rest[at + 1 :]
+    query_at = rest.find("?")
+    if query_at != -1:
+        names = [p.split("=", 1)[0] for p in re.split(r"[&;]", rest[query_at + 1 :])]
+        if any(is_secret_key(n) or "credential" in n.lower() or "signature" in n.lower() for n in names):
+            rest = rest[:query_at] + "?" + REDACTED
+    return scheme + rest
 
 
 def scrub(value: Any, key: str = "") -> Any:
@@ -1024,12 +1029,23 @@ def _dedup_section(stats, config, plots) -> list[str]:
     keeper = params.get("keeper")
     order = ", then ".join(f"`{k}`" for k in keeper) if isinstance(keeper, list) and keeper else (
         "highest quality score, then smallest id")
-    lines.append(
-        "Exact duplicates are removed first; near-duplicates are found with MinHash"
-        " signatures over shingles and LSH banding (`bands` x `rows`), which flags"
-        " pairs above roughly `(1/bands)^(1/rows)` Jaccard similarity. In each"
-        f" cluster one document is kept ({order})."
-    )
+    exact, near = params.get("exact", True) is not False, params.get("near", True) is not False
+    near_text = (
+        "near-duplicates are found with MinHash signatures over shingles and LSH banding"
+        " (`bands` x `rows`), which flags pairs above roughly `(1/bands)^(1/rows)` Jaccard"
+        " similarity")
+    if exact and near:
+        lines.append(f"Exact duplicates are removed first; {near_text}. In each cluster one"
+                     f" document is kept ({order}).")
+    elif exact:
+        lines.append("Exact duplicates (identical normalised texts) are removed; near-duplicate"
+                     f" removal was off (`near = false`). Of each group one document is kept ({order}).")
+    elif near:
+        lines.append(f"Exact-duplicate removal was off (`exact = false`). {near_text[0].upper()}"
+                     f"{near_text[1:]}. In each cluster one document is kept ({order}).")
+    else:
+        lines.append("Deduplication was off (`exact = false`, `near = false`): the documents may"
+                     " contain duplicates.")
     lines.append("")
     lines += _table(["Parameter", "Value"], [(k, f"`{_toml_value(v)}`") for k, v in params.items()])
     lines.append("")

@@ -365,3 +365,39 @@ def test_pipeline_histogram_variants_are_plotted(synthetic_output):
     cluster = _svg(os.path.join(synthetic_output, "plots", "cluster_size.svg"))
     assert [(b.get("data-kind"), b.get("data-count")) for b in _rects(cluster, "bar")] == [
         ("exact", "1"), ("near", "3"), ("near", "1")]
+
+
+@pytest.mark.parametrize(
+    "exact,near,says",
+    [
+        (True, True, "Exact duplicates are removed first; near-duplicates are found"),
+        (True, False, "near-duplicate removal was off (`near = false`)"),
+        (False, True, "Exact-duplicate removal was off (`exact = false`). Near-duplicates are found"),
+        (False, False, "Deduplication was off (`exact = false`, `near = false`)"),
+    ],
+)
+def test_dedup_section_says_which_passes_ran(make_output, config_text, exact, near, says):
+    text = config_text.replace("[dedup]\n", f"[dedup]\nexact = {str(exact).lower()}\nnear = {str(near).lower()}\n")
+    out = make_output(config_text=text)
+    card = open(write_card(out), encoding="utf-8").read()
+    section = card.split("## Deduplication", 1)[1].split("\n## ", 1)[0]
+    assert says in section
+    if not (exact and near):
+        assert "Exact duplicates are removed first" not in section
+
+
+def test_credentials_in_a_url_inside_prose_are_stripped(make_output, config_text):
+    """A URL with user:password is scrubbed wherever it sits in a string, not only
+    when the string is the URL (a description that mentions a mirror)."""
+    risky = config_text.replace(
+        'description = "Synthetic furui output used by the tests."',
+        'description = "Mirror: https://alice:hunter2@data.example.com/crawl (daily)"')
+    assert risky != config_text
+    out = make_output(config_text=risky)
+
+    text = open(write_card(out), encoding="utf-8").read()
+
+    assert "hunter2" not in text and "alice" not in text
+    assert "Mirror: https://data.example.com/crawl (daily)" in text
+    assert strip_userinfo("see s3://AKIAIOSFODNN7EXAMPLE:wJal/rX+U@bucket/x and https://h/?X-Amz-Signature=ab") == (
+        "see s3://bucket/x and https://h/?<redacted>")

@@ -243,3 +243,13 @@ def test_config_with_a_secret_is_not_published(make_output, config_text, s3_clie
     assert "extra.aws_secret_access_key" in str(info.value)
     assert "hunter2" not in str(info.value)
     assert _keys(s3_client, s3_bucket) == {}
+
+
+def test_config_with_credentials_inside_a_sentence_is_not_published(make_output, config_text, s3_client, s3_bucket):
+    text = config_text + '\n[extra]\nnote = "Mirror: https://alice:hunter2@data.example.com/crawl"\n'
+    out = make_output(config_text=text)
+
+    with pytest.raises(PublishError) as info:
+        publish(out, f"s3://{s3_bucket}/s", client=s3_client)
+    assert "extra.note" in str(info.value) and "hunter2" not in str(info.value)
+    assert _keys(s3_client, s3_bucket) == {}
