@@ -68,17 +68,30 @@ _LABELS = {
 _JA_CANDIDATES = ("utf-8", "cp932", "euc_jp")
 
 
+_NOT_CHARSETS = frozenset({"undefined", "idna", "punycode", "unicode-escape", "raw-unicode-escape",
+                           "unicode-internal", "utf-7"})
+
+
 def codec_for(label: str) -> str | None:
     """Maps a charset label to a Python codec name, or ``None`` if unknown.
 
     >>> codec_for("Shift_JIS"), codec_for("EUC-JP"), codec_for("utf8"), codec_for("nonsense")
     ('cp932', 'euc_jp', 'utf-8', None)
+    >>> codec_for("undefined"), codec_for("base64"), codec_for("idna")
+    (None, None, None)
     """
     name = _LABELS.get(label.strip().lower(), label.strip().lower())
     try:
-        return codecs.lookup(name).name if name not in _LABELS.values() else name
+        info = codecs.lookup(name)
     except LookupError:
         return None
+    if name in _LABELS.values():
+        return name
+    # Python codecs that no web page is in: "undefined" (always raises), the
+    # domain-name and escape codecs, and the bytes-to-bytes ones (base64, zlib...).
+    if info.name in _NOT_CHARSETS or not getattr(info, "_is_text_encoding", True):
+        return None
+    return info.name
 
 
 def declared_charsets(payload: bytes, content_type: str) -> list[str]:
@@ -119,7 +132,7 @@ def decode_html(payload: bytes, content_type: str = "") -> tuple[str, str]:
             continue
         try:
             text = payload.decode(codec)
-        except (UnicodeDecodeError, LookupError):
+        except (UnicodeError, LookupError, ValueError):  # never raise, whatever the codec
             continue
         if codec == "utf-16":
             return text, codec
@@ -264,6 +277,13 @@ def check_extraction_works(options: ExtractOptions, extractor: "Extractor | None
                 raise ExtractionUnavailable(f"the extraction process dies at start-up: {exc}") from exc
 
 
+_WARM_UP_PAGE = "<html><body><article><p>warm up</p></article></body></html>"
+
+#: Seconds a new extraction process may take to import trafilatura and answer
+#: "ready" (not part of any page's time limit).
+START_TIMEOUT_S = 120.0
+
+
 class ExtractionTimeout(Exception):
     """trafilatura did not finish within the per-document time limit."""
 
@@ -273,7 +293,23 @@ class ExtractorCrashed(Exception):
 
 
 def _child_main(conn, options: ExtractOptions) -> None:  # pragma: no cover - runs in a child
-    """The child's loop: ``(html, url)`` in, ``(status, value)`` out, until ``None`` or EOF."""
+    """The child's loop: ``(html, url)`` in, ``(status, value)`` out, until ``None`` or EOF.
+
+    First it imports trafilatura and extracts a tiny page, then answers
+    ``("ready", None)`` (or ``("import_error", ...)``): the parent starts a page's
+    time limit only after that, so a child's start-up never counts against a page.
+    """
+    try:
+        extract_main_text(_WARM_UP_PAGE, "", options)
+        ready = ("ready", None)
+    except ImportError as exc:
+        ready = ("import_error", f"{type(exc).__name__}: {exc}")
+    except Exception:  # the warm-up page itself is not the point; pages will report errors
+        ready = ("ready", None)
+    try:
+        conn.send(ready)
+    except OSError:
+        return
     while True:
         try:
             msg = conn.recv()
@@ -354,6 +390,22 @@ class Extractor:
         self._proc, self._conn = proc, Connection(parent.detach())
         self._conn.send(self.options)
 
+    def _start_ready(self) -> None:
+        """Starts a child and waits until it has imported trafilatura.
+
+        The wait is outside any page's time limit: a page that follows a
+        timeout (whose child was killed) gets its whole budget, not the budget
+        minus a fresh interpreter's start-up.
+        """
+        self._start()
+        if not self._conn.poll(max(START_TIMEOUT_S, self.timeout_s)):
+            self._kill()
+            raise ExtractorCrashed(f"extraction process did not start within {START_TIMEOUT_S:g}s")
+        status, value = self._conn.recv()
+        if status == "import_error":
+            self._kill()
+            raise ImportError(value)
+
     @property
     def alive(self) -> bool:
         """Whether an isolated child process is running."""
@@ -384,7 +436,7 @@ class Extractor:
             try:
                 if not self.alive:
                     self._kill()  # reap a child that died between two pages
-                    self._start()
+                    self._start_ready()
                 self._conn.send((html, url))
                 if not self._conn.poll(self.timeout_s):
                     self._kill()

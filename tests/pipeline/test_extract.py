@@ -103,6 +103,26 @@ def test_timeout_kills_and_recovers():
     ex.close()
 
 
+def test_a_restart_after_a_timeout_is_not_charged_to_the_next_page():
+    """The time limit covers the page only: a fresh child (after a timeout killed
+    the last one) imports trafilatura before the next page's clock starts.
+    Before, the next page paid the ~0.3 s start-up, and with a tight limit every
+    page after one timeout timed out too. 0.15 s is ~30x this article's time."""
+    ex = Extractor(ExtractOptions(), timeout_s=0.15, isolate=True)
+    # 20,000 paragraphs: ~1 s of trafilatura on this machine.
+    huge = ARTICLE.replace("</article>", "".join(
+        f"<p>段落{i}です。これは長い文章の一部です。</p>" for i in range(20000)) + "</article>")
+    try:
+        assert "盆踊り" in ex.extract(ARTICLE)  # the first start is not charged either
+        for _ in range(3):
+            with pytest.raises(ExtractionTimeout):
+                ex.extract(huge)
+            assert not ex.alive
+            assert "盆踊り" in ex.extract(ARTICLE)
+    finally:
+        ex.close()
+
+
 def test_extraction_dependencies_are_installed():
     """trafilatura imports lxml.html.clean (a separate package since lxml 5.2): a
     missing dependency must fail at start-up, not reject every page."""
