@@ -221,6 +221,32 @@ class _Stream:
         self.pos += done
         return done
 
+    def skip_watching(self, n: int, keep_limit: int) -> tuple[int, bytes | None]:
+        """Discards up to ``n`` bytes, remembering where a WARC header line starts in them.
+
+        Returns ``(skipped, tail)``: ``tail`` is the skipped bytes from the first
+        line that starts with a WARC version line to the end of what was skipped,
+        or ``None`` if there is none or it is longer than ``keep_limit`` (memory
+        stays bounded). A caller that learns the claimed length was wrong can
+        :meth:`unread` the tail and read the records it holds.
+        """
+        done, tail, size, watching, at_line_start = 0, [], 0, True, True
+        while done < n:
+            line = self.readline(min(_MAX_HEADER_BYTES, n - done))
+            if not line:
+                break
+            done += len(line)
+            if tail:
+                size += len(line)
+                if size > keep_limit:
+                    tail, watching = [], False  # too long to keep: stop watching
+                else:
+                    tail.append(line)
+            elif watching and at_line_start and line.startswith(b"WARC/") and _WARC_LINE.match(line):
+                tail, size = [line], len(line)
+            at_line_start = line.endswith(b"\n")
+        return done, (b"".join(tail) if tail else None)
+
     def unread(self, data: bytes) -> None:
         n = len(data)
         if n <= self._i and self._buf[self._i - n : self._i] == data:
@@ -269,9 +295,12 @@ def _gzip_chunks(first: bytes, fileobj: BinaryIO) -> Iterator[bytes]:
                 return
             data, pos = memoryview(chunk), 0
         if dec.eof:
-            # Start of a new member. Trailing NUL/whitespace padding is tolerated.
-            if not bytes(data[pos : pos + 64]).strip(b"\x00\r\n\t "):
-                pos += 64
+            # Start of a new member. NUL/whitespace padding between or after
+            # members is tolerated (skipped up to the next member's first byte).
+            window = bytes(data[pos : pos + 64])
+            rest = window.lstrip(b"\x00\r\n\t ")
+            pos += len(window) - len(rest)
+            if not rest:
                 continue
             dec = zlib.decompressobj(31)
             fed = False
@@ -299,9 +328,25 @@ def _basename(source: str) -> str:
 
 
 def _stable_id(source: str, offset: int) -> str:
-    # The basename without .gz so that x.warc and x.warc.gz give the same ids;
-    # the offset is in the uncompressed stream for the same reason.
-    return hashlib.sha1(f"{_basename(source)}@{offset}".encode()).hexdigest()
+    """Id of a record that has none of its own: its file's whole path and its offset.
+
+    Ids must be unique within a run (dedup decisions and the writer key on
+    them), so the whole path counts, not just the file name: ``2023/part-0.jsonl``
+    and ``2024/part-0.jsonl`` must not share ids. The compression suffix is left
+    out and the offset is in the uncompressed stream, so ``x.warc`` and
+    ``x.warc.gz`` in the same place give the same ids. Moving the files changes them.
+
+    >>> _stable_id("a/part.jsonl", 0) == _stable_id("a/part.jsonl.gz", 0)
+    True
+    >>> _stable_id("a/part.jsonl", 0) == _stable_id("b/part.jsonl", 0)
+    False
+    """
+    path = source.replace("\\", "/")
+    for suffix in _COMPRESSION_SUFFIXES:
+        if path.lower().endswith(suffix):
+            path = path[: -len(suffix)]
+            break
+    return hashlib.sha1(f"{path}@{offset}".encode()).hexdigest()
 
 
 def _clean_record_id(value: str) -> str:
@@ -358,6 +403,8 @@ def _dechunk(body: bytes) -> bytes | None:
             size = int(size_s, 16)
         except ValueError:
             return None
+        if size < 0 or not size_s[:1].isalnum():
+            return None  # "-4" or "+4": not a chunk size (and "-4" would loop forever)
         pos = eol + 1
         if size == 0:
             return bytes(out)
@@ -374,6 +421,26 @@ def _dechunk(body: bytes) -> bytes | None:
     return bytes(out)
 
 
+def _inflate(body: bytes, wbits: int, limit: int) -> bytes:
+    """zlib/gzip/deflate decoding of at most ``limit + 1`` bytes.
+
+    A gzip body may be several members (RFC 1952; ``gzip a b > c``): all of them
+    are decoded, as ``gzip -d`` does. Garbage after a complete member is ignored.
+    """
+    dec = zlib.decompressobj(wbits)
+    out = dec.decompress(body, limit + 1)
+    while wbits == 47 and dec.eof and len(out) <= limit:
+        rest = dec.unused_data
+        if not rest.strip(b"\x00\r\n\t "):
+            break
+        dec = zlib.decompressobj(wbits)
+        try:
+            out += dec.decompress(rest, limit + 1 - len(out))
+        except zlib.error:
+            break
+    return out
+
+
 def _decode_content(body: bytes, encoding: str, limit: int) -> bytes:
     """Undoes Content-Encoding; raises ValueError (or OverflowError when over ``limit``)."""
     for coding in reversed([c.strip().lower() for c in encoding.split(",") if c.strip()]):
@@ -382,15 +449,13 @@ def _decode_content(body: bytes, encoding: str, limit: int) -> bytes:
         if coding in ("gzip", "x-gzip", "deflate"):
             wbits = 47 if coding != "deflate" else 15  # 47 = auto gzip/zlib header
             try:
-                dec = zlib.decompressobj(wbits)
-                out = dec.decompress(body, limit + 1)
+                out = _inflate(body, wbits, limit)
             except zlib.error:
                 if coding != "deflate":
                     raise ValueError(f"{coding} decoding failed") from None
                 # Raw deflate without zlib header (old IIS servers).
                 try:
-                    dec = zlib.decompressobj(-15)
-                    out = dec.decompress(body, limit + 1)
+                    out = _inflate(body, -15, limit)
                 except zlib.error as exc:
                     raise ValueError(f"deflate decoding failed: {exc}") from None
         elif coding == "br":
@@ -399,7 +464,11 @@ def _decode_content(body: bytes, encoding: str, limit: int) -> bytes:
             except ImportError:
                 raise ValueError("br encoding but brotli is not installed") from None
             try:
-                out = brotli.decompress(body)
+                # Bounded output: a few KB of br can expand to gigabytes.
+                dec = brotli.Decompressor()
+                out = dec.process(body, output_buffer_limit=limit + 1)
+                if len(out) <= limit and not dec.is_finished():
+                    raise ValueError("truncated stream")
             except Exception as exc:  # noqa: BLE001 - brotli.error has no stable name
                 raise ValueError(f"br decoding failed: {exc}") from None
         else:
@@ -581,7 +650,17 @@ class _Reader:
         # Blocks above the payload limit are skipped without being buffered.
         wanted = rtype in ("response", "resource", "conversion")
         if length > self.max + _MAX_HEADER_BYTES:
-            got = stream.skip(length)
+            # While skipping, keep the bytes from any WARC header inside the
+            # block (bounded): if the block turns out not to end where its
+            # Content-Length says, the records after that header are read, not lost.
+            start = stream.pos
+            got, tail = stream.skip_watching(length, self.max + _MAX_HEADER_BYTES)
+            if tail is not None and (got < length or not self.check_trailer(stream)):
+                stream.unread(tail)
+                kind = "not_response" if not wanted else "truncated"
+                yield self.reject(reject_id, url, kind, f"{rtype or 'record'} cut short by the next WARC "
+                                  f"header after {stream.pos - start} of {length} bytes")
+                return
             if got < length:
                 yield self.truncated(stream, reject_id, url, f"{rtype or 'record'} cut short: {got} of {length} bytes")
                 return
@@ -761,8 +840,8 @@ class _Reader:
         rid = self.offset_id(offset)
         try:
             obj = json.loads(line)
-        except ValueError as exc:
-            return self.reject(rid, "", "bad_json", str(exc)[:200])
+        except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[..." nested too deep
+            return self.reject(rid, "", "bad_json", f"{type(exc).__name__}: {exc}"[:200])
         if not isinstance(obj, dict):
             return self.reject(rid, "", "bad_json", f"not an object: {type(obj).__name__}")
         url = obj.get("url")
@@ -815,7 +894,7 @@ def _next_nonblank(stream, chars: bytes | None = None) -> bytes:
 def _is_json_object(line: bytes) -> bool:
     try:
         return isinstance(json.loads(line), dict)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
 
 def _detect(head: bytes, source: str) -> str:
@@ -871,6 +950,11 @@ def read_records(
         for out in parse(stream):
             produced = True
             yield out
+        if not produced:
+            # An empty JSON Lines file (or one of blank lines) is still an input the
+            # run was given: one counted reject, as an empty WARC or HTML file gets.
+            yield reader.reject(reader.offset_id(0), "", "unreadable_file",
+                                stream.error or "no records in the file")
     except Exception as exc:  # noqa: BLE001 - the reader must never raise
         detail = f"{type(exc).__name__}: {exc}"
         reason = "truncated" if produced else "unreadable_file"

@@ -95,7 +95,7 @@ def assemble_stats(pairs: Iterable[tuple[tuple, int]], base: dict[str, Any],
     hist: dict[str, dict[int, int]] = {"n_chars": {}, "lang_score": {}}
     pii: dict[str, int] = {}
     cluster_rows: dict[tuple[str, int], int] = {}
-    docs = records_read = 0
+    docs = records_read = duplicate_ids = 0
     for key, count in pairs:
         kind = key[0]
         if kind == "records":
@@ -110,6 +110,8 @@ def assemble_stats(pairs: Iterable[tuple[tuple, int]], base: dict[str, Any],
             pii[key[1]] = count
         elif kind == "cluster_rows":
             cluster_rows[(key[1], key[2])] = count
+        elif kind == "duplicate_ids":
+            duplicate_ids = count
     rejected = sum(reject_counts.values())
     read_rejects = sum(c for (s, _, _), c in reject_counts.items() if s == "read")
     records_in = records_read + read_rejects
@@ -126,6 +128,8 @@ def assemble_stats(pairs: Iterable[tuple[tuple, int]], base: dict[str, Any],
         documents_out=docs,
         rejected=rejected,
         accounted=records_in == docs + rejected,
+        # Documents whose id repeats another's (ids must be unique; see write.py).
+        duplicate_ids=duplicate_ids,
         funnel=funnel,
         reasons=[
             {"stage": s, "filter": f, "reason": r, "count": c} for (s, f, r), c in sorted(reject_counts.items())
@@ -227,6 +231,9 @@ def format_funnel(stats_doc: dict[str, Any], times: dict[str, float] | None = No
         f"records in: {stats_doc['records_in']}  documents out: {stats_doc['documents_out']}  "
         f"rejected: {stats_doc['rejected']}  accounted: {'yes' if stats_doc['accounted'] else 'NO'}"
     )
+    if stats_doc.get("duplicate_ids"):
+        lines.append(f"WARNING: {stats_doc['duplicate_ids']} documents repeat another document's id; ids must be "
+                     "unique within a run (give JSONL inputs unique ids, or leave the id out)")
     return "\n".join(lines)
 
 

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import math
 import os
 import posixpath
+from collections import Counter
 from typing import Any, Callable
 
 import apache_beam as beam
@@ -33,6 +35,7 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 TMP_DIR = ".furui-tmp"
+_log = logging.getLogger(__name__)
 
 
 def shard_of(key: str, n_shards: int) -> int:
@@ -94,6 +97,33 @@ def write_atomically(out_dir: str, rel_path: str, data: bytes) -> str:
     return final
 
 
+def _row_key(r: dict[str, Any]):
+    return r["id"] if "id" in r else (r.get("cluster_id"), r.get("doc_id"))
+
+
+def _sort_rows(rows: list[dict[str, Any]]) -> None:
+    """Sorts a shard's rows into one order whatever order the shuffle gave them.
+
+    By id (or cluster, member); rows that share that key (ids must be unique,
+    but a user's JSONL ids or a WARC copied under two paths may repeat one) are
+    ordered by all their values, so reruns write the same bytes.
+
+    >>> rows = [{"id": "b", "text": "2"}, {"id": "a", "text": "9"}, {"id": "b", "text": "1"}]
+    >>> _sort_rows(rows); [(r["id"], r["text"]) for r in rows]
+    [('a', '9'), ('b', '1'), ('b', '2')]
+    """
+    rows.sort(key=_row_key)
+    i = 0
+    while i < len(rows):
+        j = i + 1
+        key = _row_key(rows[i])
+        while j < len(rows) and _row_key(rows[j]) == key:
+            j += 1
+        if j - i > 1:
+            rows[i:j] = sorted(rows[i:j], key=lambda r: sorted((k, repr(v)) for k, v in r.items()))
+        i = j
+
+
 class _WriteShardFn(beam.DoFn):
     def __init__(self, kind, schema, out_dir, metadata, compression, level, shard_bytes, row_group_bytes, size_of):
         self.kind = kind
@@ -107,7 +137,7 @@ class _WriteShardFn(beam.DoFn):
         self.size_of = size_of
 
     def _write(self, index: int, count: int, rows: list[dict[str, Any]]) -> str:
-        rows.sort(key=lambda r: r["id"] if "id" in r else (r.get("cluster_id"), r.get("doc_id")))
+        _sort_rows(rows)
         size = sum(self.size_of(r) for r in rows) or 1
         per_group = max(1, int(len(rows) * self.row_group_bytes / size)) if rows else 1
         schema = self.schema.with_metadata({**(self.schema.metadata or {}), **self.metadata})
@@ -235,9 +265,32 @@ class _WriteDedupShardFn(_WriteShardFn):
                 docs.append(value)
             else:  # ("decision", (doc id, decision)): at most one per id
                 decisions.setdefault(value[0], []).append(value[1])
+        ids = Counter(doc.id for doc in docs)
+        copies: dict[int, int] = {}  # index of a second copy of a record -> copies of it
+        if len(ids) < len(docs):
+            # Every document with a given id lands in this shard, so repeated ids
+            # are all seen here. Dedup decisions are per id, so documents that share
+            # one cannot be told apart by them: count them (stats.json
+            # "duplicate_ids"), and drop the copies of a record read twice (same
+            # id, same text: one file given under two paths, x.arc and x.arc.gz),
+            # keeping the first by (source, url, date) so reruns keep the same one.
+            repeated = sorted(i for i, n in ids.items() if n > 1)
+            _log.warning("%d documents repeat another document's id in shard %d (e.g. %r): document ids "
+                         "must be unique within a run", len(docs) - len(ids), index, repeated[0])
+            yield beam.pvalue.TaggedOutput("stats", (("duplicate_ids",), len(docs) - len(ids)))
+            same = {}
+            for k, doc in enumerate(docs):
+                if ids[doc.id] > 1:
+                    same.setdefault((doc.id, doc.text), []).append(k)
+            for group in same.values():
+                group.sort(key=lambda k: (docs[k].source, docs[k].url, docs[k].crawl_date))
+                copies.update((k, len(group)) for k in group[1:])
         rows = []
-        for doc in docs:
-            out = self.router.route(doc, self.router.pick(decisions.get(doc.id, ())))
+        for k, doc in enumerate(docs):
+            decision = self.router.pick(decisions.get(doc.id, ()))
+            if decision is None and k in copies:
+                decision = ("exact_duplicate", doc.id, copies[k])
+            out = self.router.route(doc, decision)
             if isinstance(out, Reject):
                 yield beam.pvalue.TaggedOutput("rejected", out)
                 continue

@@ -155,6 +155,82 @@ def test_run_that_keeps_nothing_still_writes_one_empty_shard_per_output(tmp_path
     assert len(rows(out, "rejects")) == 2
 
 
+def _kept_texts(out: Path, n: int) -> list[str]:
+    # Texts that passed every filter once (and carry no PII token) pass again.
+    texts = sorted(r["text"] for r in rows(out, "documents") if "<" not in r["text"])
+    assert len(texts) >= n
+    return texts[:n]
+
+
+def _jsonl(path: Path, *objs: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objs), encoding="utf-8")
+
+
+def test_same_file_name_in_two_directories_gives_different_ids(sample_run_in_memory, tmp_path):
+    """Ids of records without their own come from the whole path: two part.jsonl files
+    in different directories must not share ids, or the dedup decision against one
+    document's id would also remove the other (a unique document lost as a duplicate)."""
+    t1, t2 = _kept_texts(sample_run_in_memory, 2)
+    _jsonl(tmp_path / "in" / "a" / "part.jsonl", {"url": "https://a.example.jp/1", "text": t1})
+    _jsonl(tmp_path / "in" / "b" / "part.jsonl", {"url": "https://b.example.jp/1", "text": t2})
+    _jsonl(tmp_path / "in" / "c" / "other.jsonl", {"url": "https://c.example.jp/1", "text": t2})
+    out = tmp_path / "out"
+    assert run([str(tmp_path / "in" / "*" / "*.jsonl"), "--output", str(out),
+                "--direct_running_mode=in_memory", "--direct_num_workers=1"]) == 0
+    docs = rows(out, "documents")
+    assert sorted(d["text"] for d in docs) == sorted([t1, t2])
+    assert len({d["id"] for d in docs}) == 2
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["accounted"] and stats["duplicate_ids"] == 0
+    (reject,) = rows(out, "rejects")
+    assert reject["reason"] == "exact_duplicate"
+    assert {reject["url"], *(d["url"] for d in docs)} == {
+        "https://a.example.jp/1", "https://b.example.jp/1", "https://c.example.jp/1"}
+
+
+def test_repeated_user_ids_are_counted_and_written_in_one_order(sample_run_in_memory, tmp_path, capsys):
+    """JSONL ids are the user's; when two files repeat one, the run says so
+    (stats.json duplicate_ids, a warning line) and its shards do not depend on
+    the order the shuffle delivered the two documents in."""
+    t1, t2 = _kept_texts(sample_run_in_memory, 2)
+    _jsonl(tmp_path / "in" / "x" / "p.jsonl", {"id": "doc-1", "url": "https://x.example.jp/", "text": t1})
+    _jsonl(tmp_path / "in" / "y" / "p.jsonl", {"id": "doc-1", "url": "https://y.example.jp/", "text": t2})
+    digests = set()
+    for i, mode in enumerate(["--direct_running_mode=in_memory", "--direct_running_mode=multi_processing"]):
+        out = tmp_path / f"out{i}"
+        assert run([str(tmp_path / "in" / "*" / "*.jsonl"), "--output", str(out), mode,
+                    "--direct_num_workers=2"]) == 0
+        stats = json.loads((out / "stats.json").read_text())
+        assert stats["duplicate_ids"] == 1 and stats["documents_out"] == 2 and stats["accounted"]
+        assert "WARNING: 1 documents repeat another document's id" in capsys.readouterr().out
+        (shard,) = (out / "documents").iterdir()
+        digests.add(pq.read_table(shard).to_pandas()[["id", "url", "text"]].to_json())
+    assert len(digests) == 1
+
+
+def test_the_same_file_given_twice_keeps_one_copy_of_each_record(sample_run_in_memory, tmp_path):
+    """One file under two paths (a copy, or x.jsonl next to x.jsonl.gz): its records
+    share ids, so dedup cannot tell them apart by id; the writer keeps one copy of
+    each (same id, same text) and rejects the other as an exact duplicate."""
+    t1, t2 = _kept_texts(sample_run_in_memory, 2)
+    lines = [{"id": "a", "url": "https://e.example.jp/a", "text": t1},
+             {"id": "b", "url": "https://e.example.jp/b", "text": t2}]
+    _jsonl(tmp_path / "in" / "x" / "p.jsonl", *lines)
+    _jsonl(tmp_path / "in" / "y" / "p.jsonl", *lines)
+    out = tmp_path / "out"
+    assert run([str(tmp_path / "in" / "*" / "*.jsonl"), "--output", str(out),
+                "--direct_running_mode=in_memory", "--direct_num_workers=1"]) == 0
+    docs = rows(out, "documents")
+    assert sorted((d["id"], d["text"]) for d in docs) == [("a", t1), ("b", t2)]
+    assert all("/x/" in d["source"] for d in docs)  # the first by source, on every run
+    rejects = rows(out, "rejects")
+    assert sorted((r["id"], r["reason"], r["dup_of"]) for r in rejects) == [
+        ("a", "exact_duplicate", "a"), ("b", "exact_duplicate", "b")]
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["accounted"] and stats["duplicate_ids"] == 2 and stats["documents_out"] == 2
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -93,11 +93,13 @@ def test_gzip_per_record_and_plain_give_same_outputs_and_stable_ids():
     recs = [warc_record("warcinfo", b"software: x\r\n", content_type="application/warc-fields", rid=None),
             warc_record(block=http(HTML), rid=None)]
     plain = read(b"".join(recs), "a/crawl.warc")
-    gz = read(gz_members(*recs), "b/crawl.warc.gz")
+    gz = read(gz_members(*recs), "a/crawl.warc.gz")
     assert [type(o) for o in plain] == [Reject, Record]
-    assert plain[1].id == gz[1].id  # hash of basename without .gz + offset
+    assert plain[1].id == gz[1].id  # hash of the path without .gz + offset
     assert plain[1].id == read(b"".join(recs), "a/crawl.warc")[1].id  # deterministic
     assert plain[1].id != read(b"".join(recs), "a/other.warc")[1].id
+    # Same file name in another directory: another file, other ids (ids are unique per run).
+    assert plain[1].id != read(b"".join(recs), "b/crawl.warc")[1].id
     assert plain[0].id == "a/crawl.warc@0"  # rejects without a record id use source@offset
 
 
@@ -278,7 +280,9 @@ def test_jsonl_records_and_bad_lines():
 def test_html_file_is_one_record_and_too_large():
     rec = only(read(HTML, "page.html"))
     assert isinstance(rec, Record) and rec.payload == HTML and rec.kind == "html"
-    assert rec.id == only(read(HTML, "other/dir/page.html")).id
+    assert rec.id == only(read(HTML, "page.html")).id
+    # Every site's index.html is another document: ids come from the whole path.
+    assert rec.id != only(read(HTML, "other/dir/page.html")).id
     assert_reject(only(read(HTML, "page.html", max_payload_bytes=10)), "too_large")
     assert_reject(only(read(b"   ", "empty.html")), "empty_payload")
 
@@ -405,3 +409,90 @@ def test_json_document_that_is_not_jsonl_is_one_unreadable_file():
     good = b'{"url": "https://example.jp/1", "text": "\\u672c\\u6587"}\n'
     out = list(read_records(_io.BytesIO(good + b"{broken\n"), "x.jsonl"))
     assert [getattr(o, "reason", "record") for o in out] == ["record", "bad_json"]
+
+
+# ------------------------------------------- adversarial inputs (sixth session's audit)
+
+
+def _ok(i: int) -> bytes:
+    return warc_record(block=http(HTML), rid=f"<urn:uuid:ok-{i}>", url=f"http://example.jp/{i}")
+
+
+def _ids(outs) -> list[str]:
+    return [o.id for o in outs if isinstance(o, Record)]
+
+
+@pytest.mark.parametrize("size", [b"-4", b"-5", b"+4"])
+def test_signed_chunk_size_is_not_chunking_and_never_hangs(size):
+    """int("-4", 16) is -4: the chunk decoder stepped backwards and looped forever,
+    hanging the whole job. A signed size is not HTTP chunking."""
+    body = size + b"\r\n" + HTML + b"\r\n0\r\n\r\n"
+    outs = read(warc_record(block=http(body, headers="Transfer-Encoding: chunked\r\n"), rid="<urn:uuid:bad>")
+                + _ok(1))
+    # Not chunked, so the body is kept as it came; above all the reader returns.
+    assert _ids(outs) == ["bad", "ok-1"]
+
+
+def test_deeply_nested_json_line_is_one_bad_json_and_later_lines_are_read():
+    good = [json.dumps({"url": f"http://e.jp/{i}", "text": "本文です。"}).encode() + b"\n" for i in range(4)]
+    nested = b'{"url":"http://e.jp/d","html":' + b"[" * 100_000 + b"]" * 100_000 + b"}\n"
+    outs = read(good[0] + nested + b"".join(good[1:]), "x.jsonl")
+    assert [type(o) for o in outs] == [Record, Reject, Record, Record, Record]
+    assert_reject(outs[1], "bad_json")
+    assert "RecursionError" in outs[1].detail
+
+
+@pytest.mark.parametrize("claimed", [20_000_000, 5_000_000])
+def test_too_long_content_length_does_not_swallow_the_records_after_it(claimed):
+    """A Content-Length far past the real block: below the payload limit the reader
+    already found the next WARC header inside the block; above it, the block was
+    skipped unread and every complete record after it was lost uncounted."""
+    data = warc_record(block=http(HTML), rid="<urn:uuid:liar>", length=claimed) + b"".join(_ok(i) for i in range(5))
+    outs = read(data, max_payload_bytes=10_000_000)
+    assert _ids(outs) == [f"ok-{i}" for i in range(5)]
+    (liar,) = [o for o in outs if isinstance(o, Reject)]
+    assert liar.id == "liar" and liar.reason == "truncated" and "next WARC header" in liar.detail
+
+
+def test_oversized_record_whose_length_is_right_is_skipped_even_if_it_quotes_a_warc_header():
+    """A real >limit record that contains a WARC header line in its body (an archive
+    served over HTTP) is one too_large reject; the quoted header is not a record."""
+    quoted = b"<html><body><pre>\nWARC/1.0\r\nWARC-Type: response\r\n</pre>" + b"x" * 3000 + b"</body></html>"
+    outs = read(warc_record(block=http(quoted), rid="<urn:uuid:big>") + _ok(1), max_payload_bytes=1000)
+    assert [(type(o), o.id) for o in outs] == [(Reject, "big"), (Record, "ok-1")]
+    assert_reject(outs[0], "too_large")
+
+
+def test_brotli_bomb_is_too_large_without_decoding_it_all():
+    brotli = pytest.importorskip("brotli")
+    import tracemalloc
+
+    bomb = brotli.compress(b"<html>" + b" " * 300_000_000, quality=1)
+    record = warc_record(block=http(bomb, headers="Content-Encoding: br\r\n"))
+    tracemalloc.start()
+    try:
+        out = only(read(record, max_payload_bytes=1_000_000))
+        peak_mb = tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+    assert_reject(out, "too_large")
+    assert peak_mb < 50, peak_mb  # decoding it all makes a 300 MB bytes object
+
+
+def test_multi_member_gzip_body_is_decoded_whole():
+    body = gzip.compress(HTML[:50], mtime=0) + gzip.compress(HTML[50:], mtime=0)
+    out = only(read(warc_record(block=http(body, headers="Content-Encoding: gzip\r\n"))))
+    assert isinstance(out, Record) and out.payload == HTML
+
+
+def test_padding_between_gzip_members_of_the_file_is_skipped():
+    recs = [_ok(0), _ok(1), _ok(2)]
+    data = gzip.compress(recs[0], mtime=0) + b"\n" + gzip.compress(recs[1], mtime=0) + b"\x00" * 3 \
+        + gzip.compress(recs[2], mtime=0) + b"\r\n"
+    assert _ids(read(data, "x.warc.gz")) == ["ok-0", "ok-1", "ok-2"]
+
+
+@pytest.mark.parametrize("data", [b"", b"\n \n\t\n", gzip.compress(b"", mtime=0)])
+def test_empty_jsonl_file_is_one_counted_reject(data):
+    out = only(read(data, "part.jsonl.gz" if data[:2] == b"\x1f\x8b" else "part.jsonl"))
+    assert_reject(out, "unreadable_file")
