@@ -27,48 +27,90 @@ from __future__ import annotations
 from typing import Any, Hashable, Iterable, Iterator
 
 
-def large_star(u: Any, neighbours: Iterable[Any]) -> tuple[list[tuple[Any, Any]], bool]:
-    """Large-star step at one node.
+def reiterable(values: Iterable[Any]) -> Iterable[Any]:
+    """``values`` itself if it can be iterated again (a list, Beam's grouped
+    values), else a list of it: the steps here read their input twice.
+
+    >>> it = iter([1, 2]); reiterable(it)
+    [1, 2]
+    >>> x = [1]; reiterable(x) is x
+    True
+    """
+    return list(values) if iter(values) is values else values
+
+
+def large_star(u: Any, neighbours: Iterable[Any]) -> tuple[Iterator[tuple[Any, Any]], bool]:
+    """Large-star step at one node, in two passes over ``neighbours`` and O(1) memory.
 
     Args:
         u: The node.
-        neighbours: All neighbours of ``u`` (both directions; repeats allowed).
+        neighbours: All neighbours of ``u`` (both directions; repeats allowed),
+            a re-iterable (Beam's grouped values are): at the centre of a big
+            component it holds the whole component, so it is never copied.
 
     Returns:
-        ``(edges, changed)``: new ``(child, parent)`` edges, and whether they
-        differ from the input edges of ``u``.
+        ``(edges, changed)``: the new ``(child, parent)`` edges (an iterator for
+        the second pass; a neighbour repeated in the input may give a repeated
+        edge, which the next steps tolerate), and whether they differ from the
+        input edges of ``u``.
 
-    >>> large_star(2, [1, 3, 4, 3])
+    >>> edges, changed = large_star(2, [1, 3, 4, 3])
+    >>> sorted(set(edges)), changed
     ([(3, 1), (4, 1)], True)
-    >>> large_star(1, [3, 2])
+    >>> edges, changed = large_star(1, [3, 2])
+    >>> sorted(edges), changed
     ([(2, 1), (3, 1)], False)
     """
-    nbrs = set(neighbours)
-    m = min(nbrs | {u})
-    larger = sorted(v for v in nbrs if v > u)
-    return [(v, m) for v in larger], (m != u and bool(larger))
+    neighbours = reiterable(neighbours)
+    m, has_larger = u, False
+    for v in neighbours:
+        if v < m:
+            m = v
+        elif v > u:
+            has_larger = True
+    return ((v, m) for v in neighbours if v > u), (m != u and has_larger)
 
 
-def small_star(u: Any, smaller: Iterable[Any]) -> tuple[list[tuple[Any, Any]], bool]:
-    """Small-star step at one node.
+def small_star(u: Any, smaller: Iterable[Any]) -> tuple[Iterator[tuple[Any, Any]], bool]:
+    """Small-star step at one node, in two passes over ``smaller`` and O(1) memory.
 
     Args:
         u: The node.
-        smaller: Its neighbours smaller than ``u`` (repeats allowed).
+        smaller: Its neighbours smaller than ``u`` (repeats allowed; re-iterable).
 
     Returns:
-        ``(edges, changed)``: new ``(child, parent)`` edges and whether ``u``
-        had two or more distinct smaller neighbours (only then do edges move).
+        ``(edges, changed)``: the new edges (an iterator; ``(u, m)`` once, and
+        ``(v, m)`` per occurrence of every other smaller neighbour ``v``) and
+        whether ``u`` had two or more distinct smaller neighbours (only then do
+        edges move).
 
-    >>> small_star(5, [3, 1])
+    >>> edges, changed = small_star(5, [3, 1])
+    >>> sorted(edges), changed
     ([(3, 1), (5, 1)], True)
-    >>> small_star(5, [1, 1])
+    >>> edges, changed = small_star(5, [1, 1])
+    >>> sorted(edges), changed
     ([(5, 1)], False)
     """
-    nbrs = set(smaller)
-    m = min(nbrs | {u})
-    edges = [(v, m) for v in sorted(nbrs | {u}) if v != m]
-    return edges, len(nbrs) >= 2
+    smaller = reiterable(smaller)
+    m, first, distinct = u, None, 1
+    for v in smaller:
+        if first is None:
+            first = v
+        elif distinct == 1 and v != first:
+            distinct = 2
+        if v < m:
+            m = v
+    if first is None:
+        distinct = 0
+
+    def edges() -> Iterator[tuple[Any, Any]]:
+        if u != m:
+            yield (u, m)
+        for v in smaller:
+            if v != m:
+                yield (v, m)
+
+    return edges(), distinct >= 2
 
 
 def star_components(edges: Iterable[tuple[Any, Any]], max_rounds: int = 50) -> tuple[dict[Any, Any], int, bool]:

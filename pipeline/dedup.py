@@ -36,7 +36,7 @@ import xxhash
 from apache_beam.metrics import Metrics
 from apache_beam.pvalue import TaggedOutput
 
-from dedup.components import large_star, small_star
+from dedup.components import large_star, reiterable, small_star
 from dedup.keeper import rank_key
 from dedup.lsh import band_hashes, star_edges
 from dedup.minhash import signatures
@@ -102,17 +102,23 @@ class _ExactDecide(beam.DoFn):
 
     def process(self, element):
         _, sketches = element
-        sketches = list(sketches)  # one group = identical texts; rarely large
-        best = min(sketches, key=lambda s: s.rank)
+        # Two passes over the re-iterable grouped values, never a list: on the
+        # web one boilerplate text can repeat millions of times, and a list of
+        # its sketches (~0.8 KB each) would not fit in a worker.
+        sketches = reiterable(sketches)
+        best, size = None, 0
+        for s in sketches:
+            size += 1
+            if best is None or s.rank < best.rank:
+                best = s
         yield best
-        if len(sketches) > 1:
-            yield from self._duplicates(best, sketches)
+        if size > 1:
+            yield from self._duplicates(best, sketches, size)
 
-    def _duplicates(self, best, sketches):
+    def _duplicates(self, best, sketches, size):
         self.c_clusters.inc()
         self.c_exact_clusters.inc()
         keeper_id = best.rank[1]
-        size = len(sketches)
         cid = f"exact:{keeper_id}"
         yield TaggedOutput("clusters", {"cluster_id": cid, "doc_id": keeper_id, "kept": True, "size": size, "kind": "exact"})
         for s in sketches:
@@ -143,12 +149,17 @@ class _BucketEdges(beam.DoFn):
         _, members = element
         # star_edges reads the grouped values twice without materialising them
         # (Beam's grouped iterables are re-iterable), so memory is O(1) per bucket.
-        n = 0
+        n, parent = 0, None
         for edge in star_edges(members):
             n += 1
+            parent = edge[1]
             yield edge
         if n:
             self.c_edges.inc(n)
+            # One "is a parent" marker per bucket, not per edge: a document is in
+            # one bucket per band, so verification's join holds at most `bands`
+            # markers per node instead of one per child.
+            yield TaggedOutput("parents", (parent, True))
         if n + 1 > self.max_bucket_size:
             self.c_oversized.inc()
 
@@ -266,8 +277,11 @@ class _Clusters(beam.DoFn):
 
     def process(self, element):
         keeper, children = element
-        children = sorted(set(children))  # ids only (a few tens of bytes each)
-        size = len(children) + 1
+        # Children are distinct (Label/Min emits one parent per child), so two
+        # passes give the size and the rows without holding the cluster: one
+        # near cluster can have millions of members (a spam template).
+        children = reiterable(children)
+        size = 1 + sum(1 for _ in children)
         keeper_id = keeper[1]
         cid = f"near:{keeper_id}"
         self.c_clusters.inc()
@@ -384,11 +398,12 @@ class Deduplicate(beam.PTransform):
                 survivors
                 | f"{label}/Near/Buckets/Key" >> beam.FlatMap(_band_records)
                 | f"{label}/Near/Buckets/Group" >> beam.GroupByKey()
-                | f"{label}/Near/Buckets/StarEdges" >> beam.ParDo(_BucketEdges(p.max_bucket_size))
+                | f"{label}/Near/Buckets/StarEdges"
+                >> beam.ParDo(_BucketEdges(p.max_bucket_size)).with_outputs("parents", main="edges")
             )
+            as_parent, edges = edges.parents, edges.edges
             if p.verify_threshold > 0:
                 sigs = survivors | f"{label}/Near/Verify/Sigs" >> beam.Map(lambda s: (s.rank, s.sig))
-                as_parent = edges | f"{label}/Near/Verify/ParentKeys" >> beam.Map(lambda e: (e[1], True))
                 edges = (
                     {"sig": sigs, "parent": edges, "is_parent": as_parent}
                     | f"{label}/Near/Verify/JoinChild" >> beam.CoGroupByKey()

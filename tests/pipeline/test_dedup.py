@@ -194,3 +194,72 @@ def test_same_clusters_one_and_two_workers_and_reruns(tmp_path):
     assert first[2], "expected some clusters"
     assert first[:3] == again[:3]
     assert first[:3] == two[:3]
+
+
+class _Regrouped:
+    """A group's values as a runner hands them over: re-iterable, produced on the
+    fly (never a list in this test), counting the passes."""
+
+    def __init__(self, make, n):
+        self.make, self.n, self.passes = make, n, 0
+
+    def __iter__(self):  # a pass counts once it reads a value
+        self_ = self
+
+        def values():
+            self_.passes += 1
+            for i in range(self_.n):
+                yield self_.make(i)
+
+        return values()
+
+
+def _traced(fn):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        out = fn()
+        return out, tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+
+
+def test_exact_group_and_near_cluster_are_streamed_not_held():
+    """One boilerplate text repeated millions of times is one exact group, and a
+    spam template can be one near cluster of millions: their DoFns read the
+    grouped values twice and keep O(1) of them (a list of 200k sketches of
+    ~0.8 KB each would be ~160 MB here; billions of pages make it gigabytes)."""
+    from pipeline.dedup import Sketch, _Clusters, _ExactDecide
+
+    n = 200_000
+    sig, bands = bytes(512), bytes(128)
+    group = _Regrouped(lambda i: Sketch((b"r%07d" % ((i * 7919) % n), f"d{(i * 7919) % n:07d}"),
+                                        b"h" * 16, sig, bands), n)
+    fn = _ExactDecide()
+    fn.setup()
+    (kept, losers, rows), peak = _traced(lambda: _count_outputs(fn.process((b"h" * 16, group))))
+    assert group.passes == 2 and peak < 20, peak
+    assert kept == ["d0000000"] and losers == n - 1 and rows == n
+
+    children = _Regrouped(lambda i: (b"r%07d" % (i + 1), f"d{i + 1:07d}"), n)
+    fn = _Clusters()
+    fn.setup()
+    (kept, decisions, rows), peak = _traced(lambda: _count_outputs(fn.process(((b"r0000000", "d0000000"), children))))
+    assert children.passes == 2 and peak < 20, peak
+    assert decisions == n and rows == n + 1
+
+
+def _count_outputs(outputs):
+    from apache_beam.pvalue import TaggedOutput
+
+    kept, decisions, rows = [], 0, 0
+    for out in outputs:
+        if isinstance(out, TaggedOutput):
+            decisions += out.tag == "decisions"
+            rows += out.tag == "clusters"
+        elif isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], tuple):
+            decisions += 1  # _Clusters' main output: (child id, decision)
+        else:
+            kept.append(out.rank[1])
+    return kept, decisions, rows
