@@ -62,7 +62,10 @@ class ExtractConfig:
     """``[extract]``: main-text extraction.
 
     Attributes:
-        timeout_s: hard per-document time limit for trafilatura, seconds.
+        timeout_s: hard per-document time limit for trafilatura, seconds. It is
+            wall-clock time, so a page that needs about this long may pass on one
+            run and time out on another (a loaded worker); a restarted child's
+            start-up is not charged to the next page.
         isolate: run trafilatura in a child process so the limit can be enforced
             and a crash cannot take the worker down (default true).
         favor: ``balanced``, ``precision`` or ``recall`` (trafilatura's modes).
