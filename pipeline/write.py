@@ -11,7 +11,8 @@
    same rows in the same order in the same shard: byte-identical files.
 4. The file is written under ``<out>/.furui-tmp/`` and renamed into place only
    when complete, so a killed run never leaves a partial file under a final
-   name. A retried bundle rewrites the same temp name with the same bytes.
+   name. Each attempt has its own temp name, so a retry racing a slow attempt
+   of the same bundle cannot take or delete the other's file.
 
 Memory per worker is bounded by one shard (``shard_bytes`` of payload), never
 by the corpus. ``WriteDeduplicatedDocuments`` does the same for documents and
@@ -26,6 +27,7 @@ import logging
 import math
 import os
 import posixpath
+import uuid
 from collections import Counter
 from typing import Any, Callable
 
@@ -84,16 +86,29 @@ def _ensure_parent(path: str) -> None:
 
 
 def write_atomically(out_dir: str, rel_path: str, data: bytes) -> str:
-    """Writes ``data`` to a temp name under ``out_dir`` and renames it to ``rel_path``."""
+    """Writes ``data`` to a temp name under ``out_dir`` and renames it to ``rel_path``.
+
+    The temp name is unique to this call: two attempts of one bundle can run at
+    once (a retry racing a slow "zombie" attempt on Dataflow, speculative
+    execution), and with a shared temp name one attempt's rename took the
+    other's file, whose delete of the final name then left no shard at all.
+    Renaming onto the final name replaces it (POSIX rename, GCS and S3 copy);
+    only a filesystem that refuses that gets a delete first. Outputs are
+    deterministic, so whichever attempt lands last writes the same bytes.
+    """
     final = join(out_dir, rel_path)
-    tmp = join(out_dir, TMP_DIR, rel_path.replace("/", "__"))
+    tmp = join(out_dir, TMP_DIR, f"{rel_path.replace('/', '__')}.{uuid.uuid4().hex}")
     _ensure_parent(tmp)
     _ensure_parent(final)
     with FileSystems.create(tmp) as fh:
         fh.write(data)
-    if FileSystems.exists(final):
+    try:
+        FileSystems.rename([tmp], [final])
+    except Exception:
+        if not FileSystems.exists(final):
+            raise
         FileSystems.delete([final])
-    FileSystems.rename([tmp], [final])
+        FileSystems.rename([tmp], [final])
     return final
 
 
