@@ -221,11 +221,13 @@ class _Stream:
         self.pos += done
         return done
 
-    def skip_watching(self, n: int, keep_limit: int) -> tuple[int, bytes | None]:
+    def skip_watching(self, n: int, keep_limit: int,
+                      is_header: Callable[[bytes], bool] | None = None) -> tuple[int, bytes | None]:
         """Discards up to ``n`` bytes, remembering where a WARC header line starts in them.
 
         Returns ``(skipped, tail)``: ``tail`` is the skipped bytes from the first
-        line that starts with a WARC version line to the end of what was skipped,
+        line that starts a record (``is_header``; default: a WARC version line)
+        to the end of what was skipped,
         or ``None`` if there is none or it is longer than ``keep_limit`` (memory
         stays bounded). A caller that learns the claimed length was wrong can
         :meth:`unread` the tail and read the records it holds.
@@ -242,7 +244,8 @@ class _Stream:
                     tail, watching = [], False  # too long to keep: stop watching
                 else:
                     tail.append(line)
-            elif watching and at_line_start and line.startswith(b"WARC/") and _WARC_LINE.match(line):
+            elif watching and at_line_start and (
+                    is_header(line) if is_header else line.startswith(b"WARC/") and _WARC_LINE.match(line)):
                 tail, size = [line], len(line)
             at_line_start = line.endswith(b"\n")
         return done, (b"".join(tail) if tail else None)
@@ -771,16 +774,37 @@ class _Reader:
                 yield self.reject(self.offset_id(offset), url, "not_response", "filedesc")
                 continue
             if length > self.max + _MAX_HEADER_BYTES:
-                got = stream.skip(length)
+                start = stream.pos
+                got, tail = stream.skip_watching(length, self.max + _MAX_HEADER_BYTES, _is_arc_header)
+                if tail is not None and (got < length or not _arc_record_ends(stream)):
+                    # The length was wrong: the records after the header found inside are read.
+                    stream.unread(tail)
+                    yield self.reject(self.offset_id(offset), url, "truncated",
+                                      f"record cut short by the next ARC header after {stream.pos - start} of "
+                                      f"{length} bytes")
+                    continue
                 if got < length:
                     yield self.truncated(stream, self.offset_id(offset), url, f"record cut short: {got} of {length}")
                     return
                 yield self.reject(self.offset_id(offset), url, "too_large", f"{length} bytes")
                 continue
             block = stream.read(length)
-            if len(block) < length:
-                yield self.truncated(stream, self.offset_id(offset), url, f"record cut short: {len(block)} of {length}")
-                return
+            if len(block) < length or not _arc_record_ends(stream):
+                # A length longer than the record swallows the records after it:
+                # find the next ARC header inside the block and read on from there.
+                m = _ARC_HEADER_IN_BLOCK.search(block)
+                if m is not None:
+                    stream.unread(block[m.start(1):])
+                    yield self.reject(self.offset_id(offset), url, "truncated",
+                                      f"record cut short by the next ARC header after {m.start(1)} of {length} bytes")
+                    continue
+                if len(block) < length:
+                    yield self.truncated(stream, self.offset_id(offset), url,
+                                         f"record cut short: {len(block)} of {length}")
+                    return
+                yield self.reject(self.offset_id(offset), url, "malformed_record",
+                                  f"length mismatch ({self.arc_resync(stream)} stray bytes after it)")
+                continue
             if block.startswith(b"HTTP/"):
                 out = self.http_document(rid, url, date, block, "html")
             elif url.startswith(("http:", "https:")) and not block.strip():
@@ -881,6 +905,25 @@ class _Reader:
         yield Record(id=rid, url="", source=self.source, crawl_date="",
                      content_type="text/html", payload=body, kind="html")
 
+
+
+# An ARC record header line: URL, IP, 14-digit date, ..., length (v1: 5 fields, v2: 10).
+_ARC_HEADER = re.compile(rb"\S+://\S* \S+ \d{14}\S*(?: \S+)+ \d+\r?\n")
+_ARC_HEADER_IN_BLOCK = re.compile(rb"\n(\S+://\S* \S+ \d{14}\S*(?: \S+)+ \d+\r?\n)")
+
+
+def _is_arc_header(line: bytes) -> bool:
+    return _ARC_HEADER.fullmatch(line) is not None
+
+
+def _arc_record_ends(stream: "_Stream") -> bool:
+    """Whether what follows a block is blank lines and then EOF or an ARC header
+    (consumes nothing)."""
+    ahead = stream.peek(_MAX_HEADER_BYTES).lstrip(b"\r\n")
+    if not ahead:
+        return True
+    end = ahead.find(b"\n")
+    return end >= 0 and _is_arc_header(ahead[: end + 1])
 
 
 def _next_nonblank(stream, chars: bytes | None = None) -> bytes:

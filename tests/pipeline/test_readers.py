@@ -496,3 +496,22 @@ def test_padding_between_gzip_members_of_the_file_is_skipped():
 def test_empty_jsonl_file_is_one_counted_reject(data):
     out = only(read(data, "part.jsonl.gz" if data[:2] == b"\x1f\x8b" else "part.jsonl"))
     assert_reject(out, "unreadable_file")
+
+
+@pytest.mark.parametrize("claimed, reason", [(3000, "truncated"), (30_000_000, "truncated"), (50, "malformed_record")])
+def test_arc_record_with_a_wrong_length_does_not_swallow_the_records_after_it(claimed, reason):
+    """ARC has no record trailer to check: a length longer than the record used to
+    read the next records into its block (or past the end of the file), losing
+    them uncounted; a shorter one left the rest of the body to be misread."""
+    body = http(HTML)
+
+    def arc_record(i: int, n: int | None = None) -> bytes:
+        return f"http://example.jp/{i} 192.0.2.1 20240501090000 text/html {n or len(body)}\n".encode() + body + b"\n"
+
+    head = ARC.split(b"http://example.jp/a")[0]  # the filedesc record
+    outs = read(head + arc_record(0, claimed) + b"".join(arc_record(i) for i in range(1, 6)), "x.arc",
+                max_payload_bytes=10_000_000)
+    assert [o.url for o in outs if isinstance(o, Record)] == [f"http://example.jp/{i}" for i in range(1, 6)]
+    bad = [o for o in outs if isinstance(o, Reject) and o.url == "http://example.jp/0"]
+    assert len(bad) == 1 and bad[0].reason == reason
+    assert len(outs) == 7  # filedesc + the bad record + 5
