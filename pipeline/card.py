@@ -73,8 +73,10 @@ _SECRET_SEGMENTS = frozenset(
 )
 # Access key ids have a fixed shape; redact them wherever they appear.
 _ACCESS_KEY_RE = re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{12,}\b")
-# A URL inside any string: its scheme, then everything up to whitespace or a quote.
-_URL_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://)([^\s\"'<>]*)")
+# A URL inside any string: its scheme, then printable ASCII up to whitespace, a quote
+# or an angle bracket. URLs are ASCII: Japanese text right after one ends it
+# ("https://example.jp/crawlから取得") instead of being read, and stripped, as its path.
+_URL_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://)([!#-&(-;=?-~]*)")
 
 # Hugging Face ``size_categories`` buckets, keyed by their upper bound.
 _SIZE_BUCKETS = (
@@ -108,7 +110,7 @@ def is_secret_key(name: str) -> bool:
 def strip_userinfo(value: str) -> str:
     """Removes credentials embedded in URLs anywhere in a string.
 
-    In every URL (``scheme://`` up to the next whitespace or quote), strips
+    In every URL (``scheme://`` and the printable ASCII after it), strips
     ``user:password@`` after the scheme and redacts the query string when it
     carries a signature or token (presigned URLs); AWS access key ids are
     redacted anywhere. Over-stripping is preferred to leaking: AWS secret keys
@@ -123,6 +125,8 @@ def strip_userinfo(value: str) -> str:
     'Mirror: https://data.example.com/crawl (daily)'
     >>> strip_userinfo("/data/crawl/a@b.warc.gz")
     '/data/crawl/a@b.warc.gz'
+    >>> strip_userinfo("データはhttps://example.jp/crawlから取得。問い合わせ:dataset@example.jp")
+    'データはhttps://example.jp/crawlから取得。問い合わせ:dataset@example.jp'
     """
     text = _URL_RE.sub(lambda m: _strip_url(m.group(1), m.group(2)), str(value))
     return _ACCESS_KEY_RE.sub(REDACTED, text)

@@ -398,9 +398,10 @@ class Extractor:
         minus a fresh interpreter's start-up.
         """
         self._start()
-        if not self._conn.poll(max(START_TIMEOUT_S, self.timeout_s)):
+        wait_s = max(START_TIMEOUT_S, self.timeout_s)
+        if not self._conn.poll(wait_s):
             self._kill()
-            raise ExtractorCrashed(f"extraction process did not start within {START_TIMEOUT_S:g}s")
+            raise ExtractorCrashed(f"extraction process did not start within {wait_s:g}s")
         status, value = self._conn.recv()
         if status == "import_error":
             self._kill()

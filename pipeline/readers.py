@@ -69,6 +69,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import posixpath
 import re
 import zlib
 from typing import BinaryIO, Callable, Iterator
@@ -222,33 +223,39 @@ class _Stream:
         return done
 
     def skip_watching(self, n: int, keep_limit: int,
-                      is_header: Callable[[bytes], bool] | None = None) -> tuple[int, bytes | None]:
-        """Discards up to ``n`` bytes, remembering where a WARC header line starts in them.
+                      is_header: Callable[[bytes], bool] | None = None) -> tuple[int, bytes | None, list[int]]:
+        """Discards up to ``n`` bytes, remembering the records that start inside them.
 
-        Returns ``(skipped, tail)``: ``tail`` is the skipped bytes from the first
-        line that starts a record (``is_header``; default: a WARC version line)
-        to the end of what was skipped,
-        or ``None`` if there is none or it is longer than ``keep_limit`` (memory
-        stays bounded). A caller that learns the claimed length was wrong can
-        :meth:`unread` the tail and read the records it holds.
+        A record starts at a line for which ``is_header`` holds (default: a WARC
+        version line). Returns ``(skipped, tail, lost)``: ``tail`` is the skipped
+        bytes from the latest record starts that fit in ``keep_limit`` bytes to
+        the end of what was skipped (``None`` if none do), and ``lost`` the
+        offsets of the record starts before it (memory stays bounded). A caller
+        that learns the claimed length was wrong can :meth:`unread` the tail, read
+        the records it holds and count the lost ones.
         """
-        done, tail, size, watching, at_line_start = 0, [], 0, True, True
+        done, at_line_start = 0, True
+        segments: list[tuple[int, list[bytes]]] = []  # (offset, lines) from one record start each
+        size, lost = 0, []
         while done < n:
             line = self.readline(min(_MAX_HEADER_BYTES, n - done))
             if not line:
                 break
             done += len(line)
-            if tail:
+            if at_line_start and (is_header(line) if is_header
+                                  else line.startswith(b"WARC/") and _WARC_LINE.match(line)):
+                segments.append((self.pos - len(line), [line]))
                 size += len(line)
-                if size > keep_limit:
-                    tail, watching = [], False  # too long to keep: stop watching
-                else:
-                    tail.append(line)
-            elif watching and at_line_start and (
-                    is_header(line) if is_header else line.startswith(b"WARC/") and _WARC_LINE.match(line)):
-                tail, size = [line], len(line)
+            elif segments:
+                segments[-1][1].append(line)
+                size += len(line)
+            while size > keep_limit and segments:  # drop the oldest record starts
+                offset, lines = segments.pop(0)
+                lost.append(offset)
+                size -= sum(len(x) for x in lines)
             at_line_start = line.endswith(b"\n")
-        return done, (b"".join(tail) if tail else None)
+        tail = b"".join(b"".join(lines) for _, lines in segments) if segments else None
+        return done, tail, lost
 
     def unread(self, data: bytes) -> None:
         n = len(data)
@@ -343,8 +350,12 @@ def _stable_id(source: str, offset: int) -> str:
     True
     >>> _stable_id("a/part.jsonl", 0) == _stable_id("b/part.jsonl", 0)
     False
+    >>> _stable_id("./a//part.jsonl", 0) == _stable_id("a/part.jsonl", 0)
+    True
     """
     path = source.replace("\\", "/")
+    if "://" not in path:
+        path = posixpath.normpath(path)  # ./data/x and data/x are one file
     for suffix in _COMPRESSION_SUFFIXES:
         if path.lower().endswith(suffix):
             path = path[: -len(suffix)]
@@ -429,19 +440,35 @@ def _inflate(body: bytes, wbits: int, limit: int) -> bytes:
 
     A gzip body may be several members (RFC 1952; ``gzip a b > c``): all of them
     are decoded, as ``gzip -d`` does. Garbage after a complete member is ignored.
+    Input is fed in slices, so a body of thousands of tiny members costs linear
+    time (zlib copies everything after a member's end into ``unused_data``).
+
+    >>> import gzip
+    >>> _inflate(gzip.compress(b"ab") + b"\\n" + gzip.compress(b"cd"), 47, 100)
+    b'abcd'
     """
-    dec = zlib.decompressobj(wbits)
-    out = dec.decompress(body, limit + 1)
-    while wbits == 47 and dec.eof and len(out) <= limit:
-        rest = dec.unused_data
-        if not rest.strip(b"\x00\r\n\t "):
-            break
-        dec = zlib.decompressobj(wbits)
+    view, pos, out = memoryview(body), 0, bytearray()
+    dec, later_member = zlib.decompressobj(wbits), False
+    while pos < len(view) and len(out) <= limit:
+        if dec.eof:
+            if wbits != 47:
+                break  # zlib and raw deflate are one stream
+            window = bytes(view[pos : pos + 64])
+            rest = window.lstrip(b"\x00\r\n\t ")
+            pos += len(window) - len(rest)
+            if not rest:
+                continue
+            dec, later_member = zlib.decompressobj(wbits), True
+        piece = view[pos : pos + _FEED]
         try:
-            out += dec.decompress(rest, limit + 1 - len(out))
+            chunk = dec.decompress(piece, limit + 1 - len(out))
         except zlib.error:
-            break
-    return out
+            if later_member:
+                break  # garbage after a complete member: keep what decoded
+            raise
+        pos += len(piece) - len(dec.unconsumed_tail) - len(dec.unused_data)
+        out += chunk
+    return bytes(out)
 
 
 def _decode_content(body: bytes, encoding: str, limit: int) -> bytes:
@@ -657,12 +684,14 @@ class _Reader:
             # block (bounded): if the block turns out not to end where its
             # Content-Length says, the records after that header are read, not lost.
             start = stream.pos
-            got, tail = stream.skip_watching(length, self.max + _MAX_HEADER_BYTES)
-            if tail is not None and (got < length or not self.check_trailer(stream)):
-                stream.unread(tail)
+            got, tail, lost = stream.skip_watching(length, self.max + _MAX_HEADER_BYTES)
+            if (tail is not None or lost) and (got < length or not self.check_trailer(stream)):
+                if tail is not None:
+                    stream.unread(tail)
                 kind = "not_response" if not wanted else "truncated"
                 yield self.reject(reject_id, url, kind, f"{rtype or 'record'} cut short by the next WARC "
-                                  f"header after {stream.pos - start} of {length} bytes")
+                                  f"header after {(lost[0] if lost else stream.pos) - start} of {length} bytes")
+                yield from self.lost_records(lost)
                 return
             if got < length:
                 yield self.truncated(stream, reject_id, url, f"{rtype or 'record'} cut short: {got} of {length} bytes")
@@ -724,6 +753,13 @@ class _Reader:
             out = out._replace(id=reject_id)
         yield out
 
+    def lost_records(self, offsets: list[int]) -> Iterator[Reject]:
+        """One counted reject per record that started inside a wrong length and
+        could not be kept in memory to be read (see :meth:`_Stream.skip_watching`)."""
+        for off in offsets:
+            yield self.reject(self.offset_id(off), "", "truncated",
+                              "record inside the previous record's wrong length, past what is kept in memory")
+
     def check_trailer(self, stream: _Stream) -> bool:
         """Consumes the blank lines after a block if a header or EOF follows them.
 
@@ -744,7 +780,7 @@ class _Reader:
     def arc(self, stream: _Stream) -> Iterator[Record | Reject]:
         """ARC v1/v2: ``URL IP date mime [...] length`` line, then ``length`` bytes."""
         while True:
-            line = _next_nonblank(stream)
+            line = _next_nonblank(stream, b" \t\r\n\x00")  # NUL padding between/after records
             if not line:
                 yield from self.stream_end(stream)
                 return
@@ -775,13 +811,15 @@ class _Reader:
                 continue
             if length > self.max + _MAX_HEADER_BYTES:
                 start = stream.pos
-                got, tail = stream.skip_watching(length, self.max + _MAX_HEADER_BYTES, _is_arc_header)
-                if tail is not None and (got < length or not _arc_record_ends(stream)):
+                got, tail, lost = stream.skip_watching(length, self.max + _MAX_HEADER_BYTES, _is_arc_header)
+                if (tail is not None or lost) and (got < length or not _arc_record_ends(stream)):
                     # The length was wrong: the records after the header found inside are read.
-                    stream.unread(tail)
+                    if tail is not None:
+                        stream.unread(tail)
                     yield self.reject(self.offset_id(offset), url, "truncated",
-                                      f"record cut short by the next ARC header after {stream.pos - start} of "
-                                      f"{length} bytes")
+                                      f"record cut short by the next ARC header after "
+                                      f"{(lost[0] if lost else stream.pos) - start} of {length} bytes")
+                    yield from self.lost_records(lost)
                     continue
                 if got < length:
                     yield self.truncated(stream, self.offset_id(offset), url, f"record cut short: {got} of {length}")
@@ -817,7 +855,7 @@ class _Reader:
 
     def arc_resync(self, stream: _Stream) -> int:
         skipped = 0
-        pattern = re.compile(rb"^\S+://\S* \S+ \d{14}")
+        pattern = re.compile(rb"^[A-Za-z][A-Za-z0-9+.\-]*:\S* \S+ \d{14}")
         while True:
             line = stream.readline()
             if not line:
@@ -907,9 +945,10 @@ class _Reader:
 
 
 
-# An ARC record header line: URL, IP, 14-digit date, ..., length (v1: 5 fields, v2: 10).
-_ARC_HEADER = re.compile(rb"\S+://\S* \S+ \d{14}\S*(?: \S+)+ \d+\r?\n")
-_ARC_HEADER_IN_BLOCK = re.compile(rb"\n(\S+://\S* \S+ \d{14}\S*(?: \S+)+ \d+\r?\n)")
+# An ARC record header line: URL (http://..., or dns:host as Heritrix writes), IP,
+# 14-digit date, ..., length (v1: 5 fields, v2: 10).
+_ARC_HEADER = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]*:\S* \S+ \d{14}\S*(?: \S+)+ \d+\r?\n")
+_ARC_HEADER_IN_BLOCK = re.compile(rb"\n([A-Za-z][A-Za-z0-9+.\-]*:\S* \S+ \d{14}\S*(?: \S+)+ \d+\r?\n)")
 
 
 def _is_arc_header(line: bytes) -> bool:
@@ -919,7 +958,7 @@ def _is_arc_header(line: bytes) -> bool:
 def _arc_record_ends(stream: "_Stream") -> bool:
     """Whether what follows a block is blank lines and then EOF or an ARC header
     (consumes nothing)."""
-    ahead = stream.peek(_MAX_HEADER_BYTES).lstrip(b"\r\n")
+    ahead = stream.peek(_MAX_HEADER_BYTES).lstrip(b"\r\n\x00")
     if not ahead:
         return True
     end = ahead.find(b"\n")

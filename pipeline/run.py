@@ -329,7 +329,12 @@ def finish_output(out_dir: str, cfg: Config) -> dict[str, Any]:
         stats_doc = json.loads(fh.read().decode("utf-8"))
     # Not empty: object stores refuse a multipart upload of zero parts.
     write_atomically(out_dir, "_SUCCESS", f"config_sha256 {cfg.sha256}\n".encode())
+    # Temp files of failed or duplicate attempts (each attempt has its own name).
+    # Object stores have no directories: list the prefix, then delete what is left.
     tmp = join(out_dir, TMP_DIR)
+    left = [m.path for m in FileSystems.match([join(tmp, "*")])[0].metadata_list]
+    if left:
+        FileSystems.delete(left)
     if FileSystems.exists(tmp):
         FileSystems.delete([tmp])
     return stats_doc

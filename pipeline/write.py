@@ -281,30 +281,41 @@ class _WriteDedupShardFn(_WriteShardFn):
             else:  # ("decision", (doc id, decision)): at most one per id
                 decisions.setdefault(value[0], []).append(value[1])
         ids = Counter(doc.id for doc in docs)
+        first: dict[str, int] = {}  # repeated id -> index of the copy that may be kept
         copies: dict[int, int] = {}  # index of a second copy of a record -> copies of it
         if len(ids) < len(docs):
             # Every document with a given id lands in this shard, so repeated ids
             # are all seen here. Dedup decisions are per id, so documents that share
             # one cannot be told apart by them: count them (stats.json
-            # "duplicate_ids"), and drop the copies of a record read twice (same
-            # id, same text: one file given under two paths, x.arc and x.arc.gz),
-            # keeping the first by (source, url, date) so reruns keep the same one.
+            # "duplicate_ids"); of each id keep the first by (source, url, date,
+            # text), so reruns keep the same one; drop the other copies of a record
+            # read twice (same id, same text: one file given under two paths) as
+            # exact duplicates, and apply a decision that names the id itself
+            # (the copies were near-duplicates of each other) to the others only.
             repeated = sorted(i for i, n in ids.items() if n > 1)
             _log.warning("%d documents repeat another document's id in shard %d (e.g. %r): document ids "
                          "must be unique within a run", len(docs) - len(ids), index, repeated[0])
             yield beam.pvalue.TaggedOutput("stats", (("duplicate_ids",), len(docs) - len(ids)))
-            same = {}
+            same: dict[str, list[int]] = {}
             for k, doc in enumerate(docs):
                 if ids[doc.id] > 1:
-                    same.setdefault((doc.id, doc.text), []).append(k)
-            for group in same.values():
-                group.sort(key=lambda k: (docs[k].source, docs[k].url, docs[k].crawl_date))
-                copies.update((k, len(group)) for k in group[1:])
+                    same.setdefault(doc.id, []).append(k)
+            for doc_id, group in same.items():
+                group.sort(key=lambda k: (docs[k].source, docs[k].url, docs[k].crawl_date, docs[k].text))
+                first[doc_id] = group[0]
+                texts = set()
+                for k in group:
+                    if docs[k].text in texts:
+                        copies[k] = len(group)
+                    texts.add(docs[k].text)
         rows = []
         for k, doc in enumerate(docs):
             decision = self.router.pick(decisions.get(doc.id, ()))
-            if decision is None and k in copies:
-                decision = ("exact_duplicate", doc.id, copies[k])
+            if doc.id in first:
+                if decision is not None and decision[1] == doc.id:
+                    decision = None if first[doc.id] == k else decision
+                elif decision is None and k in copies:
+                    decision = ("exact_duplicate", doc.id, copies[k])
             out = self.router.route(doc, decision)
             if isinstance(out, Reject):
                 yield beam.pvalue.TaggedOutput("rejected", out)

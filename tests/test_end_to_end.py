@@ -231,6 +231,27 @@ def test_the_same_file_given_twice_keeps_one_copy_of_each_record(sample_run_in_m
     assert stats["accounted"] and stats["duplicate_ids"] == 2 and stats["documents_out"] == 2
 
 
+def test_repeated_id_on_near_duplicate_texts_keeps_exactly_one(sample_run_in_memory, tmp_path):
+    """Two versions of one page under one user id (two crawl dates): the
+    near-duplicate decision names the id itself, so it cannot say which copy loses;
+    one copy is kept (the first by source), the other rejected, never both."""
+    (t1,) = _kept_texts(sample_run_in_memory, 1)
+    t2 = t1[: len(t1) // 2] + "ここは二回目の取得で書き換えられた一文です。" + t1[len(t1) // 2:]
+    _jsonl(tmp_path / "in" / "x" / "p.jsonl",
+           {"id": "page-1", "url": "https://e.example.jp/", "text": t1, "date": "2024-01-01T00:00:00Z"})
+    _jsonl(tmp_path / "in" / "y" / "p.jsonl",
+           {"id": "page-1", "url": "https://e.example.jp/", "text": t2, "date": "2024-06-01T00:00:00Z"})
+    out = tmp_path / "out"
+    assert run([str(tmp_path / "in" / "*" / "*.jsonl"), "--output", str(out),
+                "--direct_running_mode=in_memory", "--direct_num_workers=1"]) == 0
+    (doc,) = rows(out, "documents")
+    assert "/x/" in doc["source"]
+    (reject,) = rows(out, "rejects")
+    assert "/y/" in reject["source"] and reject["reason"] in ("near_duplicate", "exact_duplicate")
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["accounted"] and stats["duplicate_ids"] == 1
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

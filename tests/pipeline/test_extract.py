@@ -260,7 +260,7 @@ ORPHAN_PARENT = """
 import sys, time
 from pipeline.extract import Extractor, ExtractOptions
 ex = Extractor(ExtractOptions(), timeout_s=600)
-ex._start()
+ex._start_ready()  # the stand-in answers the warm-up page; it spins on the one below
 print(ex._proc.pid, flush=True)
 ex._conn.send(("<html><body><p>spin</p></body></html>", ""))  # trafilatura stand-in spins on it
 time.sleep(600)
@@ -271,7 +271,8 @@ time.sleep(600)
 def test_an_orphaned_child_exits(tmp_path):
     """A worker killed while its child is stuck on a page (SIGKILL, out of memory:
     no clean close) must not leave the child running: it exits once re-parented."""
-    (tmp_path / "trafilatura.py").write_text("def extract(*args, **kwargs):\n    while True:\n        pass\n")
+    (tmp_path / "trafilatura.py").write_text(
+        "def extract(html, *args, **kwargs):\n    while 'spin' in html:\n        pass\n    return ''\n")
     repo = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), repo])}
     parent = subprocess.Popen([sys.executable, "-c", ORPHAN_PARENT], stdout=subprocess.PIPE, text=True, env=env)

@@ -515,3 +515,46 @@ def test_arc_record_with_a_wrong_length_does_not_swallow_the_records_after_it(cl
     bad = [o for o in outs if isinstance(o, Reject) and o.url == "http://example.jp/0"]
     assert len(bad) == 1 and bad[0].reason == reason
     assert len(outs) == 7  # filedesc + the bad record + 5
+
+
+def test_wrong_length_covering_more_than_memory_keeps_counting_every_record():
+    """A Content-Length that covers more following records than the reader may keep
+    in memory: the latest ones are read, the earlier ones each get a counted
+    reject; none is lost uncounted."""
+    data = warc_record(block=http(HTML), rid="<urn:uuid:liar>", length=10_000_000) + b"".join(
+        _ok(i) for i in range(300))
+    outs = read(data, max_payload_bytes=2000)
+    assert len(outs) == 301
+    kept = _ids(outs)
+    lost = [o for o in outs[1:] if isinstance(o, Reject)]
+    assert kept == [f"ok-{i}" for i in range(300 - len(kept), 300)] and len(kept) > 50
+    assert len(lost) == 300 - len(kept) and all(o.reason == "truncated" for o in lost)
+
+
+def test_arc_dns_records_and_nul_padding_are_not_length_errors():
+    """Heritrix writes dns: records (no //) between http records, and some ARCs end
+    in NUL padding: neither is a sign that the previous record's length was wrong."""
+    body = http(HTML)
+    dns = b"20240501090000\nexample.jp. 300 IN A 192.0.2.1\n"
+    data = (ARC.split(b"http://example.jp/a")[0]
+            + f"http://example.jp/a 192.0.2.1 20240501090000 text/html {len(body)}\n".encode() + body + b"\n"
+            + f"dns:example.jp 192.0.2.53 20240501090000 text/dns {len(dns)}\n".encode() + dns + b"\n"
+            + f"http://example.jp/b 192.0.2.1 20240501090000 text/html {len(body)}\n".encode() + body + b"\n"
+            + b"\x00" * 40)
+    outs = read(data, "x.arc")
+    assert [(o.url, o.reason if isinstance(o, Reject) else "kept") for o in outs] == [
+        ("filedesc://test.arc", "not_response"), ("http://example.jp/a", "kept"),
+        ("dns:example.jp", "not_html"), ("http://example.jp/b", "kept")]
+
+
+def test_many_member_gzip_body_decodes_in_linear_time():
+    """zlib hands back everything after a member's end: copying that per member made
+    a body of 200k tiny members take a minute. Generous bound: a DoS guard, not a benchmark."""
+    import time
+
+    from pipeline.readers import _inflate
+
+    body = gzip.compress(b"", mtime=0) * 200_000 + gzip.compress(b"end", mtime=0)
+    t0 = time.process_time()
+    assert _inflate(body, 47, 1_000_000) == b"end"
+    assert time.process_time() - t0 < 10

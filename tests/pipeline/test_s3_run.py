@@ -51,3 +51,27 @@ def test_missing_bucket_is_one_clear_error(s3_endpoint, aws_env, capsys):
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("furui: error:")
+
+
+def test_finish_clears_temp_files_of_failed_attempts_on_object_storage(s3_endpoint, s3_client, s3_bucket):
+    """Each write attempt has its own temp name, so a failed attempt's file is not
+    renamed away by its retry; the run's finish deletes what is left. On S3 a
+    "directory" does not exist as an object, so checking the prefix's existence
+    alone found nothing to delete."""
+    from apache_beam.io.filesystems import FileSystems
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipeline.config import load_config
+    from pipeline.run import finish_output
+
+    FileSystems.set_options(PipelineOptions([f"--s3_endpoint_url={s3_endpoint}", "--s3_region_name=us-east-1"]))
+    s3_client.put_object(Bucket=s3_bucket, Key="out/stats.json", Body=b'{"accounted": true}')
+    s3_client.put_object(Bucket=s3_bucket, Key="out/.furui-tmp/documents__documents-00000-of-00001.parquet.ab12",
+                         Body=b"half a shard")
+    try:
+        finish_output(f"s3://{s3_bucket}/out", load_config())
+    finally:
+        FileSystems.set_options(PipelineOptions([]))
+    names = {o["Key"] for o in s3_client.list_objects_v2(Bucket=s3_bucket, Prefix="out/")["Contents"]}
+    assert {"out/_SUCCESS", "out/config.toml", "out/stats.json"} <= names
+    assert not any(".furui-tmp" in n for n in names), names
