@@ -374,22 +374,27 @@ def _clean_record_id(value: str) -> str:
 
 def _parse_header_lines(block: bytes) -> dict[str, str]:
     """Parses ``Name: value`` lines (folded continuations allowed); keys lower-cased."""
-    headers: dict[str, str] = {}
-    last = ""
+    # Parts are collected in lists and joined once: an HTTP head of megabytes of
+    # repeated or folded lines made "+=" on strings quadratic (minutes per record).
+    parts: dict[str, list[str]] = {}
+    last: list[str] | None = None
     for line in block.decode("utf-8", "replace").split("\n"):
-        if line[:1] in (" ", "\t") and last:
-            headers[last] += " " + line.strip()
+        if line[:1] in (" ", "\t") and last is not None:
+            last.append(" " + line.strip())
             continue
         name, sep, value = line.partition(":")
         if not sep:
             continue  # tolerated: a blank or stray line inside the header block
-        last = name.strip().lower()
+        key = name.strip().lower()
         value = value.strip()
-        if last not in headers:
-            headers[last] = value
-        elif last != "content-type":  # the first Content-Type wins; others are joined
-            headers[last] += ", " + value
-    return headers
+        if key not in parts:
+            last = parts[key] = [value]
+        elif key != "content-type":  # the first Content-Type wins; others are joined
+            last = parts[key]
+            last.append(", " + value)
+        else:
+            last = None  # continuations of an ignored Content-Type are ignored too
+    return {k: "".join(v) for k, v in parts.items()}
 
 
 def _media_type(content_type: str) -> str:
@@ -770,11 +775,13 @@ class _Reader:
             line = stream.readline(_SNIFF_BYTES)
             if not line:
                 return True
-            if line.strip(b"\r\n\x00") == b"":
+            if line.strip(b" \t\r\n\x00") == b"":  # blank, as the record loop counts blank
                 consumed.append(line)
                 continue
             stream.unread(b"".join(consumed) + line)
-            return line.startswith(b"WARC/")
+            # A file cut inside the next record's first bytes ("WAR" then EOF): this
+            # record ended where it said; the cut one is reported as truncated.
+            return line.startswith(b"WARC/") or (not line.endswith(b"\n") and b"WARC/".startswith(line))
 
     # -- ARC ------------------------------------------------------------------
     def arc(self, stream: _Stream) -> Iterator[Record | Reject]:
@@ -787,7 +794,7 @@ class _Reader:
             offset = stream.pos - len(line)
             fields = line.strip().decode("utf-8", "replace").split(" ")
             url = fields[0] if fields else ""
-            if len(fields) < 5 or not fields[-1].isdigit():
+            if len(fields) < 5 or not (fields[-1].isascii() and fields[-1].isdigit() and len(fields[-1]) <= 15):
                 # Without a valid length the record end is unknown: skip to the next
                 # line that looks like an ARC header (URL + IP + 14-digit date).
                 skipped = self.arc_resync(stream)
@@ -802,13 +809,6 @@ class _Reader:
             )
             mime = fields[3]
             rid = _stable_id(self.source, offset)
-            if url.startswith("filedesc:"):
-                got = stream.skip(length)
-                if got < length:
-                    yield self.truncated(stream, self.offset_id(offset), url, f"ARC header cut short: {got} of {length}")
-                    return
-                yield self.reject(self.offset_id(offset), url, "not_response", "filedesc")
-                continue
             if length > self.max + _MAX_HEADER_BYTES:
                 start = stream.pos
                 got, tail, lost = stream.skip_watching(length, self.max + _MAX_HEADER_BYTES, _is_arc_header)
@@ -829,8 +829,11 @@ class _Reader:
             block = stream.read(length)
             if len(block) < length or not _arc_record_ends(stream):
                 # A length longer than the record swallows the records after it:
-                # find the next ARC header inside the block and read on from there.
-                m = _ARC_HEADER_IN_BLOCK.search(block)
+                # find the next ARC header starting inside the block (its line may
+                # end past the block) and read on from there.
+                m = _ARC_HEADER_IN_BLOCK.search(block + stream.peek(_MAX_HEADER_BYTES))
+                if m is not None and m.start(1) >= len(block):
+                    m = None
                 if m is not None:
                     stream.unread(block[m.start(1):])
                     yield self.reject(self.offset_id(offset), url, "truncated",
@@ -842,6 +845,9 @@ class _Reader:
                     return
                 yield self.reject(self.offset_id(offset), url, "malformed_record",
                                   f"length mismatch ({self.arc_resync(stream)} stray bytes after it)")
+                continue
+            if url.startswith("filedesc:"):  # the file's version block, not a page
+                yield self.reject(self.offset_id(offset), url, "not_response", "filedesc")
                 continue
             if block.startswith(b"HTTP/"):
                 out = self.http_document(rid, url, date, block, "html")
@@ -855,12 +861,11 @@ class _Reader:
 
     def arc_resync(self, stream: _Stream) -> int:
         skipped = 0
-        pattern = re.compile(rb"^[A-Za-z][A-Za-z0-9+.\-]*:\S* \S+ \d{14}")
         while True:
             line = stream.readline()
             if not line:
                 return skipped
-            if pattern.match(line):
+            if _ARC_HEADER_START.match(line):
                 stream.unread(line)
                 return skipped
             skipped += len(line)
@@ -890,7 +895,11 @@ class _Reader:
                 return
             if first:
                 first = False
-                if not _is_json_object(line):
+                # Only a file not named as JSON Lines (.json, or no telling name) is
+                # judged by its first line: in a .jsonl file a bad first line is one
+                # bad_json reject like any other line, not the loss of the file.
+                if not _basename(self.source).lower().endswith((".jsonl", ".ndjson")) \
+                        and not _is_json_object(line):
                     # A .json document (or anything else) that is not JSON Lines is one
                     # unreadable file, not one bad_json reject per line of it.
                     yield self.reject(self.offset_id(offset), "", "unreadable_file",
@@ -955,14 +964,16 @@ def _is_arc_header(line: bytes) -> bool:
     return _ARC_HEADER.fullmatch(line) is not None
 
 
+# The start of an ARC header line (URL, IP, date), whatever its length field says.
+_ARC_HEADER_START = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]*:\S* \S+ \d{14}")
+
+
 def _arc_record_ends(stream: "_Stream") -> bool:
-    """Whether what follows a block is blank lines and then EOF or an ARC header
-    (consumes nothing)."""
-    ahead = stream.peek(_MAX_HEADER_BYTES).lstrip(b"\r\n\x00")
-    if not ahead:
-        return True
-    end = ahead.find(b"\n")
-    return end >= 0 and _is_arc_header(ahead[: end + 1])
+    """Whether what follows a block is blank lines and then EOF or the start of an
+    ARC header line (consumes nothing). A header with a bad length field still
+    ends the record before it; the record loop rejects that header."""
+    ahead = stream.peek(_SNIFF_BYTES * 4).lstrip(b" \t\r\n\x00")
+    return not ahead or _ARC_HEADER_START.match(ahead) is not None
 
 
 def _next_nonblank(stream, chars: bytes | None = None) -> bytes:
@@ -987,9 +998,19 @@ def _detect(head: bytes, source: str) -> str:
         return "warc"
     if stripped.startswith(b"filedesc://") or re.match(rb"^\S+://\S* \S+ \d{14}\S* \S+ ", stripped):
         return "arc"
-    if name.endswith((".jsonl", ".json", ".ndjson")) or stripped.startswith(b"{"):
+    # A crawl file that does not start with its first record (junk, or cut in the
+    # middle of one): its name, or a version line further in, says what it is, so
+    # the reader resyncs to the records instead of reading the file as one page.
+    by_name = {".warc": "warc", ".wet": "warc", ".arc": "arc", ".jsonl": "jsonl", ".json": "jsonl",
+               ".ndjson": "jsonl", ".html": "html", ".htm": "html", ".xhtml": "html"}
+    for suffix, fmt in by_name.items():
+        if name.endswith(suffix):
+            return fmt
+    if _WARC_LINE.search(head):
+        return "warc"
+    if stripped.startswith(b"{"):
         return "jsonl"
-    if name.endswith((".html", ".htm", ".xhtml")) or _sniff_html(stripped):
+    if _sniff_html(stripped):
         return "html"
     return ""
 

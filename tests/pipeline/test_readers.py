@@ -558,3 +558,86 @@ def test_many_member_gzip_body_decodes_in_linear_time():
     t0 = time.process_time()
     assert _inflate(body, 47, 1_000_000) == b"end"
     assert time.process_time() - t0 < 10
+
+
+# ------------------------------------------------ second audit round (sixth session)
+
+
+def _arc_head() -> bytes:
+    return ARC.split(b"http://example.jp/a")[0]  # the filedesc version block
+
+
+def _arc(i: int, n: int | None = None, length_field: str | None = None) -> bytes:
+    body = http(HTML)
+    field = length_field if length_field is not None else str(n if n is not None else len(body))
+    return f"http://example.jp/{i} 192.0.2.1 20240501090000 text/html {field}\n".encode() + body + b"\n"
+
+
+@pytest.mark.parametrize("field", ["²", "9" * 5000, "-5"])
+def test_arc_header_with_a_bad_length_field_is_one_reject_and_reading_goes_on(field):
+    outs = read(_arc_head() + _arc(1) + _arc(2, length_field=field) + _arc(3) + _arc(4), "a.arc")
+    assert [o.url for o in outs if isinstance(o, Record)] == [f"http://example.jp/{i}" for i in (1, 3, 4)]
+    assert [(o.url, o.reason) for o in outs if isinstance(o, Reject)] == [
+        ("filedesc://test.arc", "not_response"), ("http://example.jp/2", "malformed_record")]
+
+
+@pytest.mark.parametrize("extra", [300, 100_000])
+def test_arc_version_block_with_a_wrong_length_does_not_swallow_records(extra):
+    head = _arc_head()
+    line, rest = head.split(b"\n", 1)
+    n = int(line.rsplit(b" ", 1)[1])
+    bad_head = line.rsplit(b" ", 1)[0] + b" " + str(n + extra).encode() + b"\n" + rest
+    outs = read(bad_head + b"".join(_arc(i) for i in range(5)), "a.arc", max_payload_bytes=10_000_000)
+    assert [o.url for o in outs if isinstance(o, Record)] == [f"http://example.jp/{i}" for i in range(5)]
+    assert len(outs) == 6
+
+
+@pytest.mark.parametrize("over", [5, 30, 59, 208, 212])
+def test_arc_length_reaching_into_the_next_header_line_keeps_that_record(over):
+    n = len(http(HTML))
+    outs = read(_arc_head() + _arc(1, n + over) + _arc(2) + _arc(3) + _arc(4), "a.arc")
+    assert [o.url for o in outs if isinstance(o, Record)] == ["http://example.jp/2", "http://example.jp/3",
+                                                               "http://example.jp/4"]
+    assert len(outs) == 5  # filedesc, record 1 rejected, 2-4
+
+
+@pytest.mark.parametrize("name", ["x.warc", "x.warc.gz", "x.dat"])
+def test_warc_file_that_does_not_start_with_a_record_is_read_as_warc(name):
+    """Junk before the first record, or a file cut in the middle of one: it is
+    still a WARC (by its name, or a version line further in), not one big page."""
+    recs = [_ok(i) for i in range(4)]
+    for data in (b"junk\n" + b"".join(recs), recs[0][60:] + b"".join(recs[1:])):
+        payload = gzip.compress(data, mtime=0) if name.endswith(".gz") else data
+        outs = read(payload, name)
+        assert _ids(outs)[-3:] == ["ok-1", "ok-2", "ok-3"]
+        assert all(isinstance(o, Record) and o.kind == "html" and o.payload == HTML for o in outs if
+                   isinstance(o, Record))
+
+
+def test_bad_first_line_of_a_jsonl_file_is_one_bad_json():
+    good = [json.dumps({"url": f"http://e.jp/{i}", "text": "本文です。"}).encode() + b"\n" for i in range(5)]
+    outs = read(b'{"url":"http://e.jp/0","html":"<p>\\x</p>"}\n' + b"".join(good), "part.jsonl")
+    assert [type(o) for o in outs] == [Reject] + [Record] * 5
+    assert_reject(outs[0], "bad_json")
+
+
+def test_huge_folded_http_head_parses_in_linear_time():
+    import time
+
+    from pipeline.readers import _parse_header_lines
+
+    head = b"HTTP/1.1 200 OK\r\nX-A: a\r\n" + b" b\r\n" * 500_000 + b"X-B: 1\r\n" * 300_000
+    t0 = time.process_time()
+    headers = _parse_header_lines(head)
+    assert time.process_time() - t0 < 10  # a DoS guard: this took minutes
+    assert headers["x-a"].startswith("a b b") and headers["x-b"].startswith("1, 1")
+
+
+def test_record_followed_by_a_blank_line_of_spaces_or_a_cut_record_is_kept():
+    rec = _ok(0)
+    outs = read(rec + b" \t\r\n" + _ok(1))
+    assert _ids(outs) == ["ok-0", "ok-1"]
+    for cut in (1, 2, 4):
+        outs = read(rec + _ok(1)[:cut])
+        assert _ids(outs) == ["ok-0"] and len(outs) == 2
+        assert isinstance(outs[1], Reject) and outs[1].reason in ("truncated", "malformed_record")
