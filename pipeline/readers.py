@@ -132,12 +132,17 @@ class _Stream:
         self._eof = False
         self.pos = 0  # offset of the next unread byte in the (uncompressed) stream
         self.error = ""
+        self.gaps: list[tuple[int, _Gap]] = []  # corrupt gzip data skipped, see _gzip_chunks
 
     def _fill(self) -> bool:
         if self._eof:
             return False
         try:
             chunk = next(self._chunks)
+            while isinstance(chunk, _Gap):
+                # Where in the uncompressed stream the bytes after the gap begin.
+                self.gaps.append((self.pos + self._avail(), chunk))
+                chunk = next(self._chunks)
         except StopIteration:
             self._eof = True
             return False
@@ -281,25 +286,48 @@ class _Stream:
         return out
 
 
-def _gzip_chunks(first: bytes, fileobj: BinaryIO) -> Iterator[bytes]:
+class _Gap:
+    """Marker in the chunk stream: corrupt compressed bytes were skipped to the next
+    gzip member. ``lost_record`` is set when the corrupt member gave no byte at all,
+    so the record it held appears nowhere else and must be counted as a reject."""
+
+    __slots__ = ("skipped", "lost_record", "error")
+
+    def __init__(self, skipped: int, lost_record: bool, error: str):
+        self.skipped, self.lost_record, self.error = skipped, lost_record, error
+
+
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+
+
+def _gzip_chunks(first: bytes, fileobj: BinaryIO) -> Iterator[bytes | _Gap]:
     """Decompresses concatenated gzip members (one per record, or one for all).
 
     Input is fed in small slices: when a member ends, zlib copies the rest of the
     slice into ``unused_data``, and with per-record members (thousands per file)
     feeding whole megabytes made that copy quadratic.
 
+    Corrupt data inside a member skips to the next gzip header and yields a
+    :class:`_Gap` before that member's bytes, so one damaged record of a
+    per-record-gzip WARC costs that record, not the rest of the file.
+
     Raises:
-        _TruncatedInput: the input ends inside a member, or garbage follows one.
+        _TruncatedInput: the input ends inside a member, or corrupt data with no
+            gzip member after it.
     """
     inp = _raw_chunks(fileobj)
     data = memoryview(first)
     pos = 0
     dec = zlib.decompressobj(31)
     fed = False  # whether the current member received any byte
+    member_out = 0  # bytes the current member gave
+    gap: _Gap | None = None  # skipped corrupt data, reported with the next good bytes
     while True:
         if pos >= len(data):
             chunk = next(inp, b"")
             if not chunk:
+                if gap is not None:
+                    raise _TruncatedInput(gap.error)
                 if fed and not dec.eof:
                     raise _TruncatedInput("gzip stream ends inside a member")
                 return
@@ -313,16 +341,41 @@ def _gzip_chunks(first: bytes, fileobj: BinaryIO) -> Iterator[bytes]:
             if not rest:
                 continue
             dec = zlib.decompressobj(31)
-            fed = False
+            fed, member_out = False, 0
         piece = data[pos : pos + _FEED]
         fed = True
         try:
             out = dec.decompress(piece, _CHUNK * 4)
         except zlib.error as exc:
-            raise _TruncatedInput(f"corrupt gzip data: {exc}") from None
+            # Skip to the next gzip header (a false one in the corrupt bytes fails
+            # here again and extends the same gap).
+            if gap is None:
+                gap = _Gap(0, member_out == 0, f"corrupt gzip data: {exc}")
+            skipped = 1
+            pos += 1
+            while True:
+                found = bytes(data[pos:]).find(_GZIP_MAGIC)
+                if found >= 0:
+                    pos += found
+                    skipped += found
+                    break
+                tail = bytes(data[max(pos, len(data) - 2):])
+                skipped += len(data) - pos - len(tail)
+                chunk = next(inp, b"")
+                if not chunk:
+                    raise _TruncatedInput(gap.error) from None
+                data, pos = memoryview(tail + chunk), 0
+            gap.skipped += skipped
+            dec = zlib.decompressobj(31)
+            fed, member_out = False, 0
+            continue
         # Whatever zlib did not consume stays in the slice for the next round.
         pos += len(piece) - len(dec.unconsumed_tail) - len(dec.unused_data)
         if out:
+            if gap is not None:
+                yield gap
+                gap = None
+            member_out += len(out)
             yield out
 
 
@@ -758,6 +811,16 @@ class _Reader:
             out = out._replace(id=reject_id)
         yield out
 
+    def gap_rejects(self, stream: _Stream) -> Iterator[Reject]:
+        """One counted reject per corrupt gzip member that gave no byte (its record
+        is nowhere else); a member cut after some bytes shows up as a record cut
+        short by the next one, which the record parser reports."""
+        while stream.gaps:
+            offset, gap = stream.gaps.pop(0)
+            if gap.lost_record:
+                yield self.reject(self.offset_id(offset), "", "truncated",
+                                  f"{gap.error}; {gap.skipped} compressed bytes skipped to the next gzip member")
+
     def lost_records(self, offsets: list[int]) -> Iterator[Reject]:
         """One counted reject per record that started inside a wrong length and
         could not be kept in memory to be read (see :meth:`_Stream.skip_watching`)."""
@@ -1053,6 +1116,8 @@ def read_records(
         for out in parse(stream):
             produced = True
             yield out
+            yield from reader.gap_rejects(stream)
+        yield from reader.gap_rejects(stream)
         if not produced:
             # An empty JSON Lines file (or one of blank lines) is still an input the
             # run was given: one counted reject, as an empty WARC or HTML file gets.

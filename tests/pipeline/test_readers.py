@@ -641,3 +641,36 @@ def test_record_followed_by_a_blank_line_of_spaces_or_a_cut_record_is_kept():
         outs = read(rec + _ok(1)[:cut])
         assert _ids(outs) == ["ok-0"] and len(outs) == 2
         assert isinstance(outs[1], Reject) and outs[1].reason in ("truncated", "malformed_record")
+
+
+@pytest.mark.parametrize("where", ["header", "start", "middle"])
+def test_one_corrupt_gzip_member_costs_its_record_not_the_rest_of_the_file(where):
+    """A per-record .warc.gz with one damaged member (bit rot, a bad copy): the
+    reader skips to the next gzip header, counts the damaged record as one reject
+    and reads every record after it; before, the file ended there."""
+    members = [gzip.compress(_ok(i), mtime=0) for i in range(8)]
+    bad = bytearray(members[3])
+    at = {"header": 3, "start": 12, "middle": len(bad) // 2}[where]  # flags byte, deflate start, middle
+    bad[at : at + 8] = b"\xff" * 8
+    members[3] = bytes(bad)
+    outs = read(b"".join(members), "x.warc.gz")
+    assert _ids(outs) == [f"ok-{i}" for i in range(8) if i != 3]
+    (reject,) = [o for o in outs if isinstance(o, Reject)]
+    assert reject.reason == "truncated"
+    assert len(outs) == 8
+
+
+def test_junk_between_gzip_members_is_one_counted_reject_and_reading_goes_on():
+    data = gzip.compress(_ok(0), mtime=0) + b"junk-not-gzip" * 10 + b"".join(
+        gzip.compress(_ok(i), mtime=0) for i in range(1, 101))
+    outs = read(data, "x.warc.gz")
+    assert _ids(outs) == [f"ok-{i}" for i in range(101)]
+    (reject,) = [o for o in outs if isinstance(o, Reject)]
+    assert reject.reason == "truncated" and "skipped to the next gzip member" in reject.detail
+
+
+def test_corrupt_gzip_data_with_no_member_after_it_is_truncated():
+    data = gzip.compress(_ok(0), mtime=0) + b"\x1f\x8b\x08\x00" + b"\xff" * 50
+    outs = read(data, "x.warc.gz")
+    assert _ids(outs) == ["ok-0"]
+    assert [o.reason for o in outs if isinstance(o, Reject)] == ["truncated"]
