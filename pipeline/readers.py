@@ -288,16 +288,25 @@ class _Stream:
 
 class _Gap:
     """Marker in the chunk stream: corrupt compressed bytes were skipped to the next
-    gzip member. ``lost_record`` is set when the corrupt member gave no byte at all,
-    so the record it held appears nowhere else and must be counted as a reject."""
+    gzip member. ``lost`` is how many records it cost that appear nowhere else (a
+    member that gave no byte at all); a member cut after some bytes shows up as a
+    record cut short by the next one instead."""
 
-    __slots__ = ("skipped", "lost_record", "error")
+    __slots__ = ("skipped", "lost", "error")
 
-    def __init__(self, skipped: int, lost_record: bool, error: str):
-        self.skipped, self.lost_record, self.error = skipped, lost_record, error
+    def __init__(self, skipped: int, lost: int, error: str):
+        self.skipped, self.lost, self.error = skipped, lost, error
 
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"
+
+
+def _plausible_gzip_header(raw: bytes, at: int) -> bool:
+    """A gzip member header, not three look-alike bytes inside corrupt data:
+    reserved flag bits clear, a known XFL and OS (RFC 1952)."""
+    head = raw[at : at + 10]
+    return (len(head) == 10 and head[:3] == _GZIP_MAGIC and not head[3] & 0xE0
+            and head[8] in (0, 2, 4) and (head[9] <= 13 or head[9] == 255))
 
 
 def _gzip_chunks(first: bytes, fileobj: BinaryIO) -> Iterator[bytes | _Gap]:
@@ -307,23 +316,26 @@ def _gzip_chunks(first: bytes, fileobj: BinaryIO) -> Iterator[bytes | _Gap]:
     slice into ``unused_data``, and with per-record members (thousands per file)
     feeding whole megabytes made that copy quadratic.
 
-    Corrupt data inside a member skips to the next gzip header and yields a
-    :class:`_Gap` before that member's bytes, so one damaged record of a
-    per-record-gzip WARC costs that record, not the rest of the file.
+    Corrupt data skips to the next gzip header (searched from just after the
+    start of the member that failed, if it gave nothing yet) and yields a
+    :class:`_Gap` before the next good bytes, so one damaged record of a
+    per-record-gzip WARC costs that record, not the rest of the file. A member
+    cut after some bytes is followed by a line break, so the next record's
+    header starts a line and the cut record is reported as cut short by it.
 
     Raises:
         _TruncatedInput: the input ends inside a member, or corrupt data with no
             gzip member after it.
     """
     inp = _raw_chunks(fileobj)
-    data = memoryview(first)
-    pos = 0
+    raw, pos = first, 0
     dec = zlib.decompressobj(31)
     fed = False  # whether the current member received any byte
-    member_out = 0  # bytes the current member gave
+    member_at, member_out = 0, 0  # where the current member starts in raw; bytes it gave
     gap: _Gap | None = None  # skipped corrupt data, reported with the next good bytes
+    cut = False  # a member failed after giving bytes: end its line
     while True:
-        if pos >= len(data):
+        if pos >= len(raw):
             chunk = next(inp, b"")
             if not chunk:
                 if gap is not None:
@@ -331,50 +343,63 @@ def _gzip_chunks(first: bytes, fileobj: BinaryIO) -> Iterator[bytes | _Gap]:
                 if fed and not dec.eof:
                     raise _TruncatedInput("gzip stream ends inside a member")
                 return
-            data, pos = memoryview(chunk), 0
+            if fed and not member_out and not dec.eof and pos - member_at <= _CHUNK:
+                # A member that has given nothing yet keeps its start in the
+                # window, so a failure can rescan from just after it.
+                raw, pos, member_at = raw[member_at:] + chunk, pos - member_at, 0
+            else:
+                raw, pos, member_at = chunk, 0, 0
         if dec.eof:
             # Start of a new member. NUL/whitespace padding between or after
             # members is tolerated (skipped up to the next member's first byte).
-            window = bytes(data[pos : pos + 64])
+            window = raw[pos : pos + 64]
             rest = window.lstrip(b"\x00\r\n\t ")
             pos += len(window) - len(rest)
             if not rest:
                 continue
             dec = zlib.decompressobj(31)
-            fed, member_out = False, 0
-        piece = data[pos : pos + _FEED]
+            fed, member_at, member_out = False, pos, 0
+        piece = memoryview(raw)[pos : pos + _FEED]
         fed = True
         try:
             out = dec.decompress(piece, _CHUNK * 4)
         except zlib.error as exc:
-            # Skip to the next gzip header (a false one in the corrupt bytes fails
-            # here again and extends the same gap).
+            lost = 0 if member_out else int(gap is None or _plausible_gzip_header(raw, member_at))
             if gap is None:
-                gap = _Gap(0, member_out == 0, f"corrupt gzip data: {exc}")
-            skipped = 1
-            pos += 1
+                gap = _Gap(0, 0, f"corrupt gzip data: {exc}")
+                cut = member_out > 0
+            gap.lost += lost
+            # Skip to the next plausible gzip header: from just after this member's
+            # start if it gave nothing (a header that swallowed real members), else
+            # from here. Look-alike magics inside corrupt data are passed over.
+            frm = member_at + 1 if not member_out else pos + 1
+            skip_from = frm - 1
             while True:
-                found = bytes(data[pos:]).find(_GZIP_MAGIC)
-                if found >= 0:
-                    pos += found
-                    skipped += found
-                    break
-                tail = bytes(data[max(pos, len(data) - 2):])
-                skipped += len(data) - pos - len(tail)
+                found = raw.find(_GZIP_MAGIC, frm)
+                if found >= 0 and found + 10 <= len(raw):
+                    if _plausible_gzip_header(raw, found):
+                        gap.skipped += found - skip_from
+                        pos = found
+                        break
+                    frm = found + 1
+                    continue
+                keep_from = found if found >= 0 else max(frm, len(raw) - 2)
+                gap.skipped += keep_from - skip_from
                 chunk = next(inp, b"")
                 if not chunk:
                     raise _TruncatedInput(gap.error) from None
-                data, pos = memoryview(tail + chunk), 0
-            gap.skipped += skipped
+                raw, frm, skip_from = raw[keep_from:] + chunk, 0, 0
             dec = zlib.decompressobj(31)
-            fed, member_out = False, 0
+            fed, member_at, member_out = False, pos, 0
             continue
         # Whatever zlib did not consume stays in the slice for the next round.
         pos += len(piece) - len(dec.unconsumed_tail) - len(dec.unused_data)
         if out:
             if gap is not None:
                 yield gap
-                gap = None
+                if cut:
+                    yield b"\r\n"
+                gap, cut = None, False
             member_out += len(out)
             yield out
 
@@ -817,8 +842,8 @@ class _Reader:
         short by the next one, which the record parser reports."""
         while stream.gaps:
             offset, gap = stream.gaps.pop(0)
-            if gap.lost_record:
-                yield self.reject(self.offset_id(offset), "", "truncated",
+            for k in range(gap.lost):
+                yield self.reject(f"{self.source}@{offset}:corrupt-gzip-{k}", "", "truncated",
                                   f"{gap.error}; {gap.skipped} compressed bytes skipped to the next gzip member")
 
     def lost_records(self, offsets: list[int]) -> Iterator[Reject]:
@@ -1069,6 +1094,8 @@ def _detect(head: bytes, source: str) -> str:
     for suffix, fmt in by_name.items():
         if name.endswith(suffix):
             return fmt
+    if stripped.lower().startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
+        return "html"  # a page (that may quote a WARC record), not a cut WARC file
     if _WARC_LINE.search(head):
         return "warc"
     if stripped.startswith(b"{"):
@@ -1117,7 +1144,9 @@ def read_records(
             produced = True
             yield out
             yield from reader.gap_rejects(stream)
-        yield from reader.gap_rejects(stream)
+        for out in reader.gap_rejects(stream):
+            produced = True
+            yield out
         if not produced:
             # An empty JSON Lines file (or one of blank lines) is still an input the
             # run was given: one counted reject, as an empty WARC or HTML file gets.
