@@ -227,6 +227,19 @@ class _Stream:
         self.pos += done
         return done
 
+    def skip_run(self, chars: bytes) -> int:
+        """Consumes every byte in ``chars`` from here on; returns how many."""
+        done = 0
+        while self._avail() or self._fill():
+            rest = self._buf[self._i :]
+            n = len(rest) - len(rest.lstrip(chars))
+            self._i += n
+            self.pos += n
+            done += n
+            if self._avail():
+                return done
+        return done
+
     def skip_watching(self, n: int, keep_limit: int,
                       is_header: Callable[[bytes], bool] | None = None) -> tuple[int, bytes | None, list[int]]:
         """Discards up to ``n`` bytes, remembering the records that start inside them.
@@ -858,13 +871,18 @@ class _Reader:
 
         Returns False (consuming nothing) when something else follows.
         """
-        consumed = []
+        consumed, size = [], 0
         while True:
             line = stream.readline(_SNIFF_BYTES)
             if not line:
                 return True
             if line.strip(b" \t\r\n\x00") == b"":  # blank, as the record loop counts blank
                 consumed.append(line)
+                size += len(line)
+                if size > _MAX_HEADER_BYTES:
+                    # A long run of blank lines: the record ended where it said;
+                    # the record loop skips the rest of the run (bounded memory).
+                    return True
                 continue
             stream.unread(b"".join(consumed) + line)
             # A file cut inside the next record's first bytes ("WAR" then EOF): this
@@ -965,6 +983,7 @@ class _Reader:
         line_limit = 6 * self.max + _MAX_HEADER_BYTES
         first = True
         while True:
+            stream.skip_run(b"\r\n")  # empty lines, a buffer at a time
             offset = stream.pos
             line = stream.readline(line_limit)
             if not line:
@@ -1065,7 +1084,12 @@ def _arc_record_ends(stream: "_Stream") -> bool:
 
 
 def _next_nonblank(stream, chars: bytes | None = None) -> bytes:
-    """The next line that is not only ``chars`` (whitespace by default); b"" at the end."""
+    """The next line that is not only ``chars`` (whitespace by default); b"" at the end.
+
+    Runs of those bytes are skipped a buffer at a time, not a line at a time
+    (megabytes of newlines between two records took a Python loop per line).
+    """
+    stream.skip_run(chars if chars is not None else b" \t\r\n\x0b\x0c")
     line = stream.readline()
     while line and not line.strip(chars):
         line = stream.readline()

@@ -715,3 +715,27 @@ def test_page_that_quotes_a_warc_record_is_a_page():
     page = b"<!DOCTYPE html><html><body><pre>\nWARC/1.0\r\nWARC-Type: response\r\n</pre></body></html>"
     out = only(read(page, "s3://bucket/pages/0001"))
     assert isinstance(out, Record) and out.kind == "html"
+
+
+@pytest.mark.parametrize("name", ["x.warc", "x.jsonl"])
+def test_megabytes_of_blank_lines_between_records_cost_neither_memory_nor_minutes(name):
+    """50 MB of newlines after a record: the trailer check kept every blank line
+    it read (4 GB RSS) and the loops read them one Python line at a time (43 s)."""
+    import time
+    import tracemalloc
+
+    if name.endswith(".jsonl"):
+        line = [json.dumps({"url": f"http://e.jp/{i}", "text": "本文です。"}).encode() + b"\n" for i in range(2)]
+        data = line[0] + b"\n" * 20_000_000 + line[1]
+    else:
+        data = _ok(0) + b"\n" * 20_000_000 + b" \r\n" * 100_000 + _ok(1)
+    tracemalloc.start()
+    t0 = time.process_time()
+    try:
+        outs = read(data, name)
+        peak_mb = tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+    assert [type(o) for o in outs] == [Record, Record]
+    assert peak_mb < 50, peak_mb  # was gigabytes: a list of every blank line
+    assert time.process_time() - t0 < 10
