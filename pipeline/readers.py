@@ -231,12 +231,14 @@ class _Stream:
         """Consumes every byte in ``chars`` from here on; returns how many."""
         done = 0
         while self._avail() or self._fill():
-            rest = self._buf[self._i :]
+            if self._buf[self._i] not in chars:  # the usual case: nothing to skip, no copy
+                return done
+            rest = self._buf[self._i : self._i + _CHUNK]
             n = len(rest) - len(rest.lstrip(chars))
             self._i += n
             self.pos += n
             done += n
-            if self._avail():
+            if n < len(rest):
                 return done
         return done
 
@@ -467,25 +469,29 @@ def _parse_header_lines(block: bytes) -> dict[str, str]:
     """Parses ``Name: value`` lines (folded continuations allowed); keys lower-cased."""
     # Parts are collected in lists and joined once: an HTTP head of megabytes of
     # repeated or folded lines made "+=" on strings quadratic (minutes per record).
-    parts: dict[str, list[str]] = {}
-    last: list[str] | None = None
+    headers: dict[str, str] = {}
+    more: dict[str, list[str]] = {}  # continuations and repeats, joined at the end
+    last = ""
     for line in block.decode("utf-8", "replace").split("\n"):
-        if line[:1] in (" ", "\t") and last is not None:
-            last.append(" " + line.strip())
+        if line[:1] in (" ", "\t") and last:
+            more.setdefault(last, []).append(" " + line.strip())
             continue
         name, sep, value = line.partition(":")
         if not sep:
             continue  # tolerated: a blank or stray line inside the header block
         key = name.strip().lower()
         value = value.strip()
-        if key not in parts:
-            last = parts[key] = [value]
+        if key not in headers:
+            headers[key] = value
+            last = key
         elif key != "content-type":  # the first Content-Type wins; others are joined
-            last = parts[key]
-            last.append(", " + value)
+            more.setdefault(key, []).append(", " + value)
+            last = key
         else:
-            last = None  # continuations of an ignored Content-Type are ignored too
-    return {k: "".join(v) for k, v in parts.items()}
+            last = ""  # continuations of an ignored Content-Type are ignored too
+    for key, parts in more.items():
+        headers[key] += "".join(parts)
+    return headers
 
 
 def _media_type(content_type: str) -> str:
