@@ -99,6 +99,13 @@ _SNIFF_BYTES = 1024
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _WARC_LINE = re.compile(rb"(?:\r?\n|^)WARC/\d+\.\d+\r?\n")
 _COMPRESSION_SUFFIXES = (".gz", ".gzip")
+# NUL/whitespace padding tolerated between (and after) gzip members.
+_GZIP_PADDING = b"\x00\r\n\t "
+
+
+def _is_warc_header(line: bytes) -> bool:
+    """Whether a line (with its line break) is a WARC version line."""
+    return line.startswith(b"WARC/") and _WARC_LINE.match(line) is not None
 
 
 # --------------------------------------------------------------------------- stream
@@ -243,11 +250,10 @@ class _Stream:
         return done
 
     def skip_watching(self, n: int, keep_limit: int,
-                      is_header: Callable[[bytes], bool] | None = None) -> tuple[int, bytes | None, list[int]]:
+                      is_header: Callable[[bytes], bool]) -> tuple[int, bytes | None, list[int]]:
         """Discards up to ``n`` bytes, remembering the records that start inside them.
 
-        A record starts at a line for which ``is_header`` holds (default: a WARC
-        version line). Returns ``(skipped, tail, lost)``: ``tail`` is the skipped
+        A record starts at a line for which ``is_header`` holds. Returns ``(skipped, tail, lost)``: ``tail`` is the skipped
         bytes from the latest record starts that fit in ``keep_limit`` bytes to
         the end of what was skipped (``None`` if none do), and ``lost`` the
         offsets of the record starts before it (memory stays bounded). A caller
@@ -262,8 +268,7 @@ class _Stream:
             if not line:
                 break
             done += len(line)
-            if at_line_start and (is_header(line) if is_header
-                                  else line.startswith(b"WARC/") and _WARC_LINE.match(line)):
+            if at_line_start and is_header(line):
                 segments.append((self.pos - len(line), [line]))
                 size += len(line)
             elif segments:
@@ -368,7 +373,7 @@ def _gzip_chunks(first: bytes, fileobj: BinaryIO) -> Iterator[bytes | _Gap]:
             # Start of a new member. NUL/whitespace padding between or after
             # members is tolerated (skipped up to the next member's first byte).
             window = raw[pos : pos + 64]
-            rest = window.lstrip(b"\x00\r\n\t ")
+            rest = window.lstrip(_GZIP_PADDING)
             pos += len(window) - len(rest)
             if not rest:
                 continue
@@ -422,12 +427,15 @@ def _gzip_chunks(first: bytes, fileobj: BinaryIO) -> Iterator[bytes | _Gap]:
 # --------------------------------------------------------------------------- helpers
 
 
-def _basename(source: str) -> str:
-    name = source.replace("\\", "/").rsplit("/", 1)[-1]
+def _strip_compression(path: str) -> str:
     for suffix in _COMPRESSION_SUFFIXES:
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
-    return name
+        if path.lower().endswith(suffix):
+            return path[: -len(suffix)]
+    return path
+
+
+def _basename(source: str) -> str:
+    return _strip_compression(source.replace("\\", "/").rsplit("/", 1)[-1])
 
 
 def _stable_id(source: str, offset: int) -> str:
@@ -449,11 +457,7 @@ def _stable_id(source: str, offset: int) -> str:
     path = source.replace("\\", "/")
     if "://" not in path:
         path = posixpath.normpath(path)  # ./data/x and data/x are one file
-    for suffix in _COMPRESSION_SUFFIXES:
-        if path.lower().endswith(suffix):
-            path = path[: -len(suffix)]
-            break
-    return hashlib.sha1(f"{path}@{offset}".encode()).hexdigest()
+    return hashlib.sha1(f"{_strip_compression(path)}@{offset}".encode()).hexdigest()
 
 
 def _clean_record_id(value: str) -> str:
@@ -556,7 +560,7 @@ def _inflate(body: bytes, wbits: int, limit: int) -> bytes:
             if wbits != 47:
                 break  # zlib and raw deflate are one stream
             window = bytes(view[pos : pos + 64])
-            rest = window.lstrip(b"\x00\r\n\t ")
+            rest = window.lstrip(_GZIP_PADDING)
             pos += len(window) - len(rest)
             if not rest:
                 continue
@@ -715,7 +719,7 @@ class _Reader:
             line = stream.readline()
             if not line:
                 return skipped
-            if line.startswith(b"WARC/") and _WARC_LINE.match(line):
+            if _is_warc_header(line):
                 stream.unread(line)
                 return skipped
             skipped += len(line)
@@ -757,7 +761,7 @@ class _Reader:
             return
         lines = block.split(b"\n")
         for k, line in enumerate(lines):
-            if line.startswith(b"WARC/") and _WARC_LINE.match(line + b"\n"):
+            if _is_warc_header(line + b"\n"):
                 # A new record started before this header ended: header is garbage.
                 stream.unread(b"\n".join(lines[k:]))
                 yield self.reject(self.offset_id(offset), "", "malformed_record", "unterminated WARC header")
@@ -782,17 +786,11 @@ class _Reader:
         # Blocks above the payload limit are skipped without being buffered.
         wanted = rtype in ("response", "resource", "conversion")
         if length > self.max + _MAX_HEADER_BYTES:
-            # While skipping, keep the bytes from any WARC header inside the
-            # block (bounded): if the block turns out not to end where its
-            # Content-Length says, the records after that header are read, not lost.
-            start = stream.pos
-            got, tail, lost = stream.skip_watching(length, self.max + _MAX_HEADER_BYTES)
-            if (tail is not None or lost) and (got < length or not self.check_trailer(stream)):
-                if tail is not None:
-                    stream.unread(tail)
-                kind = "not_response" if not wanted else "truncated"
-                yield self.reject(reject_id, url, kind, f"{rtype or 'record'} cut short by the next WARC "
-                                  f"header after {(lost[0] if lost else stream.pos) - start} of {length} bytes")
+            # A wrong Content-Length must not swallow the records after it.
+            got, cut, lost = self.skip_oversized(stream, length, _is_warc_header, self.check_trailer)
+            if cut:
+                yield self.reject(reject_id, url, "truncated" if wanted else "not_response",
+                                  f"{rtype or 'record'} cut short by the next WARC header {cut}")
                 yield from self.lost_records(lost)
                 return
             if got < length:
@@ -865,6 +863,25 @@ class _Reader:
                 yield self.reject(f"{self.source}@{offset}:corrupt-gzip-{k}", "", "truncated",
                                   f"{gap.error}; {gap.skipped} compressed bytes skipped to the next gzip member")
 
+    def skip_oversized(self, stream: _Stream, length: int, is_header: Callable[[bytes], bool],
+                       record_ends: Callable[[_Stream], bool]) -> tuple[int, str, list[int]]:
+        """Skips a block above the payload limit without buffering it.
+
+        While skipping it keeps a bounded tail from the record headers inside
+        (:meth:`_Stream.skip_watching`). If the block then does not end where its
+        length says (the input ends first, or ``record_ends`` fails), the length
+        was wrong: the tail is pushed back to be read. Returns ``(skipped, cut,
+        lost)``: ``cut`` describes where the block was cut ('' when its length
+        held), ``lost`` the offsets of records too far back to keep.
+        """
+        start = stream.pos
+        got, tail, lost = stream.skip_watching(length, self.max + _MAX_HEADER_BYTES, is_header)
+        if (tail is not None or lost) and (got < length or not record_ends(stream)):
+            if tail is not None:
+                stream.unread(tail)
+            return got, f"after {(lost[0] if lost else stream.pos) - start} of {length} bytes", lost
+        return got, "", []
+
     def lost_records(self, offsets: list[int]) -> Iterator[Reject]:
         """One counted reject per record that started inside a wrong length and
         could not be kept in memory to be read (see :meth:`_Stream.skip_watching`)."""
@@ -922,15 +939,10 @@ class _Reader:
             mime = fields[3]
             rid = _stable_id(self.source, offset)
             if length > self.max + _MAX_HEADER_BYTES:
-                start = stream.pos
-                got, tail, lost = stream.skip_watching(length, self.max + _MAX_HEADER_BYTES, _is_arc_header)
-                if (tail is not None or lost) and (got < length or not _arc_record_ends(stream)):
-                    # The length was wrong: the records after the header found inside are read.
-                    if tail is not None:
-                        stream.unread(tail)
+                got, cut, lost = self.skip_oversized(stream, length, _is_arc_header, _arc_record_ends)
+                if cut:
                     yield self.reject(self.offset_id(offset), url, "truncated",
-                                      f"record cut short by the next ARC header after "
-                                      f"{(lost[0] if lost else stream.pos) - start} of {length} bytes")
+                                      f"record cut short by the next ARC header {cut}")
                     yield from self.lost_records(lost)
                     continue
                 if got < length:
@@ -1069,16 +1081,14 @@ class _Reader:
 
 # An ARC record header line: URL (http://..., or dns:host as Heritrix writes), IP,
 # 14-digit date, ..., length (v1: 5 fields, v2: 10).
-_ARC_HEADER = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]*:\S* \S+ \d{14}\S*(?: \S+)+ \d+\r?\n")
-_ARC_HEADER_IN_BLOCK = re.compile(rb"\n([A-Za-z][A-Za-z0-9+.\-]*:\S* \S+ \d{14}\S*(?: \S+)+ \d+\r?\n)")
+# _ARC_HEADER_START: its start (URL, IP, date), whatever its length field says.
+_ARC_HEADER_START = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]*:\S* \S+ \d{14}")
+_ARC_HEADER = re.compile(_ARC_HEADER_START.pattern + rb"\S*(?: \S+)+ \d+\r?\n")
+_ARC_HEADER_IN_BLOCK = re.compile(rb"\n(" + _ARC_HEADER.pattern + rb")")
 
 
 def _is_arc_header(line: bytes) -> bool:
     return _ARC_HEADER.fullmatch(line) is not None
-
-
-# The start of an ARC header line (URL, IP, date), whatever its length field says.
-_ARC_HEADER_START = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]*:\S* \S+ \d{14}")
 
 
 def _arc_record_ends(stream: "_Stream") -> bool:

@@ -292,9 +292,9 @@ class _WriteDedupShardFn(_WriteShardFn):
             # read twice (same id, same text: one file given under two paths) as
             # exact duplicates, and apply a decision that names the id itself
             # (the copies were near-duplicates of each other) to the others only.
-            repeated = sorted(i for i, n in ids.items() if n > 1)
             _log.warning("%d documents repeat another document's id in shard %d (e.g. %r): document ids "
-                         "must be unique within a run", len(docs) - len(ids), index, repeated[0])
+                         "must be unique within a run", len(docs) - len(ids), index,
+                         min(i for i, n in ids.items() if n > 1))
             yield beam.pvalue.TaggedOutput("stats", (("duplicate_ids",), len(docs) - len(ids)))
             same: dict[str, list[int]] = {}
             for k, doc in enumerate(docs):
