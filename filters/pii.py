@@ -80,11 +80,14 @@ _KATA = "ァ-ヴー"
 _E_LOCAL = "A-Za-z0-9Ａ-Ｚａ-ｚ０-９._%+\\-．＿％＋－"
 _E_LABEL = "[A-Za-z0-9Ａ-Ｚａ-ｚ０-９](?:[A-Za-z0-9Ａ-Ｚａ-ｚ０-９\\-－]{0,61}[A-Za-z0-9Ａ-Ｚａ-ｚ０-９])?"
 _EMAIL = re.compile(
-    rf"(?=[{_E_LOCAL}])(?<![{_E_LOCAL}])[{_E_LOCAL}]{{1,64}}[@＠](?:{_E_LABEL}[.．])+[A-Za-zＡ-Ｚａ-ｚ]{{2,24}}"
+    rf"(?=[{_E_LOCAL}])(?<![{_E_LOCAL}])[{_E_LOCAL}]{{1,64}}[@＠](?:{_E_LABEL}[.．])+(?:[A-Za-zＡ-Ｚａ-ｚ]{{2,24}}|xn--[a-z0-9]{{1,59}})"
     r"(?![A-Za-z0-9Ａ-Ｚａ-ｚ０-９\-－]|[.．][A-Za-z0-9Ａ-Ｚａ-ｚ０-９])"
 )
 
 # -- phone ----------------------------------------------------------------------
+# Words that may directly follow a phone number ("電話03-1234-5678FAX03-1234-5679");
+# any other letter or digit glued to the digits makes them part of some other id.
+_FOLLOWING_WORD = "(?i:fax|tel|e-?mail|mail|url|http|www)"
 # Either "+81" (optionally "(0)") then 1-4 digits, or an optional "(" then a
 # national number starting with 0. Groups are separated by a hyphen/space or by
 # parentheses: 03-1234-5678, (03)1234-5678, 03(1234)5678, +81 (0)3 1234 5678.
@@ -95,21 +98,32 @@ _PHONE = re.compile(
     rf"(?:(?<=[Tt][Ee][Ll])|(?<=[Tt][Ee][Ll]\.)|(?<=[Ff][Aa][Xx])|(?<![{_ASCII_WORD}.\-‐‑–—−ー－+＋/#=@]))"
     rf"(?:[+＋]81{_SEP}?(?:[(（][0０][)）]{_SEP}?)?{_D}{{1,4}}|[(（]?[0０]{_D}{{0,10}})"
     rf"(?:(?:[)）]{_SEP}?[(（]?|{_SEP}[(（]?|[(（]){_D}{{1,8}}){{0,4}}"
-    rf"(?![{_ASCII_WORD}]|{_HY}{_D}|[.,]{_D})"
+    rf"(?!(?!{_FOLLOWING_WORD})[{_ASCII_WORD}]|{_HY}[{_ASCII_WORD}]|[.,]{_D})"
 )
 _DIGITS = re.compile(_D + "+")
+_DROPPABLE_GAP = re.compile(r"\s+|\s*[(（]")
 _PHONE_CTX = re.compile(r"tel|phone|fax|電話|携帯|ファックス|ファクス|連絡先|☎|📞", re.I)
 
 # -- 12-19 digit numbers: My Number, corporate number, payment cards -------------
 _LONGNUM = re.compile(
     r"(?=[0-9０-９TＴ])"
-    rf"(?:(?<![{_ASCII_WORD}])(?P<t>[TＴ])|(?<![{_ASCII_WORD}.\-‐−－/#=@+＋]))"
-    rf"(?P<num>{_D}{{12,19}}|{_D}{{4}}(?:[ \-‐−－]{_D}{{3,6}}){{2,4}})"
+    rf"(?:(?<![{_ASCII_WORD}])(?P<t>[TＴ]) ?|(?<![{_ASCII_WORD}.\-‐−－/#=@+＋]))"
+    rf"(?P<num>{_D}{{12,19}}|{_D}{{4}}(?:[ \-‐−－]{_D}{{3,6}}){{2,4}}|(?P<corp4>{_D}(?:[ \-‐−－]{_D}{{4}}){{3}}))"
     rf"(?![{_ASCII_WORD}]|[\-‐−－]{_D}|[.,]{_D})"
 )
 _MYNUM_CTX = re.compile(r"マイナンバー|個人番号|my ?number", re.I)
 _CORP_CTX = re.compile(r"法人番号|登録番号|事業者番号|インボイス|corporate ?number", re.I)
 _CARD_CTX = re.compile(r"カード|card|クレジット|visa|master|amex|jcb", re.I)
+# Other identifiers, as long as cards or My Numbers, grouped the same way and passing
+# their checksums one time in ten or eleven. When one of these words is the nearest
+# keyword before a candidate (nearer than a card or My Number word), the number is
+# that identifier: "シリアル番号 4527-8890-1234-5676", "マイナンバー関連ニュース（記事番号 ...）".
+_OTHER_ID_CTX = re.compile(
+    r"シリアル|製造番号|製品番号|製品キー|プロダクトキー|ライセンス|serial|(?<![A-Za-z])S/?N(?![A-Za-z])|IMEI"
+    r"|問い?合わせ番号|受付番号|(?<!カード)会員番号|会員証|請求番号|注文番号|伝票番号|追跡番号|お客様番号|記事番号|記事ID"
+    r"|JAN|ISBN",
+    re.I,
+)
 
 # -- IP addresses ---------------------------------------------------------------
 _IPV4 = re.compile(rf"(?=[0-9])(?<![{_ASCII_WORD}.\-])(?:\d{{1,3}}\.){{3}}\d{{1,3}}(?![{_ASCII_WORD}]|\.\d)", re.A)
@@ -125,8 +139,13 @@ _IPV4_HINT = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d", re.A)
 _IPV6_HINT = re.compile(r":[0-9A-Fa-f]{0,4}:")
 # A dotted quad right after a version keyword is a version number, not an address.
 _VERSION_BEFORE = re.compile(
-    r"(?:version|ver|rev|release|build|firmware|バージョン|ビルド|リリース|ファームウェア|第)[\s.:：]*$", re.I
+    r"(?:version|ver|rev|release|build|firmware|バージョン|ビルド|リリース|ファームウェア|第"
+    r"|section|sec|step|fig|figure|table|(?<![\u4e00-\u9fff])[図表節章項]|セクション|手順|ステップ|§)[\s.:：]*$",
+    re.I,
 )
+# "12:00::15:00" (a mistyped time range) parses as IPv6; addresses written by
+# people have hex groups of other widths.
+_CLOCK_LIKE = re.compile(r"(?:\d\d)?(?::(?:\d\d)?)+")
 _SECTION_AFTER = re.compile(r"\s*(?:版|章|節|項|条)")
 
 # -- postal codes and addresses ---------------------------------------------------
@@ -144,24 +163,47 @@ _PREF = (
 )
 _PREF_RE = re.compile(r"\s?" + _PREF)
 _N = f"{_D}{{1,4}}"
-# Chome/banchi/go numbering: 3丁目1番1号, 3丁目1-1, 1番地2, 12番地の3, 1-2-3, 12-3,
-# and 1-5-4-1103 (the last part a room number).
+_KN = "[一二三四五六七八九十百]{1,4}"  # kanji numerals (一丁目七番一号)
+# Chome/banchi/go numbering: 3丁目1番1号, 3丁目1-1, 一丁目七番一号, 1番地2, 12番地の3,
+# 1-2-3, 12-3, and 1-5-4-1103 (the last part a room number).
 _NUMBERING = re.compile(
     rf"(?=[0-9０-９一二三四五六七八九十])(?<![0-9０-９])(?:"
-    rf"(?P<chome>[0-9０-９一二三四五六七八九十]{{1,3}}丁目)(?:{_N}(?:番地?|{_HY})(?:{_N}号?)?)?"
+    rf"(?P<chome>[0-9０-９一二三四五六七八九十]{{1,3}}丁目)(?:{_N}(?:番地?|{_HY})(?:{_N}号?)?|{_KN}番地?(?:{_KN}号)?)?"
     rf"|(?P<ban>{_N}番地?)(?:{_N}号?|の{_N})?"
     rf"|{_N}{_HY}{_N}(?:{_HY}{_N}){{0,2}}"
     rf")(?![0-9０-９]|{_HY}{_D}|[年月日時分秒%％円人個件回歳倍位点])"
 )
+# A bare lot number (字恩納1234, 通御池上る上本能寺前町488) counts only after an aza (字)
+# or a Kyoto street direction, which these candidates start from (elsewhere a bare
+# number after a place name is a count); decimals, times, fractions and article numbers
+# aside. Each pattern starts with a literal (字, 通) so re scans for it with a fast
+# search: one pattern starting with a class of 字/上/下/入 cost 8x more on news text.
+_BARE_TAIL = (
+    rf"[{_KANJI}{_KATA}のがケ]{{1,10}}?(?<![0-9０-９])(?P<num>{_N})"
+    rf"(?![0-9０-９]|{_HY}{_D}|[.,．，:：/]{_D}|[年月日時分秒%％円人個件回歳倍位点号条項])"
+)
+_BARE_NUMBERS = (
+    re.compile("字" + _BARE_TAIL),
+    re.compile(rf"通[{_KANJI}{_KATA}]{{1,6}}?(?:[東西]入(?:る|ル)?|[上下](?:る|ル|がる|ガル))" + _BARE_TAIL),
+)
 # Prefecture? + 1-3 municipalities (市区町村郡) + optional town name, ending
 # right where the numbering starts (searched with endpos, so $ is that point).
 # Town names may contain の/が/ヶ inside (丸の内, 霞が関) but not end in kana particles.
+# Two regional forms extend the town part: Kyoto's street directions
+# (烏丸通塩小路下ル東塩小路町, 四条通烏丸東入ル; group ``kyoto``) and the grid of
+# Sapporo, Asahikawa and other Hokkaido towns (北6条西4丁目, 琴似2条1丁目, 4条通8丁目).
+_TOWN = f"[{_KANJI}{_KATA}](?:[{_KANJI}{_KATA}のがケ]{{0,8}}[{_KANJI}{_KATA}])?"
 _ADDR_BODY = re.compile(
     rf"(?<![{_KANJI}{_KATA}])(?P<pref>{_PREF})?"
     rf"(?:(?:さいたま|つくばみらい|つくば|いわき|ひたちなか|あきる野|みよし|たつの|あま)市|[{_KANJI}{_KATA}]{{1,6}}?[市区町村郡]){{1,3}}"
-    rf"(?:[{_KANJI}{_KATA}](?:[{_KANJI}{_KATA}のがケ]{{0,8}}[{_KANJI}{_KATA}])?)?$"
+    rf"(?:(?P<kyoto>[{_KANJI}]{{1,6}}通[{_KANJI}{_KATA}]{{1,6}}?(?:[東西]入(?:る|ル)?|(?:上|下)(?:る|ル|がる|ガル)))?"
+    rf"(?P<aza>大?字)?{_TOWN}"
+    rf"|(?:{_TOWN})?[0-9０-９一二三四五六七八九十]{{1,2}}条(?:[東西南北]|通)?)?$"
 )
 _ADDR_WINDOW = 40
+# The longest part of a body after its last municipality suffix: a Kyoto direction
+# (6 + 通 + 6 + 3), 大字 and a town name of 10, i.e. 28 (a Hokkaido grid tail is 14).
+_TAIL_MAX = 28
 
 
 class Span(NamedTuple):
@@ -319,10 +361,11 @@ def find_phones(text: str) -> list[Span]:
         found = None
         # Longest prefix of groups first: "03-1234-5678 10時" matches greedily.
         for j in range(len(runs), 0, -1):
-            # Trailing groups may be dropped only at a space ("03-1234-5678 10時"),
+            # Trailing groups may be cut off only at a space or an opening parenthesis
+            # ("03-1234-5678 10時", "0120-555-777（9-18時）": opening hours),
             # never at a hyphen ("03-1234-5678-9999" is some other id).
-            if j < len(runs) and not text[runs[j - 1][1] : runs[j][0]].isspace():
-                break
+            if j < len(runs) and not _DROPPABLE_GAP.fullmatch(text, runs[j - 1][1], runs[j][0]):
+                continue
             groups = [r[2] for r in runs[:j]]
             if _phone_national_ok(groups, intl):
                 if j == 1 and not intl and not _bare_phone_ok(groups[0], text, m.start()):
@@ -368,9 +411,11 @@ def find_emails(text: str) -> list[Span]:
         local_len = len(re.split("[@＠]", m.group(), maxsplit=1)[0])
         local = unicodedata.normalize("NFKC", m.group()[:local_len])
         # Leading dots belong to the sentence ("...です.info@"), not the address.
+        # Dots elsewhere stay: "taro..yamada.@docomo.ne.jp" breaks RFC 5322 but
+        # docomo and au issued such addresses until 2009, and they are a person's.
         stripped = local.lstrip(".")
         start += len(local) - len(stripped)
-        if not stripped or stripped.endswith(".") or ".." in stripped:
+        if not stripped:
             continue
         spans.append(Span(start, end, "email"))
     return spans
@@ -402,9 +447,12 @@ def find_long_numbers(text: str) -> list[Span]:
             continue
         ctx = _before(text, m.start())
         start = m.start()
-        if m.group("t"):
+        if m.group("t") or m.group("corp4"):
+            # An invoice number (T + 13 digits, also written T1-2345-6789-0123), or
+            # a corporate number written 1-2345-6789-0123 after its keyword: the
+            # check digit stands apart, so this grouping is never a card.
             d = _ascii_digits(raw)
-            if len(d) == 13 and corpnum_valid(d):
+            if len(d) == 13 and corpnum_valid(d) and (m.group("t") or _CORP_CTX.search(ctx)):
                 spans.append(Span(start, m.end(), "corpnum"))
             continue
         # Space-separated groups may run into a following number ("... 1111 2024年"):
@@ -419,14 +467,25 @@ def find_long_numbers(text: str) -> list[Span]:
     return spans
 
 
+def _last_end(pattern: re.Pattern, ctx: str) -> int:
+    """End of the last match of ``pattern`` in ``ctx``, -1 if none."""
+    end = -1
+    for m in pattern.finditer(ctx):
+        end = m.end()
+    return end
+
+
 def _classify_long(d: str, grouped: bool, ctx: str) -> str | None:
     n = len(d)
-    if n == 12 and mynumber_valid(d) and _MYNUM_CTX.search(ctx):
+    other_id = _last_end(_OTHER_ID_CTX, ctx)
+    if n == 12 and mynumber_valid(d) and _last_end(_MYNUM_CTX, ctx) > other_id:
         return "mynumber"
     if n == 13 and not grouped and corpnum_valid(d) and _CORP_CTX.search(ctx):
         return "corpnum"
-    if 13 <= n <= 19 and luhn_valid(d) and card_iin_plausible(d) and (grouped or n > 13 or _CARD_CTX.search(ctx)):
-        return "card"
+    if 13 <= n <= 19 and luhn_valid(d) and card_iin_plausible(d):
+        card_word = _last_end(_CARD_CTX, ctx)
+        if (grouped or n > 13 or card_word >= 0) and card_word >= other_id:
+            return "card"
     return None
 
 
@@ -448,8 +507,10 @@ def find_ips(text: str) -> list[Span]:
     # _IPV4_HINT is necessary for a dotted quad and scans ~5x faster than _IPV4.
     for m in _IPV4.finditer(text) if "." in text and _IPV4_HINT.search(text) else ():
         try:
-            ipaddress.IPv4Address(m.group())
+            ip = ipaddress.IPv4Address(m.group())
         except ValueError:
+            continue
+        if ip.is_loopback or ip.is_unspecified or _is_netmask(ip):
             continue
         if _VERSION_BEFORE.search(_before(text, m.start(), 16)) or _SECTION_AFTER.match(text, m.end()):
             continue
@@ -460,11 +521,20 @@ def find_ips(text: str) -> list[Span]:
             if len(s) < 6 or not any(c.isdigit() for c in s):
                 continue
             try:
-                ipaddress.IPv6Address(s)
+                ip6 = ipaddress.IPv6Address(s)
             except ValueError:
+                continue
+            if ip6.is_loopback or ip6.is_unspecified or _CLOCK_LIKE.fullmatch(s):
                 continue
             spans.append(Span(m.start(), m.end(), "ip"))
     return spans
+
+
+def _is_netmask(ip: ipaddress.IPv4Address) -> bool:
+    """255.255.255.0 and the like: contiguous ones then zeros, not an address."""
+    n = int(ip)
+    inverted = ~n & 0xFFFFFFFF
+    return n >> 24 == 0xFF and inverted & (inverted + 1) == 0
 
 
 def find_postcodes(text: str) -> list[Span]:
@@ -495,8 +565,10 @@ def find_addresses(text: str, postcode_ends: frozenset[int] = frozenset()) -> li
 
     Accepted when a prefecture starts it (東京都千代田区丸の内1-2-3), when a postal
     code directly precedes it (``postcode_ends``, end offsets of postcode spans),
-    or, without either, when the numbering uses 丁目 or 番 (大阪市北区梅田3丁目1番1号):
-    ``1-2-3`` after a bare municipality is too often a score or a range.
+    when a Kyoto street direction precedes the town (河原町通三条上る下丸屋町390-2),
+    or, without any of these, when the numbering uses 丁目 or 番 (大阪市北区梅田3丁目1番1号):
+    ``1-2-3`` after a bare municipality is too often a score or a range. A bare lot
+    number (恩納村字恩納1234, 上本能寺前町488) needs an aza (字) or a Kyoto direction.
     Building names after the numbering are kept. A place name without numbering
     (東京都千代田区で開催) is not PII.
 
@@ -506,26 +578,41 @@ def find_addresses(text: str, postcode_ends: frozenset[int] = frozenset()) -> li
     []
     """
     spans = []
+    numbered = set()
     for m in _NUMBERING.finditer(text):
-        p = m.start()
-        # One space may separate the town from its numbering (新大橋 1-5-4).
-        if p > 0 and text[p - 1] in " \u3000":
-            p -= 1
-        # The body ends in a municipality suffix plus at most 10 characters of town
-        # name (_ADDR_BODY), and its "$" also matches before a line break right at
-        # the numbering ("丸の内\n3丁目"), so without a suffix in the 12 characters
-        # before the numbering it cannot match: skip the window search.
-        if p == 0 or _MUNI_CHARS.isdisjoint(text[max(0, p - 12) : p]):
-            continue
-        b = _ADDR_BODY.search(text, max(0, p - _ADDR_WINDOW), p)
-        if b is None:
-            continue
-        start = b.start()
-        strong = bool(m.group("chome") or m.group("ban"))
-        after_post = any(start - k in postcode_ends for k in (0, 1, 2))
-        if b.group("pref") or after_post or strong:
-            spans.append(Span(start, m.end(), "address"))
-    return spans
+        numbered.add(m.start())
+        span = _address_at(text, m.start(), m.end(), bool(m.group("chome") or m.group("ban")), False, postcode_ends)
+        if span:
+            spans.append(span)
+    for pattern in _BARE_NUMBERS:
+        for m in pattern.finditer(text):
+            if m.start("num") not in numbered:
+                numbered.add(m.start("num"))
+                span = _address_at(text, m.start("num"), m.end("num"), True, True, postcode_ends)
+                if span:
+                    spans.append(span)
+    return sorted(spans)
+
+
+def _address_at(text: str, p: int, end: int, strong: bool, bare: bool, postcode_ends: frozenset[int]) -> Span | None:
+    """The address whose numbering is ``text[p:end]``, if a body precedes it."""
+    # One space may separate the town from its numbering (新大橋 1-5-4).
+    if p > 0 and text[p - 1] in " \u3000":
+        p -= 1
+    # The body ends in a municipality suffix plus at most _TAIL_MAX characters
+    # (_ADDR_BODY), and its "$" also matches before a line break right at the
+    # numbering ("丸の内\n3丁目"), so without a suffix in the _TAIL_MAX + 1
+    # characters before the numbering it cannot match: skip the window search.
+    if p == 0 or _MUNI_CHARS.isdisjoint(text[max(0, p - _TAIL_MAX - 1) : p]):
+        return None
+    b = _ADDR_BODY.search(text, max(0, p - _ADDR_WINDOW), p)
+    if b is None or (bare and not (b.group("kyoto") or b.group("aza"))):
+        return None
+    start = b.start()
+    after_post = any(start - k in postcode_ends for k in (0, 1, 2))
+    if b.group("pref") or after_post or strong or b.group("kyoto"):
+        return Span(start, end, "address")
+    return None
 
 
 _MUNI = "市区町村郡"  # municipality suffixes, as in _ADDR_BODY

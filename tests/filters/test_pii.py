@@ -48,6 +48,10 @@ def found(text: str, types=TYPES) -> list[tuple[str, str]]:
         ("末尾の点 support@example.com.", "support@example.com"),
         ("連絡先：ｉｎｆｏ＠ｅｘａｍｐｌｅ．ｊｐ まで", "ｉｎｆｏ＠ｅｘａｍｐｌｅ．ｊｐ"),
         ("ｓａｌｅｓ－ｄｅｐｔ@example.com", "ｓａｌｅｓ－ｄｅｐｔ@example.com"),
+        # Legacy docomo/au addresses (RFC-invalid dots, issued until 2009) are still a person's.
+        ("メアド変えました taro..yamada.@docomo.ne.jp です", "taro..yamada.@docomo.ne.jp"),
+        ("...です.info@example.jp", "info@example.jp"),
+        ("連絡 test@xn--eckwd4c7c.xn--zckzah まで", "test@xn--eckwd4c7c.xn--zckzah"),
     ],
 )
 def test_email_positive(text, value):
@@ -56,7 +60,7 @@ def test_email_positive(text, value):
 
 @pytest.mark.parametrize(
     "text",
-    ["Twitter（@example_user）をフォロー", "name@domain の形式", "user@localhost で確認", "a..b@example.com",
+    ["Twitter（@example_user）をフォロー", "name@domain の形式", "user@localhost で確認",
      "@example.com のドメイン"],
 )
 def test_email_negative(text):
@@ -88,6 +92,13 @@ def test_email_negative(text):
         ("TEL0312345678", "0312345678"),
         ("TEL.098-948-4192", "098-948-4192"),
         ("03-1234-5678 10時から", "03-1234-5678"),
+        # Opening hours right after the number: "(" then a digit ends the number.
+        ("お問い合わせ：0120-555-777（10:00-18:00）", "0120-555-777"),
+        ("TEL 03-3456-1234(10:00〜19:00) 定休日：火曜", "03-3456-1234"),
+        ("TEL 03-1234-5678 (10:00-19:00)", "03-1234-5678"),
+        ("0120-555-777(9-18時)", "0120-555-777"),
+        ("FAX番号 0312345679（24時間受付）", "0312345679"),
+        ("03(1234)5678(代表)", "03(1234)5678"),
     ],
 )
 def test_phone_positive(text, value):
@@ -109,10 +120,19 @@ def test_phone_positive(text, value):
         "営業時間 09:00-18:00",
         "¥1,234,567 / 1,234,567円",
         "00-1234-5678",
+        "部品番号 03-1234-5678-A（補修用）",  # a part number: a letter after a hyphen
+        "ABC03-1234-5678X",
     ],
 )
 def test_phone_negative(text):
     assert [t for _, t in found(text) if t == "phone"] == []
+
+
+def test_phone_followed_by_a_word():
+    # "FAX" (or TEL, mail, URL...) may follow a number directly; other letters may not.
+    assert found("電話03-3456-1111FAX03-3456-1112") == [("03-3456-1111", "phone"), ("03-3456-1112", "phone")]
+    assert found("TEL 03-3456-1111Mail info@example.jp") == [("03-3456-1111", "phone"), ("info@example.jp", "email")]
+    assert found("型番 03-3456-1111XZ") == []
 
 
 # -- My Number / corporate number / card ------------------------------------------
@@ -140,6 +160,13 @@ def test_check_digit_algorithms():
         ("5555555555554444", "5555555555554444", "card"),
         ("JCB 3530111333300000", "3530111333300000", "card"),
         ("カード 4111 1111 1111 1111 2024年", "4111 1111 1111 1111", "card"),
+        # Invoice numbers as printed on receipts: T, then 1-4-4-4 or a space.
+        ("インボイス登録番号：T1-2000-0103-4785", "T1-2000-0103-4785", "corpnum"),
+        ("登録番号 T 3120101045672", "T 3120101045672", "corpnum"),
+        ("法人番号 7-0104-0106-7259", "7-0104-0106-7259", "corpnum"),
+        # A card word nearer than an other-id word decides.
+        ("クレジットカード会員番号 4111-1111-1111-1111", "4111-1111-1111-1111", "card"),
+        ("会員番号 1234 クレジットカード 4111-1111-1111-1111", "4111-1111-1111-1111", "card"),
     ],
 )
 def test_long_number_positive(text, value, typ):
@@ -158,6 +185,14 @@ def test_long_number_positive(text, value, typ):
         "9111 1111 1111 1111 1",  # no such issuer
         "JAN 4901234567894",  # 13 digits starting with 4, no card keyword
         "2019 2020 2021 の3年間",
+        "伝票 1-2000-0103-4785",  # 1-4-4-4 is a corporate number only after its keyword or T
+        "1-2000-0103-4785",
+        # Luhn-valid, plausible issuer, but the nearest keyword names another id.
+        "製造番号 SN:4527889012345676",
+        "シリアル番号 4527-8890-1234-5676",
+        "お問い合わせ番号 3539-1234-5678-9019",
+        "会員番号 4527 8890 1234 5676",
+        "マイナンバー関連ニュース（記事番号 202403159990）",  # valid check digit: an article id
     ],
 )
 def test_long_number_negative(text):
@@ -178,6 +213,8 @@ def test_long_number_negative(text):
         ("接続元 0:0:0:0:0:ffff:192.0.2.1 です", "0:0:0:0:0:ffff:192.0.2.1"),
         # no two adjacent digits anywhere (an earlier prefilter skipped these too)
         ("サーバー 1.2.3.4 に接続", "1.2.3.4"),
+        ("発表 203.0.113.5 から", "203.0.113.5"),  # 表 inside a word is not "table"
+        ("ホスト 255.255.1.7", "255.255.1.7"),  # 255 first, but no netmask
         ("addr 1:2:3:4:5:6:7:8 end", "1:2:3:4:5:6:7:8"),
     ],
 )
@@ -203,6 +240,18 @@ def test_ip_positive(text, value):
         "12:30:45 に開始",
         "MAC 00:1A:2B:3C:4D:5E",
         "2024.01.15 更新",
+        # Section, figure, table and step numbers.
+        "セクション 3.2.1.4 を参照",
+        "図 4.1.2.3",
+        "表 1.2.3.4 に示すとおり",
+        "手順 2.3.1.1 を実施後、再起動",
+        "Section 3.2.1.4",
+        # Addresses that locate no one: loopback, unspecified, netmasks.
+        "127.0.0.1 (localhost)",
+        "0.0.0.0 で待ち受け",
+        "ネットマスク 255.255.255.0",
+        "255.255.0.0",
+        "会議 12:00::15:00 の予定",  # a mistyped time range parses as IPv6
     ],
 )
 def test_ip_negative(text):
@@ -225,6 +274,23 @@ def test_ip_negative(text):
         ("埼玉県さいたま市大宮区桜木町1-7-5", [("埼玉県さいたま市大宮区桜木町1-7-5", "address")]),
         ("東京都江東区新大橋 1-5-4-1103", [("東京都江東区新大橋 1-5-4-1103", "address")]),
         ("東京都千代田区丸の内三丁目", [("東京都千代田区丸の内三丁目", "address")]),
+        # Kanji numerals after 丁目.
+        ("東京都千代田区永田町一丁目七番一号", [("東京都千代田区永田町一丁目七番一号", "address")]),
+        ("東京都中央区銀座四丁目六番十六号 ビル", [("東京都中央区銀座四丁目六番十六号", "address")]),
+        # The Hokkaido grid (条, 東西南北, 条通).
+        ("北海道札幌市北区北6条西4丁目", [("北海道札幌市北区北6条西4丁目", "address")]),
+        ("北海道札幌市西区琴似2条1丁目1-20", [("北海道札幌市西区琴似2条1丁目1-20", "address")]),
+        ("札幌市北区北8条西5丁目", [("札幌市北区北8条西5丁目", "address")]),
+        ("北海道旭川市4条通8丁目", [("北海道旭川市4条通8丁目", "address")]),
+        ("〒060-0042 北海道札幌市中央区南3条西4丁目12-1",
+         [("060-0042", "postcode"), ("北海道札幌市中央区南3条西4丁目12-1", "address")]),
+        # Kyoto street directions (通...上る/下ル/東入), with a bare lot number too.
+        ("京都府京都市下京区烏丸通塩小路下ル東塩小路町721-1", [("京都府京都市下京区烏丸通塩小路下ル東塩小路町721-1", "address")]),
+        ("京都市中京区河原町通三条上る下丸屋町390-2", [("京都市中京区河原町通三条上る下丸屋町390-2", "address")]),
+        ("京都府京都市中京区寺町通御池上る上本能寺前町488", [("京都府京都市中京区寺町通御池上る上本能寺前町488", "address")]),
+        ("京都市下京区四条通烏丸東入長刀鉾町20", [("京都市下京区四条通烏丸東入長刀鉾町20", "address")]),
+        # An aza (字) before a bare lot number.
+        ("沖縄県国頭郡恩納村字恩納1234", [("沖縄県国頭郡恩納村字恩納1234", "address")]),
     ],
 )
 def test_postcode_address_positive(text, expected):
@@ -241,6 +307,15 @@ def test_postcode_address_positive(text, expected):
         "品番 123-4567 を購入",
         "試合は3-1で勝利",
         "住所：千代田区丸の内1-2-3",  # documented miss: no prefecture, no postcode, weak numbering
+        # A bare number after a place name is a count, a year or a score...
+        "東京都港区の来場者数は300",
+        "大阪府大阪市北区梅田3",
+        "京都市長選2024 結果",
+        # ... unless an aza or a Kyoto direction precedes it, and then not a decimal or a date.
+        "京都市下京区四条通烏丸東入長刀鉾町20.5",
+        "沖縄県国頭郡恩納村字恩納2024年",
+        "市町村条例第3条1項",
+        "札幌市の第3条1番",
     ],
 )
 def test_postcode_address_negative(text):
@@ -355,6 +430,29 @@ def test_labelled_set_precision_recall():
         assert recall >= r_floor, (t, recall)
 
 
+BLIND = FIXTURE.with_name("pii_blind.jsonl")
+
+
+def test_blind_set_precision_recall():
+    # A second set, written by a reviewer who saw only the README (not the detector or
+    # the first set): 410 NFKC texts, 216 spans, 233 negatives (bench/RESULTS-pii.md has
+    # the figures of its first, blind run). Rows the reviewer marked debatable (obfuscated
+    # addresses, public DNS resolvers, bare lot numbers...) are engineering choices, not
+    # ground truth, and are left out; every clear row must be exact.
+    rows = [json.loads(line) for line in BLIND.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 400 and sum(1 for r in rows if not r["spans"]) >= 150
+    assert set(s["type"] for r in rows for s in r["spans"]) == set(TYPES)
+    wrong = []
+    for r in rows:
+        if r["debatable"]:
+            continue
+        gold = {(s["start"], s["end"], s["type"]) for s in r["spans"]}
+        pred = {(s.start, s.end, s.type) for s in detect(r["text"])}
+        wrong += [("missed", r["text"][a:b], t) for a, b, t in gold - pred]
+        wrong += [("false", r["text"][a:b], t) for a, b, t in pred - gold]
+    assert wrong == []
+
+
 def test_labelled_set_is_reproducible():
     import importlib.util
 
@@ -377,7 +475,8 @@ _FUZZ_PIECES = (
     + list(" \u3000-‐‑–—−ー－()（）.:/,+＋@＠〒TＴabcdefABCDEF")
     + ["市", "区", "町", "村", "郡", "丁目", "番", "番地", "号", "の", "東京都", "大阪府", "千代田", "梅田",
        "電話", "TEL", "FAX", "マイナンバー", "法人番号", "カード", "郵便番号", "version ", "年", "月", "日",
-       "です。", "\n", "info", ".jp", "example", "::", "ffff", "db8:", "1.", "0.", "12.", "255.", "192.168."]
+       "です。", "\n", "info", ".jp", "example", "::", "ffff", "db8:", "1.", "0.", "12.", "255.", "192.168.",
+       "字", "大字", "通", "上る", "下ル", "東入", "条", "西", "北", "一", "七", "十", "京都府", "北海道", "札幌市"]
 )
 
 
@@ -396,7 +495,7 @@ class _NeverDisjoint(frozenset):
 def test_prefilters_never_change_spans(monkeypatch):
     import filters.pii as pii_module
 
-    rows = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines()]
+    rows = [json.loads(line) for f in (FIXTURE, BLIND) for line in f.read_text(encoding="utf-8").splitlines()]
     texts = [r["text"] for r in rows] + _fuzz_texts(20_000, 7)
     # The address window skip is inside find_addresses, so detect_all uses it too:
     # hold it to the same spans separately.
