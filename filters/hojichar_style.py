@@ -38,7 +38,11 @@ class NounRatioFilter(Filter):
 
     Thresholds:
         max_noun_ratio: exclusive: drop when ``noun_ratio >= max_noun_ratio``
-            (default 0.80, HojiChar ``DiscardTooManyNouns``).
+            (default 0.80, HojiChar ``DiscardTooManyNouns``). HojiChar tokenises
+            with MeCab (fugashi) and UniDic short units; Sudachi's split mode changes the
+            ratio of compound-heavy text (``国立国会図書館 東京都千代田区永田町 日本国憲法
+            と 内閣総理大臣 衆議院議員選挙``: 0.75 / 0.875 / 0.818 in modes A / B / C),
+            so the 0.80 of the default mode C is close to, not the same as, HojiChar's.
 
     Reasons:
         too_many_nouns.
@@ -74,7 +78,9 @@ _BBS_PATTERNS = (
     r"名無し(?:さん)?",  # default poster name 名無しさん
     r"ID:(?<![A-Za-z]ID:)[0-9A-Za-z+/.]{8,}",  # poster ID:AbCd1234
     r"/\d{1,2} ?\([月火水木金土日]\) ?\d{1,2}:\d{2}",  # time stamp "…/19(日) 13:00"
-    r"\n\d{1,4} ?(?:名前)? ?:",  # post header "123 名前:" (text is prefixed with \n)
+    # Post header "123 名前:" (text is prefixed with \n); not a time or a score at a
+    # line start ("10:00 開場", "1 : 1"), whose colon a digit follows.
+    r"\n\d{1,4} ?(?:名前)? ?:(?! ?\d)",
     r"sage(?<![A-Za-z]sage)(?![A-Za-z])",  # the sage mail field, not "message"
     r"投稿者:",
 )
@@ -202,8 +208,13 @@ class EllipsisLineFilter(Filter):
     """Drops teaser lists whose lines end in an ellipsis ("記事の冒頭...").
 
     Measures the share of non-empty lines ending in "..." or "…" (NFKC turns
-    "…" into "..."). Same rule as HojiChar ``DiscardTooManyEndingEllipsis``
-    and RedPajama v2 (``rps_doc_frac_lines_end_with_ellipsis``).
+    "…" into "..."), as RedPajama v2 does (``rps_doc_frac_lines_end_with_ellipsis``).
+    HojiChar ``DiscardTooManyEndingEllipsis`` has the same threshold but a
+    different ratio: matches of ``(\.{3}|…)\n`` over ``text.count("\n")``, so its
+    last line never counts, blank lines count in the denominator and a one-line
+    teaser is never dropped. The two disagree in both directions near the
+    threshold (``A...\nB...\n本文。``: HojiChar 2/2 drops, here 2/3 keeps); the
+    per-line share is the one the rule means.
 
     Thresholds:
         max_ellipsis_line_ratio: inclusive (default 0.7, HojiChar's value,
@@ -237,7 +248,10 @@ class ShortLineFilter(Filter):
     """Drops navigation-like pages made mostly of short lines (menus, breadcrumbs).
 
     Measures the share of non-empty lines of at most ``max_short_line_chars``
-    code points. HojiChar ``DiscardTooShortLines``.
+    code points, lines stripped of surrounding whitespace. After HojiChar
+    ``DiscardTooShortLines``, which counts every ``split("\n")`` line unstripped
+    (blank lines as short, indentation as length); on normalised text (lines
+    stripped, blank lines dropped by the ``normalize`` step) the two are the same.
 
     Thresholds:
         max_short_line_chars: a line this long or shorter is short (default 10,

@@ -285,7 +285,7 @@ def swallow_ngram_fractions(cps: np.ndarray) -> dict[str, float]:
     codes = cps
     if int(cps.max()) > 0xFFFF or int(cps.min()) == 0:
         values, inverse = np.unique(cps, return_inverse=True)
-        if values.size >= 0xFFFF:
+        if values.size > 0xFFFF:  # ranks 1..size must fit 16 bits
             return _ngram_fractions_counter(cps)
         codes = inverse.reshape(-1) + 1
     # Big-endian 16-bit characters, zero-padded; the 8 bytes starting at
@@ -365,7 +365,7 @@ def _common_chars(x: np.ndarray, width: int = 4) -> np.ndarray:
 
 
 def _ngram_fractions_counter(cps: np.ndarray) -> dict[str, float]:
-    # Fallback for texts with >= 65535 distinct code points (never real prose).
+    # Fallback for texts with > 65535 distinct code points (never real prose).
     s = cps.tolist()
     out: dict[str, float] = {}
     for n in TOP_NGRAM_NS + DUP_NGRAM_NS:

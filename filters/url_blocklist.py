@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +14,7 @@ from filters.base import Filter
 from schemas.records import Doc
 
 DEFAULT_BLOCKLIST = Path(__file__).with_name("resources") / "url_blocklist_domains.txt"
+log = logging.getLogger(__name__)
 
 
 def _read_entries(path: str | Path) -> list[str]:
@@ -37,7 +40,56 @@ def url_host(url: str) -> str:
     except ValueError:
         return ""
     host = host.rstrip(".")
+    if not host.isascii():  # 例え.jp -> xn--r8jz45g.jp, the form lists are written in
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            pass
     return host[4:] if host.startswith("www.") else host
+
+
+def domain_entry(entry: str) -> str:
+    """The host a domain-list line names, in the form :func:`url_host` gives.
+
+    Accepts the formats blocklists come in: a bare domain, a URL, a hosts-file
+    line (``0.0.0.0 host``), a wildcard or leading dot (``*.host``, ``.host``)
+    and Unicode domains (converted to punycode). An IP address stays an entry
+    (UT1 lists sites reached by address). Returns ``""`` for a line that names
+    no host.
+
+    >>> [domain_entry(e) for e in ["Example.JP", "https://www.example.jp/x", "0.0.0.0 ads.example",
+    ...                            "*.casino.example", ".dot.example", "例え.jp", "192.0.2.7", "a b"]]
+    ['example.jp', 'example.jp', 'ads.example', 'casino.example', 'dot.example', 'xn--r8jz45g.jp', '192.0.2.7', '']
+    """
+    fields = entry.split()
+    if len(fields) >= 2 and _is_ip(fields[0]):  # hosts file: "0.0.0.0 host [aliases]"
+        entry = fields[1]
+    elif len(fields) != 1:
+        return ""
+    entry = entry.lstrip("*").lstrip(".")
+    return url_host(entry if "://" in entry else "http://" + entry)
+
+
+def _is_ip(s: str) -> bool:
+    try:
+        ipaddress.ip_address(s)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_domains(path: str | Path) -> set[str]:
+    hosts = set()
+    bad = []
+    for e in _read_entries(path):
+        host = domain_entry(e)
+        if host:
+            hosts.add(host)
+        else:
+            bad.append(e)
+    if bad:
+        log.warning("%s: %d line(s) name no domain and are ignored, e.g. %r", path, len(bad), bad[0][:80])
+    return hosts
 
 
 def _url_key(url: str) -> str:
@@ -117,12 +169,12 @@ class UrlBlocklistFilter(Filter):
         prefixes: set[str] = set()
         regexes: list[str] = []
         for path in self.domain_files:
-            exact.update(url_host("http://" + e) or e.lower() for e in _read_entries(path))
+            exact.update(_read_domains(path))
         suffix_files = list(self.suffix_files)
         if not (self.domain_files or self.suffix_files or self.regex_files or self.ut1_dir):
             suffix_files.append(str(DEFAULT_BLOCKLIST))
         for path in suffix_files:
-            suffixes.update(url_host("http://" + e) or e.lower() for e in _read_entries(path))
+            suffixes.update(_read_domains(path))
         for path in self.regex_files:
             regexes.extend(_read_entries(path))
         for category in self.categories:
@@ -130,7 +182,7 @@ class UrlBlocklistFilter(Filter):
             if not folder.is_dir():
                 raise FileNotFoundError(f"UT1 category folder not found: {folder}")
             if (folder / "domains").exists():
-                suffixes.update(url_host("http://" + e) or e.lower() for e in _read_entries(folder / "domains"))
+                suffixes.update(_read_domains(folder / "domains"))
             if (folder / "urls").exists():
                 prefixes.update(_url_key("http://" + e).rstrip("/") for e in _read_entries(folder / "urls"))
         self._state["exact"] = frozenset(exact)

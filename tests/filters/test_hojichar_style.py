@@ -73,6 +73,17 @@ def test_bbs_reason_and_boundary() -> None:
     assert f.score(doc("message usage passage IDEA:12345678 sage")) == {"bbs_matches": 1.0}
 
 
+def test_bbs_header_is_not_a_timetable_or_score() -> None:
+    # Lines that start with a time or a score have a digit after the colon; post
+    # headers ("1 名前:", "123 :名無し") do not. A 12-line timetable was dropped before.
+    f = BbsCommentFilter()
+    timetable = "\n".join(f"{h}:00 第{h}部の開始" for h in range(9, 21))
+    assert f.score(doc(timetable)) == {"bbs_matches": 0.0}
+    scores = "\n".join(f"{i} : {i % 3} で試合終了" for i in range(12))
+    assert f.score(doc(scores)) == {"bbs_matches": 0.0}
+    assert f.score(doc("1 名前:太郎\n2 :返信\n3:そうだね")) == {"bbs_matches": 3.0}
+
+
 def test_ad_reason_and_boundary() -> None:
     f = AdPhraseFilter()
     ten = "激安セール!送料無料でお届け。" * 5

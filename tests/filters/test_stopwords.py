@@ -19,13 +19,22 @@ def test_boundary_and_reason() -> None:
     assert f.decide(f.score(doc("東京の新宿区で"))) is None  # 2 kept (inclusive)
 
 
-def test_counts_character_occurrences_of_the_fineweb2_list() -> None:
+def test_counts_distinct_stopwords_present_as_substrings() -> None:
     f = StopwordFilter()
     text = "2012年3月、猫が庭で遊んでいたと聞きました。"
-    expected = sum(text.count(w) for w in FINEWEB2_JA_STOPWORDS)
-    assert expected == 9  # 年 月 が で×2 (庭で, 遊んで) た×2 (いた, ました) と し
-    assert f.score(doc(text)) == {"stopwords": 9.0}
-    assert f.score(doc(text)) == f.score(doc("".join(list(text))))
+    # 年 月 が で た と し: で and た occur twice but count once, as in FineWeb-2
+    # (datatrove: len(stop_words & set(words))).
+    assert f.score(doc(text)) == {"stopwords": 7.0}
+    assert set(FINEWEB2_JA_STOPWORDS) & set(text) == {"年", "月", "が", "で", "た", "と", "し"}
+
+
+def test_one_stopword_repeated_is_not_enough() -> None:
+    # Keyword lists joined with ・ (one stop word, three times) are what the rule drops.
+    f = StopwordFilter()
+    assert f.score(doc("東京・大阪・名古屋・福岡")) == {"stopwords": 1.0}
+    assert f.decide(f.score(doc("東京・大阪・名古屋・福岡"))) == "too_few_stopwords"
+    assert f.decide(f.score(doc("ののの"))) == "too_few_stopwords"
+    assert f.decide(f.score(doc("東京・大阪の店"))) is None
 
 
 def test_custom_list_from_config_is_a_tuple() -> None:

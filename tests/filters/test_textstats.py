@@ -58,6 +58,14 @@ def test_ngram_fractions_many_distinct_chars() -> None:
     assert swallow_ngram_fractions(code_points(astral)) == pytest.approx(naive_ngram_fractions(astral))
 
 
+@pytest.mark.parametrize("distinct", [0xFFFF, 0x10000])
+def test_ngram_fractions_at_the_16_bit_rank_limit(distinct: int) -> None:
+    # 65,535 distinct astral code points still fit 16-bit ranks 1..65535 (the fast
+    # path); one more takes the Counter fallback. Both give the definition's answer.
+    s = "".join(chr(0x20000 + i) for i in range(distinct)) + "".join(chr(0x20000 + i) for i in range(500))
+    assert swallow_ngram_fractions(code_points(s)) == pytest.approx(naive_ngram_fractions(s))
+
+
 def test_ngram_fractions_real_japanese_and_short_texts() -> None:
     s = "私は猫が好きです。\n私は犬も好きです。"
     assert swallow_ngram_fractions(code_points(s)) == pytest.approx(naive_ngram_fractions(s))

@@ -23,6 +23,38 @@ def test_long_line_splits_after_sentence_end():
     assert all(c.rstrip("\n").endswith("。") for c in chunks)
 
 
+def _split_long_reference(line: str, max_bytes: int) -> list[str]:
+    # The definition: the longest prefix that fits, cut back to its last sentence end
+    # (after its first character); at least one character per piece.
+    out, start = [], 0
+    while start < len(line):
+        end = start + 1
+        while end < len(line) and len(line[start : end + 1].encode("utf-8")) <= max_bytes:
+            end += 1
+        cut = end
+        if end < len(line):
+            for i in range(end - 1, start, -1):
+                if line[i] in "。！？!?.":
+                    cut = i + 1
+                    break
+        out.append(line[start:cut])
+        start = cut
+    return out
+
+
+def test_long_line_split_matches_its_definition():
+    import random
+
+    from filters.tokenize import _split_long
+
+    rng = random.Random(3)
+    alphabet = "aあ😀。.!é\n"
+    for _ in range(3000):
+        line = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
+        max_bytes = rng.choice([1, 2, 3, 4, 5, 7, 9, 16])
+        assert list(_split_long(line, max_bytes)) == _split_long_reference(line, max_bytes), (line, max_bytes)
+
+
 def test_tokenizer_counts_and_noun_ratio():
     step = SudachiTokenizer()
     new, scores = step.apply(doc("東京都に住んでいます。"))

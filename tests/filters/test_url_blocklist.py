@@ -55,6 +55,25 @@ def test_exact_domain_vs_suffix(tmp_path: Path) -> None:
     assert decide(f, "https://notspam.example/") is None  # label boundary
 
 
+def test_entries_in_other_list_formats(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # URLs, hosts-file lines, wildcards, leading dots and Unicode domains name hosts
+    # too; before, they were kept literally and never matched.
+    lst = tmp_path / "mixed.txt"
+    lst.write_text(
+        "https://scheme.example/\n0.0.0.0 hosts.example\n*.wild.example\n.dot.example\n例え.jp\n"
+        "192.0.2.7\nnot a domain\n",
+        encoding="utf-8",
+    )
+    with caplog.at_level("WARNING"):
+        f = UrlBlocklistFilter(suffix_files=(str(lst),))
+        for url in ("https://scheme.example/a", "http://hosts.example/", "http://a.wild.example/",
+                    "http://x.dot.example/", "http://例え.jp/page", "http://xn--r8jz45g.jp/",
+                    "http://192.0.2.7/x"):
+            assert decide(f, url) == "blocked_domain", url
+    assert decide(f, "http://example.jp/") is None
+    assert "1 line(s) name no domain" in caplog.text and "not a domain" in caplog.text
+
+
 def test_regex_patterns(tmp_path: Path) -> None:
     rx = tmp_path / "rx.txt"
     rx.write_text(r"/(?:casino|slot)[-_/]" + "\n", encoding="utf-8")
