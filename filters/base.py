@@ -15,6 +15,8 @@ that is dropped when the step is pickled, so a step ships cheaply to workers.
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
 from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping
 
@@ -75,6 +77,17 @@ class Filter:
     def load(self) -> None:
         """Loads heavy resources. Idempotent; called once per worker in ``DoFn.setup``."""
 
+    def check(self) -> None:
+        """Checks, cheaply and without loading them, that the step's resources exist here.
+
+        The driver of a local run calls it before anything is written, so a wrong
+        model or word-list path is one clear error instead of a failure in every
+        worker. (On a distributed runner the workers may see other paths.)
+
+        Raises:
+            FileNotFoundError: a resource is missing.
+        """
+
     # -- the three operations -----------------------------------------------
     def score(self, doc: Doc) -> dict[str, float]:
         """Returns deterministic measurements of ``doc`` (no decision)."""
@@ -103,6 +116,57 @@ class Filter:
         return dataclasses.asdict(self)
 
 
+def _type_ok(value: Any, hint: Any) -> bool:
+    if hint is Any:
+        return True
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return any(_type_ok(value, h) for h in typing.get_args(hint))
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:  # TOML booleans are not numbers here
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if typing.get_origin(hint) is tuple:
+        item = typing.get_args(hint)[0]
+        return isinstance(value, (tuple, list)) and all(_type_ok(v, item) for v in value)
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return True
+
+
+def _type_name(hint: Any) -> str:
+    if typing.get_origin(hint) is tuple:
+        item = typing.get_args(hint)[0]
+        return "a list of " + {str: "strings", int: "integers", float: "numbers"}.get(item, _type_name(item))
+    if isinstance(hint, types.UnionType):
+        return " or ".join(_type_name(h) for h in typing.get_args(hint))
+    names = {bool: "true/false", int: "an integer", float: "a number", str: "a string"}
+    return names.get(hint, getattr(hint, "__name__", str(hint)))
+
+
+def check_types(cls: type, params: Mapping[str, Any], where: str) -> None:
+    """Checks config values against the dataclass field types of ``cls``.
+
+    TOML has types, and a wrong one must be an error, not a surprise: ``"0.2"``
+    is not a number (comparing it fails on every document), ``"false"`` is a true
+    string, ``true`` is not 1.0, ``199.5`` is not a character count.
+
+    Raises:
+        ConfigError: naming the key, the expected type and the value given.
+
+    >>> check_types(dataclasses.make_dataclass("X", [("n", int)]), {"n": "3"}, "x")
+    Traceback (most recent call last):
+    ...
+    filters.base.ConfigError: x: n must be an integer, got '3' (str)
+    """
+    hints = typing.get_type_hints(cls)
+    for key, value in params.items():
+        hint = hints.get(key)
+        if hint is not None and not _type_ok(value, hint):
+            raise ConfigError(f"{where}: {key} must be {_type_name(hint)}, got {value!r} ({type(value).__name__})")
+
+
 def build_filter(name: str, params: Mapping[str, Any]) -> Filter:
     """Builds a registered step from its config entry.
 
@@ -121,6 +185,7 @@ def build_filter(name: str, params: Mapping[str, Any]) -> Filter:
         raise ConfigError(
             f"filter {name!r}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(fields)) or 'none'}"
         )
+    check_types(cls, params, f"filter {name!r}")
     try:
         return cls(**params)
     except (TypeError, ValueError) as exc:

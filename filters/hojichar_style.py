@@ -31,10 +31,10 @@ class NounRatioFilter(Filter):
 
     Reads the noun share that the Sudachi step already measured
     (``doc.scores["tokenize.noun_ratio"]``: nouns / words, symbols and spaces
-    excluded), so nothing is tokenised twice. If the key is absent (the
-    ``tokenize`` step is not in the config, or runs later), this step measures
-    nothing and keeps the document: it cannot judge without a tokeniser and must
-    not silently re-tokenise.
+    excluded), so nothing is tokenised twice. A config must list ``tokenize``
+    before it (``pipeline.config`` refuses anything else). Called directly on a
+    document without that score, this step measures nothing and keeps the
+    document: it cannot judge without a tokeniser and must not silently re-tokenise.
 
     Thresholds:
         max_noun_ratio: exclusive: drop when ``noun_ratio >= max_noun_ratio``

@@ -70,6 +70,11 @@ class LanguageId(Filter):
     def __post_init__(self) -> None:
         object.__setattr__(self, "languages", tuple(self.languages))
 
+    def check(self) -> None:
+        path = self.model_path or default_lid_model_path()
+        if not os.path.isfile(path):
+            raise ResourceMissingError(f"fastText model not found: {path}")
+
     def load(self) -> None:
         if "model" in self._state:
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -110,6 +111,11 @@ class NgWordFilter(Filter):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "word_files", tuple(str(p) for p in self.word_files))
+
+    def check(self) -> None:
+        for path in self.word_files:
+            if not os.path.isfile(path):
+                raise FileNotFoundError(f"NG word list not found: {path}")
 
     def load(self) -> None:
         if "pattern" in self._state:

@@ -140,6 +140,17 @@ class SudachiTokenizer(Filter):
         if not 0 < self.chunk_bytes < SUDACHI_MAX_BYTES:
             raise ValueError(f"chunk_bytes must be in (0, {SUDACHI_MAX_BYTES})")
 
+    def check(self) -> None:
+        import importlib.util
+        import os
+
+        if self.dict.endswith(".dic"):
+            if not os.path.isfile(self.dict):
+                raise ResourceMissingError(f"Sudachi dictionary not found: {self.dict}")
+        elif importlib.util.find_spec(f"sudachidict_{self.dict}") is None:
+            raise ResourceMissingError(f"Sudachi dictionary {self.dict!r} not available: install sudachidict-{self.dict} "
+                                       "or give a system.dic path")
+
     def load(self) -> None:
         if "tokenizer" in self._state:
             return

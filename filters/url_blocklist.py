@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,6 +161,14 @@ class UrlBlocklistFilter(Filter):
             object.__setattr__(self, field, tuple(str(x) for x in getattr(self, field)))
         if self.categories and not self.ut1_dir:
             raise ValueError("categories needs ut1_dir")
+
+    def check(self) -> None:
+        for path in (*self.domain_files, *self.suffix_files, *self.regex_files):
+            if not os.path.isfile(path):
+                raise FileNotFoundError(f"blocklist file not found: {path}")
+        for category in self.categories:
+            if not (Path(self.ut1_dir) / category).is_dir():
+                raise FileNotFoundError(f"UT1 category folder not found: {Path(self.ut1_dir) / category}")
 
     def load(self) -> None:
         if "suffixes" in self._state:

@@ -822,10 +822,20 @@ def _dedup_params(stats: Mapping[str, Any], config: Mapping[str, Any]) -> dict[s
 
 def _pii_section(stats: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
     pii_cfg: dict[str, Any] = dict(scrub(config.get("pii") or {}))
-    for entry in config.get("filters") or []:
-        if isinstance(entry, Mapping) and entry.get("name") == "pii":
+    steps = [e for e in config.get("filters") or [] if isinstance(e, Mapping)]
+    for entry in steps:
+        if entry.get("name") == "pii":
             pii_cfg.update({k: v for k, v in scrub(entry).items() if k != "name"})
     counts = stats.get("pii") or {}
+    if steps and not any(e.get("name") == "pii" for e in steps):
+        return [
+            "## Personal information",
+            "",
+            "**The PII step was not in this run's configuration: personal information"
+            " (e-mail addresses, phone numbers, addresses, identifiers) is not redacted in"
+            " these documents.**",
+            "",
+        ]
     lines = [
         "## Personal information",
         "",
@@ -851,9 +861,10 @@ _LIMITATIONS = [
     " document; short or mixed-language pages can be misclassified in either direction.",
     "Quality filters are heuristics (length, character-class ratios), not a trained"
     " quality model; there is no toxicity or adult-content classifier.",
-    "PII redaction is pattern-based (e-mail addresses, phone numbers and similar);"
-    " names, postal addresses and free-form identifiers are not detected, and recall"
-    " is below 100%.",
+    "PII redaction is pattern-based (e-mail addresses, phone numbers, postal codes and"
+    " street addresses, IP addresses, and card, My Number and corporate numbers with"
+    " valid check digits); personal names and free-form identifiers are not detected,"
+    " and recall is below 100%.",
     "Near-duplicate removal is MinHash-LSH: pairs below the implied Jaccard threshold"
     " are kept, and duplicates are removed only within this run, not against other"
     " corpora or earlier runs.",
@@ -1090,6 +1101,10 @@ def main_card(argv: list[str] | None = None) -> int:
     parser.add_argument("output_dir", help="local output directory of `furui run`")
     parser.add_argument("--no-plots", action="store_true", help="skip the SVG plots")
     args = parser.parse_args(argv)
+    if os.path.isdir(args.output_dir) and not os.path.isfile(os.path.join(args.output_dir, "stats.json")):
+        # Not a run's output: its README.md may be someone's own file.
+        print(f"furui card: error: no stats.json in {args.output_dir}: not the output of `furui run`", file=sys.stderr)
+        return 2
     try:
         path = write_card(args.output_dir, plots=not args.no_plots)
     except (OSError, ValueError) as exc:

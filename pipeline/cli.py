@@ -14,6 +14,7 @@ commands:
   card OUTPUT_DIR     (re)write the dataset card of a finished run
   publish OUTPUT_DIR s3://bucket/prefix [--endpoint-url URL]
                       upload a finished run to object storage
+  --version           print furui's version
 """
 
 
@@ -130,6 +131,14 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
+    if command in ("--version", "version"):
+        from importlib import metadata
+
+        try:
+            print(f"furui {metadata.version('furui')}")
+        except metadata.PackageNotFoundError:
+            print("furui (not installed: run from a source tree)")
+        return 0
     if command == "run":
         from pipeline.run import RunInterrupted, run
 

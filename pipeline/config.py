@@ -27,7 +27,7 @@ from importlib import resources
 from typing import Any, Mapping
 
 import filters  # noqa: F401  (registers the built-in steps)
-from filters.base import ConfigError, Filter, build_filter
+from filters.base import ConfigError, Filter, build_filter, check_types
 
 CONFIG_VERSION = 1
 DEFAULT_CONFIG = "default.toml"
@@ -53,6 +53,8 @@ class IoConfig:
     reshuffle: bool | str = "auto"
 
     def __post_init__(self) -> None:
+        if self.max_payload_bytes <= 0:
+            raise ValueError("max_payload_bytes must be > 0")
         if self.reshuffle not in (True, False, "auto"):
             raise ValueError('reshuffle must be true, false or "auto"')
 
@@ -111,6 +113,19 @@ class OutputConfig:
     description: str = ""
     card: bool = True
 
+    def __post_init__(self) -> None:
+        if self.shard_bytes <= 0 or self.row_group_bytes <= 0:
+            raise ValueError("shard_bytes and row_group_bytes must be > 0")
+        import pyarrow as pa
+
+        try:
+            ok = self.compression.lower() == "none" or pa.Codec.is_available(self.compression)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"compression {self.compression!r} is not a Parquet codec pyarrow has here "
+                             "(zstd, snappy, gzip, brotli, lz4, none)")
+
 
 @dataclass(frozen=True)
 class Config:
@@ -136,6 +151,7 @@ def _section(cls, data: Mapping[str, Any] | None, where: str):
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ConfigError(f"[{where}]: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+    check_types(cls, data, f"[{where}]")
     try:
         return cls(**data)
     except (TypeError, ValueError) as exc:
@@ -182,6 +198,9 @@ def parse_config(text: str) -> Config:
         raise ConfigError(f"[[filters]]: step(s) listed twice: {', '.join(dupes)}")
     if not steps or steps[0].name != "normalize":
         raise ConfigError("[[filters]]: the first step must be 'normalize' (every later step expects NFKC text)")
+    if "noun_ratio" in names and ("tokenize" not in names or names.index("tokenize") > names.index("noun_ratio")):
+        raise ConfigError("[[filters]]: 'noun_ratio' reads the score of 'tokenize', which must come before it "
+                          "(without it noun_ratio would keep every document)")
     return Config(
         config_version=version,
         io=_section(IoConfig, data.get("io"), "io"),

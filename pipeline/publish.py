@@ -21,8 +21,13 @@ Guarantees:
   path, size and SHA-256) is written only after all files are verified; an
   existing manifest that differs from the new one is deleted *before* any upload,
   so a consumer that waits for the manifest never reads a half-replaced
-  publish. Objects under the prefix that are not in the manifest are left alone
-  and are not part of the dataset.
+  publish. Objects under the prefix that are not in the manifest are not part
+  of the dataset; those in the run's own folders (``documents/``, ``rejects/``,
+  ``clusters/``, ``plots/``: shards of an earlier publish with another shard
+  count) are listed in a warning, since a reader globbing ``documents/*.parquet``
+  would see them, and ``--delete-stale`` deletes them before the manifest is written.
+* **Only finished runs.** A directory without ``_SUCCESS`` (a run that failed or
+  was stopped) is refused: its manifest would vouch for an incomplete dataset.
 * **Credentials** come from the standard AWS chain (env, profile, SSO, instance
   role) and are never printed or logged; errors are one line without them.
 """
@@ -53,6 +58,8 @@ _READ_BLOCK = 1 * MIB
 
 # Publish order: data first, then what describes it; the manifest comes last.
 _ORDER = ("documents/", "rejects/", "clusters/", "stats.parquet", "stats.json", "config.toml", "plots/", "README.md")
+# Folders whose objects under the prefix belong to the published run, or are stale.
+_RUN_FOLDERS = ("documents/", "rejects/", "clusters/", "plots/")
 _CONTENT_TYPES = {
     ".parquet": "application/vnd.apache.parquet",
     ".json": "application/json",
@@ -113,12 +120,16 @@ class PublishResult:
         prefix: key prefix ('' or ending with ``/``).
         uploaded: relative paths uploaded in this call (the manifest included).
         skipped: relative paths already present and verified.
+        stale: objects in the run's folders that are not part of this run (left alone).
+        deleted: such objects deleted (``delete_stale``).
     """
 
     bucket: str
     prefix: str
     uploaded: list[str] = dataclasses.field(default_factory=list)
     skipped: list[str] = dataclasses.field(default_factory=list)
+    stale: list[str] = dataclasses.field(default_factory=list)
+    deleted: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def manifest_key(self) -> str:
@@ -389,6 +400,19 @@ class _Publisher:
         if why is not None:
             raise PublishError(f"verification of {self.where(local.rel)} failed after upload: {why}")
 
+    def delete(self, keys: list[str]) -> None:
+        for i in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
+            try:
+                resp = self.client.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in keys[i : i + 1000]], "Quiet": True}
+                )
+            except Exception as exc:  # noqa: BLE001 - mapped to a one-line error
+                raise self.fail(exc, "deleting stale objects") from None
+            if resp.get("Errors"):
+                err = resp["Errors"][0]
+                raise PublishError(f"deleting stale objects under {self.where()} failed: {err.get('Code')} "
+                                   f"({len(resp['Errors'])} object(s))")
+
     def put_manifest(self, body: bytes) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -416,6 +440,7 @@ def publish(
     max_concurrency: int = 8,
     client: Any = None,
     after_upload: Callable[[str], None] | None = None,
+    delete_stale: bool = False,
 ) -> PublishResult:
     """Uploads a run's output directory to ``dest`` (see the module docstring).
 
@@ -430,6 +455,8 @@ def publish(
         client: a boto3 S3 client to use instead of building one.
         after_upload: called with each file's relative path after it is uploaded
             and verified (progress reporting; tests use it to inject failures).
+        delete_stale: delete objects in the run's folders under the prefix that
+            are not part of this run (warned about otherwise).
 
     Returns:
         What was uploaded and what was skipped.
@@ -446,6 +473,9 @@ def publish(
     rels = collect_files(out_dir)
     if not any(r.startswith("documents/") for r in rels):
         raise PublishError(f"no documents/ shards in {out_dir}: is it the output of `furui run`?")
+    if not os.path.exists(os.path.join(out_dir, "_SUCCESS")):
+        raise PublishError(f"no _SUCCESS marker in {out_dir}: the run did not finish (failed or stopped); "
+                           "rerun it before publishing")
     _check_config(out_dir)
 
     import boto3
@@ -500,13 +530,38 @@ def publish(
         if after_upload is not None:
             after_upload(local.rel)
 
-    if manifest_current and not result.uploaded:
+    if remote is not None:
+        mine = {prefix + f.rel for f in files}
+        stale = sorted(k for k in remote if k not in mine and k[len(prefix):].startswith(_RUN_FOLDERS))
+        if stale and delete_stale:
+            log.info("deleting %d stale object(s) under %s", len(stale), pub.where())
+            pub.delete(stale)
+            result.deleted.extend(k[len(prefix):] for k in stale)
+        elif stale:
+            log.warning("%d object(s) in the run's folders under %s are not part of this run (e.g. %s); a reader "
+                        "globbing documents/*.parquet sees them: use --delete-stale or a new prefix",
+                        len(stale), pub.where(), stale[0][len(prefix):])
+            result.stale.extend(k[len(prefix):] for k in stale)
+    if manifest_current and not result.uploaded and not result.deleted:
         result.skipped.append(MANIFEST_NAME)
     else:
         pub.put_manifest(manifest)
         result.uploaded.append(MANIFEST_NAME)
     log.info("published %s: %d uploaded, %d unchanged", pub.where(), len(result.uploaded), len(result.skipped))
     return result
+
+
+def _positive(kind: type) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+
+    return parse
 
 
 def main_publish(argv: list[str] | None = None) -> int:
@@ -518,11 +573,15 @@ def main_publish(argv: list[str] | None = None) -> int:
     parser.add_argument("output_dir", help="local output directory of `furui run`")
     parser.add_argument("dest", help="s3://bucket[/prefix]")
     parser.add_argument("--endpoint-url", default=None, help="S3-compatible endpoint (MinIO, R2, local)")
-    parser.add_argument("--multipart-threshold-mb", type=float, default=DEFAULT_MULTIPART_THRESHOLD / MIB,
-                        help="files at least this large (MiB) are uploaded in parts (default 64)")
-    parser.add_argument("--multipart-chunksize-mb", type=float, default=DEFAULT_MULTIPART_CHUNKSIZE / MIB,
-                        help="part size in MiB (min 5, default 64)")
-    parser.add_argument("--max-concurrency", type=int, default=8, help="parallel part uploads per file")
+    parser.add_argument("--multipart-threshold-mb", type=_positive(float), default=DEFAULT_MULTIPART_THRESHOLD / MIB,
+                        help="files at least this large (MiB) are uploaded in parts (default: %(default)g)")
+    parser.add_argument("--multipart-chunksize-mb", type=_positive(float), default=DEFAULT_MULTIPART_CHUNKSIZE / MIB,
+                        help="part size in MiB (min 5, default: %(default)g)")
+    parser.add_argument("--max-concurrency", type=_positive(int), default=8,
+                        help="parallel part uploads per file (default: %(default)s)")
+    parser.add_argument("--delete-stale", action="store_true",
+                        help="delete objects in documents/, rejects/, clusters/ and plots/ under the prefix that are "
+                             "not part of this run (an earlier publish with another shard count)")
     args = parser.parse_args(argv)
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -534,14 +593,20 @@ def main_publish(argv: list[str] | None = None) -> int:
             multipart_threshold=int(args.multipart_threshold_mb * MIB),
             multipart_chunksize=int(args.multipart_chunksize_mb * MIB),
             max_concurrency=args.max_concurrency,
+            delete_stale=args.delete_stale,
         )
     except PublishError as exc:
         print(f"furui publish: error: {exc}", file=sys.stderr)
         return 1
     print(
         f"published s3://{result.bucket}/{result.prefix}: {len(result.uploaded)} uploaded,"
-        f" {len(result.skipped)} unchanged; manifest s3://{result.bucket}/{result.manifest_key}"
+        f" {len(result.skipped)} unchanged"
+        + (f", {len(result.deleted)} stale deleted" if result.deleted else "")
+        + f"; manifest s3://{result.bucket}/{result.manifest_key}"
     )
+    if result.stale:
+        print(f"furui publish: warning: {len(result.stale)} stale object(s) in the run's folders under the prefix "
+              f"(e.g. {result.stale[0]}); rerun with --delete-stale or use a new prefix", file=sys.stderr)
     return 0
 
 

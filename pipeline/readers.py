@@ -86,7 +86,7 @@ READ_REASONS: tuple[str, ...] = (
     "bad_content_encoding",  # Content-Encoding gzip/deflate/br could not be decoded
     "malformed_record",  # unparseable headers, bad Content-Length, stray bytes
     "truncated",  # gzip stream or record cut short (once, for the broken tail)
-    "bad_json",  # JSONL line that is not an object with url and html|text
+    "bad_json",  # JSONL line that is not an object with html or text
     "unreadable_file",  # cannot read the file, or unknown format
 )
 
@@ -1046,8 +1046,8 @@ class _Reader:
             rid = str(obj["id"])
         has_html = isinstance(obj.get("html"), str)
         has_text = isinstance(obj.get("text"), str)
-        if not url or not (has_html or has_text):
-            return self.reject(rid, url, "bad_json", "needs string 'url' and 'html' or 'text'")
+        if not (has_html or has_text):  # url is optional: many text corpora have none
+            return self.reject(rid, url, "bad_json", "needs a string 'html' or 'text'")
         value = obj["html"] if has_html else obj["text"]
         payload = value.encode("utf-8", "surrogatepass")
         if len(payload) > self.max:

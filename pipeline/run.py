@@ -253,6 +253,35 @@ def default_runner_args(beam_args: list[str]) -> list[str]:
     return out + defaults
 
 
+def expand_inputs(inputs: list[str]) -> list[str]:
+    """A directory stands for every file under it: ``dir`` -> ``dir/**``.
+
+    Local directories are recognised as such; a remote path ending in ``/``
+    (``s3://bucket/crawl/``) is taken as a directory too.
+
+    >>> expand_inputs(["s3://b/crawl/", "a.warc.gz"])
+    ['s3://b/crawl/**', 'a.warc.gz']
+    """
+    out = []
+    for pattern in inputs:
+        if pattern.endswith("/") or ("://" not in pattern and os.path.isdir(pattern)):
+            pattern = pattern.rstrip("/") + "/**"
+        out.append(pattern)
+    return out
+
+
+def check_urls(inputs: list[str], output: str) -> None:
+    """Refuses credentials written into input or output URLs (``s3://KEY:SECRET@bucket``).
+
+    They would be echoed by every error and log line that names the path, and
+    ``KEY:SECRET@bucket`` is not a bucket name: Beam retries such a path for minutes.
+    """
+    for where, url in [*(("input", i) for i in inputs), ("output", output)]:
+        if redact_url(url) != url:
+            raise UsageError(f"the {where} URL {redact_url(url)} embeds credentials; use the storage's own "
+                             "credential chain (AWS_PROFILE, instance roles...)")
+
+
 def check_inputs(inputs: list[str]) -> None:
     """Fails fast, in the driver, when an input pattern matches nothing."""
     for pattern in inputs:
@@ -309,9 +338,14 @@ def prepare_output(out_dir: str) -> None:
     # The success marker goes first, on its own: a run stopped while the rest is
     # deleted must not leave a marker next to half of the previous shards.
     marker = join(out_dir, "_SUCCESS")
+    previous_run = FileSystems.exists(marker) or FileSystems.exists(join(out_dir, "stats.json"))
     if FileSystems.exists(marker):
         FileSystems.delete([marker])
     old: list[str] = []
+    if previous_run:  # its card and plots describe it, not the run to come
+        old += [m.path for m in FileSystems.match([join(out_dir, "plots", "*")])[0].metadata_list]
+        if FileSystems.exists(join(out_dir, "README.md")):
+            old.append(join(out_dir, "README.md"))
     for kind in OUTPUT_KINDS:
         for m in FileSystems.match([join(out_dir, kind, f"{kind}-*.parquet")])[0].metadata_list:
             old.append(m.path)
@@ -340,6 +374,53 @@ def finish_output(out_dir: str, cfg: Config) -> dict[str, Any]:
     return stats_doc
 
 
+RUN_OPTIONS = ("--output", "--config")
+
+
+def check_options(beam_args: list[str]) -> None:
+    """Refuses options that neither furui nor Beam knows.
+
+    Beam only warns about them and runs on: ``--confg my.toml`` would run with
+    the default config and read ``my.toml`` as an input.
+    """
+    try:
+        from apache_beam.options.pipeline_options import _BeamArgumentParser
+    except ImportError:  # pragma: no cover - a Beam without it: leave it to Beam
+        return
+    import difflib
+
+    parser = _BeamArgumentParser(allow_abbrev=False)
+    for cls in {str(c): c for c in PipelineOptions.__subclasses__()}.values():
+        cls._add_argparse_args(parser)  # noqa: SLF001 - as PipelineOptions.get_all_options does
+    _, unknown = parser.parse_known_args(beam_args)
+    unknown = [a for a in unknown if a.startswith("-")]
+    if unknown:
+        name = unknown[0].split("=", 1)[0]
+        known = [o for action in parser._actions for o in action.option_strings] + list(RUN_OPTIONS)  # noqa: SLF001
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise UsageError(f"unknown option {name}{hint}: not a furui or Apache Beam option")
+
+
+def check_runner(runner: str) -> None:
+    """Fails before the output is touched when ``--runner`` names no runner."""
+    from apache_beam.runners.runner import create_runner
+
+    try:
+        create_runner(runner)
+    except (ValueError, ImportError) as exc:
+        raise UsageError(str(exc).split(" Valid values are")[0]) from exc
+
+
+def check_resources(cfg: Config) -> None:
+    """Checks that every step's model, dictionary and list files exist on this machine."""
+    for step in cfg.steps:
+        try:
+            step.check()
+        except FileNotFoundError as exc:
+            raise UsageError(f"step {step.name!r}: {exc}") from exc
+
+
 def parse_run_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser = argparse.ArgumentParser(
         prog="furui run",
@@ -347,7 +428,8 @@ def parse_run_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         "Unrecognised --options are passed to Apache Beam (e.g. --runner, --direct_num_workers).",
     )
     parser.add_argument("inputs", nargs="*", help="input files or globs (any Beam filesystem); default: bundled sample")
-    parser.add_argument("--output", "-o", required=True, help="output directory (local, s3://, gs://)")
+    parser.add_argument("--output", "-o", required=True,
+                        help="output directory (local, s3://, gs://); a rerun replaces the previous run in it")
     parser.add_argument("--config", "-c", default=None, help="TOML config (default: bundled pipeline/configs/default.toml)")
     return parser.parse_known_args(argv)
 
@@ -422,10 +504,16 @@ def run(argv: list[str] | None = None, interrupted=lambda: False) -> int:
     try:
         try:
             cfg = load_config(args.config)
-            inputs = args.inputs or [sample_path()]
+            inputs = expand_inputs(args.inputs or [sample_path()])
+            check_urls(inputs, args.output)
+            check_options(beam_args)
             beam_args = default_runner_args(beam_args)
             options = PipelineOptions(beam_args)
             runner = options.get_all_options().get("runner")
+            if is_local(runner):  # remote workers may see other paths than this machine
+                check_resources(cfg)
+            else:
+                check_runner(runner)
             dry_run = bool(options.get_all_options().get("dry_run"))
             # The driver lists inputs and prepares the output itself: give the
             # filesystems (s3://, gs://) the same options the workers get.
@@ -481,6 +569,9 @@ def _run_pipeline(args, cfg: Config, inputs: list[str], options: PipelineOptions
             print(f"dataset card: {write_card(args.output)}")
         except ImportError:
             pass
+    elif cfg.output.card:
+        print(f"dataset card: not written for a remote output; copy {redact_url(args.output)} to a local "
+              "directory and run `furui card DIR` (then `furui publish DIR ...`)")
     if not stats_doc["accounted"]:
         print("furui: error: accounting invariant violated (records in != documents + rejects)", file=sys.stderr)
         return 1

@@ -258,6 +258,14 @@ def test_repeated_id_on_near_duplicate_texts_keeps_exactly_one(sample_run_in_mem
         (["run", "/nonexistent/*.warc.gz", "--output", "OUT"], "input not found"),
         (["run", "--output", "OUT", "--config", "/nonexistent.toml"], "cannot read config"),
         (["run", "--output", "/proc/furui-cannot-write"], "not writable"),
+        # A typo in an option: Beam would only warn, run on the default config and
+        # read the config file as an input.
+        (["run", "--output", "OUT", "--confg", "x.toml"], "unknown option --confg (did you mean --config?)"),
+        (["run", "--output", "OUT", "--frobnicate=3"], "unknown option --frobnicate"),
+        (["run", "--output", "OUT", "--runner=NoSuchRunner"], "Unexpected pipeline runner: NoSuchRunner"),
+        # Credentials in a path: refused up front, never echoed (Beam retried for minutes).
+        (["run", "s3://AKIAQQQQ:supersecret123@bucket/in/*", "--output", "OUT"], "embeds credentials"),
+        (["run", "--output", "s3://AKIAQQQQ:supersecret123@bucket/out"], "embeds credentials"),
     ],
 )
 def test_user_errors_are_one_line_and_exit_2(args, message, tmp_path, capsys):
@@ -265,6 +273,47 @@ def test_user_errors_are_one_line_and_exit_2(args, message, tmp_path, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("furui: error:") and message in err[0]
+    assert "supersecret" not in err[0]
+    assert not (tmp_path / "o").exists()  # refused before the output was touched
+
+
+def test_missing_model_is_one_line_before_the_output_is_touched(sample_run_in_memory, tmp_path, capsys):
+    import shutil
+
+    out = tmp_path / "keep"
+    shutil.copytree(sample_run_in_memory, out)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text((REPO / "pipeline" / "configs" / "default.toml").read_text()
+                   .replace('model_path = ""', 'model_path = "/nope/lid.bin"', 1))
+    assert main(["run", "--output", str(out), "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["furui: error: step 'langid': fastText model not found: /nope/lid.bin"]
+    assert (out / "_SUCCESS").exists() and (out / "README.md").exists()  # the previous run is intact
+
+
+def test_a_directory_input_means_every_file_under_it(tmp_path):
+    src = tmp_path / "crawl" / "2024"
+    src.mkdir(parents=True)
+    (src / "part-0.warc.gz").write_bytes((REPO / "pipeline" / "resources" / "sample.warc.gz").read_bytes())
+    out = tmp_path / "o"
+    assert run([str(tmp_path / "crawl"), "--output", str(out), "--direct_running_mode=in_memory"]) == 0
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["inputs"] == [str(tmp_path / "crawl") + "/**"]
+    assert stats["records_in"] > 0 and stats["accounted"]
+    assert "unreadable_file" not in json.dumps(stats["funnel"])
+
+
+def test_a_rerun_removes_the_previous_card_and_plots(sample_run_in_memory, tmp_path):
+    import shutil
+
+    out = tmp_path / "again"
+    shutil.copytree(sample_run_in_memory, out)
+    assert (out / "README.md").exists() and list((out / "plots").iterdir())
+    cfg = tmp_path / "nocard.toml"
+    head, tail = (REPO / "pipeline" / "configs" / "default.toml").read_text().split("[output]")
+    cfg.write_text(head + "[output]" + tail.replace("card = true", "card = false", 1))
+    assert run(["--output", str(out), "--config", str(cfg), "--direct_running_mode=in_memory"]) == 0
+    assert not (out / "README.md").exists() and not list((out / "plots").glob("*"))
 
 
 def test_bad_config_key_is_one_line(tmp_path, capsys):

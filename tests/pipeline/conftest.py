@@ -210,6 +210,8 @@ def build_output(out_dir: str, *, n_docs: int = 40, n_shards: int = 3, config_te
     pq.write_table(pa.Table.from_pylist(stat_rows, schema=stats.SCHEMA), os.path.join(out_dir, "stats.parquet"))
     with open(os.path.join(out_dir, "config.toml"), "w", encoding="utf-8") as f:
         f.write(config_text)
+    with open(os.path.join(out_dir, "_SUCCESS"), "w", encoding="utf-8") as f:  # as finish_output writes it
+        f.write(f"config_sha256 {config_sha}\n")
     return out_dir
 
 

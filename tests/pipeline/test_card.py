@@ -338,6 +338,26 @@ def test_main_card_cli(synthetic_output, tmp_path, capsys):
     assert main_card([str(tmp_path / "missing")]) == 1
     assert "furui card: error: output directory not found" in capsys.readouterr().err
 
+    # A directory that is not a run's output keeps its own README.md.
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "README.md").write_text("# my notes\n")
+    assert main_card([str(tmp_path / "proj")]) == 2
+    assert "not the output of `furui run`" in capsys.readouterr().err
+    assert (tmp_path / "proj" / "README.md").read_text() == "# my notes\n"
+
+
+def test_card_says_when_pii_was_not_redacted(make_output, config_text):
+    # The synthetic config has a pii step; without it the card must not claim redaction.
+    assert 'name = "pii"' in config_text
+    with_pii = open(write_card(make_output("a", config_text=config_text)), encoding="utf-8").read()
+    assert "the original values are not stored" in with_pii
+    start = config_text.index('name = "pii"')
+    block_start = config_text.rfind("[[filters]]", 0, start)
+    no_pii = config_text[:block_start] + config_text[config_text.index("[dedup]", start):]
+    card = open(write_card(make_output("b", config_text=no_pii)), encoding="utf-8").read()
+    section = card.split("## Personal information", 1)[1].split("\n## ", 1)[0]
+    assert "is not redacted" in section and "the original values are not stored" not in section
+
 
 def test_pipeline_histogram_variants_are_plotted(synthetic_output):
     # The pipeline writes left edges only (last bin open-ended, first edge 0) and

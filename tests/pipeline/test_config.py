@@ -30,6 +30,17 @@ def test_hash_changes_with_content():
         (('name = "length"', 'name = "lenght"'), "unknown filter"),
         (("min_chars = 200", "min_char = 200"), "unknown key"),
         (('favor = "balanced"', 'favor = "fast"'), "favor"),
+        # Wrong TOML types: before, these ran and silently dropped or kept everything.
+        (("min_ratio = 0.2", 'min_ratio = "0.2"'), "min_ratio must be a number, got '0.2'"),
+        (("max_payload_bytes = 10_000_000", 'max_payload_bytes = "10MB"'), "max_payload_bytes must be an integer"),
+        (("isolate = true", 'isolate = "false"'), "isolate must be true/false"),
+        (("exact = true", 'exact = "no"'), "exact must be true/false"),
+        (('languages = ["ja"]', 'languages = "ja"'), "languages must be a list of strings"),
+        (("min_score = 0.5", "min_score = true"), "min_score must be a number, got True"),
+        (("max_char_run = 199", "max_char_run = 199.5"), "max_char_run must be an integer"),
+        (("shard_bytes = 256_000_000", "shard_bytes = 0"), "shard_bytes"),
+        (('compression = "zstd"', 'compression = "lz77"'), "not a Parquet codec"),
+        (("max_payload_bytes = 10_000_000", "max_payload_bytes = -1"), "max_payload_bytes must be > 0"),
     ],
 )
 def test_bad_config_is_one_clear_error(patch, message):
@@ -42,6 +53,22 @@ def test_normalize_must_come_first():
     text = 'config_version = 1\n[[filters]]\nname = "length"\n[[filters]]\nname = "normalize"\n'
     with pytest.raises(ConfigError, match="first step"):
         parse_config(text)
+
+
+def test_noun_ratio_needs_tokenize_before_it():
+    base = 'config_version = 1\n[[filters]]\nname = "normalize"\n'
+    with pytest.raises(ConfigError, match="tokenize"):
+        parse_config(base + '[[filters]]\nname = "noun_ratio"\n[[filters]]\nname = "tokenize"\n')
+    with pytest.raises(ConfigError, match="tokenize"):
+        parse_config(base + '[[filters]]\nname = "noun_ratio"\n')
+    parse_config(base + '[[filters]]\nname = "tokenize"\n[[filters]]\nname = "noun_ratio"\n')
+
+
+def test_right_types_still_load():
+    text = default_config_text().replace('compression = "zstd"', 'compression = "none"', 1)
+    assert parse_config(text).output.compression == "none"
+    # An integer where a number is expected is a number.
+    assert parse_config(default_config_text().replace("min_score = 0.5", "min_score = 1", 1))
 
 
 def test_step_listed_twice_is_an_error():

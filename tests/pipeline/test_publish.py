@@ -115,6 +115,42 @@ def test_republishing_unchanged_output_writes_nothing(synthetic_output, s3_clien
     assert second.skipped == first.uploaded
 
 
+def test_unfinished_run_is_refused(synthetic_output, s3_client, s3_bucket, capsys):
+    os.remove(os.path.join(synthetic_output, "_SUCCESS"))
+    with pytest.raises(PublishError, match="no _SUCCESS marker"):
+        publish(synthetic_output, f"s3://{s3_bucket}/inc", client=s3_client)
+    assert s3_client.list_objects_v2(Bucket=s3_bucket, Prefix="inc/").get("KeyCount", 0) == 0
+    assert main_publish([synthetic_output, f"s3://{s3_bucket}/inc"]) == 1
+    assert "did not finish" in capsys.readouterr().err
+
+
+def test_shards_of_an_earlier_publish_are_reported_then_deleted_on_request(make_output, s3_client, s3_bucket):
+    many = make_output("many", n_shards=5)
+    few = make_output("few", n_shards=2)
+    publish(many, f"s3://{s3_bucket}/re", client=s3_client)
+    s3_client.put_object(Bucket=s3_bucket, Key="re/notes/keep.txt", Body=b"not ours")  # outside the run's folders
+
+    second = publish(few, f"s3://{s3_bucket}/re", client=s3_client)
+    old = [f"documents/documents-{i:05d}-of-00005.parquet" for i in range(5)]
+    assert second.stale == old and second.deleted == []
+    keys = {o["Key"] for o in s3_client.list_objects_v2(Bucket=s3_bucket, Prefix="re/")["Contents"]}
+    assert {f"re/{k}" for k in old} <= keys
+
+    third = publish(few, f"s3://{s3_bucket}/re", client=s3_client, delete_stale=True)
+    assert third.deleted == old and third.stale == []
+    keys = {o["Key"] for o in s3_client.list_objects_v2(Bucket=s3_bucket, Prefix="re/")["Contents"]}
+    assert not any("-of-00005" in k for k in keys) and "re/notes/keep.txt" in keys
+    assert "re/_MANIFEST.json" in keys
+
+
+def test_cli_rejects_non_positive_transfer_settings(synthetic_output, capsys):
+    for flag, value in (("--max-concurrency", "0"), ("--multipart-threshold-mb", "-1")):
+        with pytest.raises(SystemExit) as exc:
+            main_publish([synthetic_output, "s3://bucket/p", flag, value])
+        assert exc.value.code == 2
+        assert "must be > 0" in capsys.readouterr().err
+
+
 def test_resume_after_failure_uploads_only_the_rest(synthetic_output, s3_client, s3_bucket):
     done = []
 

@@ -265,14 +265,17 @@ def test_jsonl_records_and_bad_lines():
         json.dumps({"url": "http://c.jp/"}),
         json.dumps([1, 2]),
         json.dumps({"url": "http://d.jp/", "text": "   "}),
+        json.dumps({"doc_id": "k1", "text": "URL のないテキストコーパスの行。"}),  # url is optional
     ]
     data = ("\n".join(lines) + "\n").encode()
     outs = read(data, "docs.jsonl")
-    assert len(outs) == 6  # the blank line is not a record
+    assert len(outs) == 7  # the blank line is not a record
     a, b = outs[0], outs[1]
     assert (a.id, a.kind, a.crawl_date, a.payload) == ("7", "html", "2024-01-02", "<html><body>あ</body></html>".encode())
     assert (b.kind, b.payload) == ("text", "テキストです。".encode())
-    assert [o.reason for o in outs[2:]] == ["bad_json", "bad_json", "bad_json", "empty_payload"]
+    assert [o.reason for o in outs[2:6]] == ["bad_json", "bad_json", "bad_json", "empty_payload"]
+    assert outs[4].detail == "not an object: list" and "needs a string 'html' or 'text'" in outs[3].detail
+    assert (outs[6].url, outs[6].kind, outs[6].payload) == ("", "text", "URL のないテキストコーパスの行。".encode())
     # gzip JSONL, detected by magic bytes
     assert [type(o) for o in read(gzip.compress(data, mtime=0), "docs.jsonl.gz")] == [type(o) for o in outs]
 
