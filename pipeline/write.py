@@ -7,7 +7,8 @@
    worker) and gives the shard count ``N = ceil(total / shard_bytes)``.
 2. Each record goes to shard ``hash(id) mod N`` (a stable hash, not Python's).
 3. One ``GroupByKey`` gathers a shard on one worker, which sorts it by ``id``
-   and writes it with fixed writer options. Same input + same config gives the
+   and writes it with fixed writer options. Every index ``0..N-1`` is written,
+   empty if no record hashes to it, so ``-of-N`` always means N files. Same input + same config gives the
    same rows in the same order in the same shard: byte-identical files.
 4. The file is written under ``<out>/.furui-tmp/`` and renamed into place only
    when complete, so a killed run never leaves a partial file under a final
@@ -29,7 +30,7 @@ import os
 import posixpath
 import uuid
 from collections import Counter
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import apache_beam as beam
 import pyarrow as pa
@@ -163,16 +164,23 @@ class _WriteShardFn(beam.DoFn):
     def process(self, element, totals):
         index, rows = element
         count = n_shards(totals[1], self.shard_bytes)
-        yield self._write(index, count, list(rows))
+        yield self._write(index, count, [r for r in rows if r is not _SLOT])
 
 
-class _WriteEmptyFn(_WriteShardFn):
-    """Applied to the single ``(rows, bytes)`` element of the totals combine: an
-    empty output still gets one (empty) shard, so readers find a file."""
+# One element per shard index joins every shard's group, so every index gets a
+# file (an empty one if no row hashes to it, always shard 0 of an empty output):
+# "-of-N" then always means N files, and readers can check completeness.
+_SLOT = None
 
-    def process(self, totals):
-        if totals[0] == 0:
-            yield self._write(0, 1, [])
+
+def _shard_slots(totals: tuple[int, int], shard_bytes: int, slot: Any = _SLOT) -> Iterator[tuple[int, Any]]:
+    """``(index, slot)`` for every shard index of an output of ``totals``.
+
+    >>> list(_shard_slots((0, 0), 100)), len(list(_shard_slots((5, 250), 100)))
+    ([(0, None)], 3)
+    """
+    for index in range(n_shards(totals[1], shard_bytes)):
+        yield index, slot
 
 
 class CountAndBytes(beam.CombineFn):
@@ -248,13 +256,13 @@ class WriteShards(beam.PTransform):
         totals = beam.pvalue.AsSingleton(totals_pc)
         keyed = rows | "AssignShard" >> beam.Map(
             lambda r, t: (shard_of(shard_id(r), n_shards(t[1], shard_bytes)), r), t=totals)
-        written = (
-            keyed
+        slots = totals_pc | "ShardSlots" >> beam.FlatMap(_shard_slots, shard_bytes)
+        return (
+            (keyed, slots)
+            | "WithSlots" >> beam.Flatten()
             | "GroupShard" >> beam.GroupByKey()
             | "WriteShard" >> beam.ParDo(_WriteShardFn(*fn_args), totals=totals)
         )
-        empty = totals_pc | "WriteIfEmpty" >> beam.ParDo(_WriteEmptyFn(*fn_args))
-        return (written, empty) | "Files" >> beam.Flatten()
 
 
 class _WriteDedupShardFn(_WriteShardFn):
@@ -278,7 +286,7 @@ class _WriteDedupShardFn(_WriteShardFn):
         for kind, value in items:
             if kind == "doc":
                 docs.append(value)
-            else:  # ("decision", (doc id, decision)): at most one per id
+            elif kind == "decision":  # (doc id, decision): at most one per id
                 decisions.setdefault(value[0], []).append(value[1])
         ids = Counter(doc.id for doc in docs)
         first: dict[str, int] = {}  # repeated id -> index of the copy that may be kept
@@ -357,14 +365,13 @@ class WriteDeduplicatedDocuments(WriteShards):
             lambda d, t: (shard_of(d.id, n_shards(t[1], shard_bytes)), ("doc", d)), t=t)
         keyed_decisions = decisions | "AssignDecisionShard" >> beam.Map(
             lambda kv, t: (shard_of(kv[0], n_shards(t[1], shard_bytes)), ("decision", kv)), t=t)
+        slots = totals_pc | "ShardSlots" >> beam.FlatMap(_shard_slots, shard_bytes, ("slot", None))
         out = (
-            (keyed_docs, keyed_decisions)
+            (keyed_docs, keyed_decisions, slots)
             | "Tag" >> beam.Flatten()
             | "GroupShard" >> beam.GroupByKey()
             | "RouteAndWrite" >> beam.ParDo(
                 _WriteDedupShardFn(*fn_args, to_row=to_row, stat_keys=self.stat_keys), totals=t
             ).with_outputs("rejected", "stats", main="files")
         )
-        empty = totals_pc | "WriteIfEmpty" >> beam.ParDo(_WriteEmptyFn(*fn_args))
-        files = (out.files, empty) | "Files" >> beam.Flatten()
-        return {"files": files, "rejected": out.rejected, "stats": out.stats}
+        return {"files": out.files, "rejected": out.rejected, "stats": out.stats}

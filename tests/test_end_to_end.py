@@ -155,6 +155,28 @@ def test_run_that_keeps_nothing_still_writes_one_empty_shard_per_output(tmp_path
     assert len(rows(out, "rejects")) == 2
 
 
+def test_small_shards_write_every_index_of_n(sample_run_in_memory, tmp_path):
+    """With many small shards some indexes get no row; they are still written (empty),
+    so "-of-N" always means N files and a reader can check a run is complete."""
+    import re
+
+    cfg = tmp_path / "small.toml"
+    cfg.write_text((REPO / "pipeline" / "configs" / "default.toml").read_text()
+                   .replace("shard_bytes = 256_000_000", "shard_bytes = 5_000", 1))
+    out = tmp_path / "out"
+    assert run(["--output", str(out), "--config", str(cfg), "--direct_running_mode=in_memory"]) == 0
+    for kind in ("documents", "rejects", "clusters"):
+        names = sorted(p.name for p in (out / kind).iterdir())
+        (count,) = {int(re.search(r"-of-(\d+)\.parquet$", n).group(1)) for n in names}
+        assert names == [f"{kind}-{i:05d}-of-{count:05d}.parquet" for i in range(count)], kind
+    assert len(list((out / "documents").iterdir())) > 2
+    empty = [p for p in (out / "documents").iterdir() if pq.read_metadata(p).num_rows == 0]
+    assert empty, "the sample at 5 KB shards leaves some index empty: the case under test"
+    # Same documents as the one-shard run, in more files.
+    key = lambda r: r["id"]  # noqa: E731
+    assert sorted(rows(out, "documents"), key=key) == sorted(rows(sample_run_in_memory, "documents"), key=key)
+
+
 def _kept_texts(out: Path, n: int) -> list[str]:
     # Texts that passed every filter once (and carry no PII token) pass again.
     texts = sorted(r["text"] for r in rows(out, "documents") if "<" not in r["text"])
