@@ -18,6 +18,21 @@ commands:
 """
 
 
+def _not_forwarded_worker_log(record: logging.LogRecord) -> bool:
+    """False for the copy of a worker's log line that the local job service logs as a
+    raw protobuf (``Worker: severity: WARN timestamp { ... }``): furui's local
+    workers print every warning on their own stderr already, so each one showed twice.
+
+    >>> rec = logging.LogRecord("apache_beam.runners.portability.local_job_service", logging.WARNING,
+    ...                         "", 0, "Worker: %s", ("severity: WARN message: 'x'",), None)
+    >>> _not_forwarded_worker_log(rec)
+    False
+    >>> rec.msg = "Job state %s"; _not_forwarded_worker_log(rec)
+    True
+    """
+    return not (record.name == "apache_beam.runners.portability.local_job_service" and record.msg == "Worker: %s")
+
+
 def _not_beam_bigquery_noise(record: logging.LogRecord) -> bool:
     """False for the warning Beam logs at import when google-cloud libraries are
     partly installed but BigQuery's apitools is not (every runtime-only install):
@@ -123,8 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
-        if _not_beam_bigquery_noise not in handler.filters:
-            handler.addFilter(_not_beam_bigquery_noise)
+        for log_filter in (_not_beam_bigquery_noise, _not_forwarded_worker_log):
+            if log_filter not in handler.filters:
+                handler.addFilter(log_filter)
     for noisy in ("apache_beam", "trafilatura", "htmldate", "courlan", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if not argv or argv[0] in ("-h", "--help", "help"):
