@@ -4,8 +4,8 @@ Usage: ``python bench/bench_pii.py [--repeat 5] [--no-hojichar]``
 
 Quality on two labelled sets: ``tests/fixtures/pii_labelled.jsonl`` (written by
 the detector's author, see ``scripts/make_pii_set.py``) and
-``tests/fixtures/pii_blind.jsonl`` (written by a reviewer who saw only the README;
-rows marked ``debatable`` are scored separately):
+``tests/fixtures/pii_blind.jsonl`` and ``pii_blind2.jsonl`` (each written by a
+reviewer who saw only the README; rows marked ``debatable`` are scored separately):
 
 * furui: span level, exact match of ``(start, end, type)``, per type.
 * HojiChar masks only phone numbers (the last 4 digits become ``XXXX``) and
@@ -44,6 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "pii_labelled.jsonl"
 BLIND = ROOT / "tests" / "fixtures" / "pii_blind.jsonl"
+BLIND2 = ROOT / "tests" / "fixtures" / "pii_blind2.jsonl"
 VENV = ROOT / "bench" / "work" / "venv-hojichar"
 LIVEDOOR = Path(os.environ.get("FURUI_SHARED_DATA", ROOT.parent / "shared" / "data")) / "text" / "livedoor-news-corpus"
 
@@ -202,6 +203,7 @@ def main() -> None:
 
     rows = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines()]
     blind = [json.loads(line) for line in BLIND.read_text(encoding="utf-8").splitlines()]
+    blind2 = [json.loads(line) for line in BLIND2.read_text(encoding="utf-8").splitlines()]
     texts = [r["text"] for r in rows]
     live = livedoor_texts()
 
@@ -223,7 +225,7 @@ def main() -> None:
     if not args.no_hojichar and (py := ensure_hojichar_venv()):
         res = subprocess.run(
             [str(py), __file__, "--hojichar-worker", "--repeat", str(args.repeat)],
-            input=json.dumps({"texts": texts, "extra": [r["text"] for r in blind], "livedoor": live}),
+            input=json.dumps({"texts": texts, "extra": [r["text"] for r in blind + blind2], "livedoor": live}),
             capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"},
         )
         if res.returncode == 0:
@@ -233,17 +235,19 @@ def main() -> None:
 
     print(f"# PII benchmark  ({time.strftime('%Y-%m-%d')}, {platform.python_version()}, {os.cpu_count()} cores)")
     hoji_masked = (hoji["masked"] + hoji["masked_extra"]) if hoji else None
+    # (title, rows, offset of each row's HojiChar output in hoji_masked)
+    n1, n2 = len(rows), len(rows) + len(blind)
     sets = (
-        ("labelled set (pii_labelled.jsonl, the author's)", rows, 0),
-        ("blind set (pii_blind.jsonl, a reviewer's), every row", blind, len(rows)),
-        ("blind set, rows not marked debatable", [r for r in blind if not r["debatable"]], None),
+        ("labelled set (pii_labelled.jsonl, the author's)", rows, list(range(n1))),
+        ("first blind set (pii_blind.jsonl), every row", blind, [n1 + i for i in range(len(blind))]),
+        ("first blind set, rows not marked debatable", [r for r in blind if not r["debatable"]],
+         [n1 + i for i, r in enumerate(blind) if not r["debatable"]]),
+        ("second blind set (pii_blind2.jsonl), every row", blind2, [n2 + i for i in range(len(blind2))]),
+        ("second blind set, rows not marked debatable", [r for r in blind2 if not r["debatable"]],
+         [n2 + i for i, r in enumerate(blind2) if not r["debatable"]]),
     )
-    for title, set_rows, offset in sets:
-        if offset is None:  # a subset of the blind set: map its rows to HojiChar's outputs
-            keep = [i for i, r in enumerate(blind) if not r["debatable"]]
-            masked = [hoji_masked[len(rows) + i] for i in keep] if hoji_masked else None
-        else:
-            masked = hoji_masked[offset : offset + len(set_rows)] if hoji_masked else None
+    for title, set_rows, where in sets:
+        masked = [hoji_masked[i] for i in where] if hoji_masked else None
         report_set(title, set_rows, masked, TYPES, detect)
     print()
     print("speed (docs/s, best of %d, single process)" % args.repeat)

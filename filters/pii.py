@@ -74,6 +74,9 @@ _HY = "[-‐‑–—−ー－]"  # ASCII hyphen, Unicode hyphens/dashes, minus,
 _SEP = "[ \u3000\\-‐‑–—−ー－]"
 _ASCII_WORD = "0-9０-９A-Za-zＡ-Ｚａ-ｚ_"
 _KANJI = "\u4e00-\u9fff\u3400-\u4dbf々〆ヶ"
+# A number glued to a word by a dot ("v1.0312345678", "3.14.192.168") is part of it;
+# after an ellipsis or Japanese it is not ("連絡先...090-1234-5678": NFKC makes … "...").
+_NOT_AFTER_WORD_DOT = f"(?<![{_ASCII_WORD}][.．])"
 _KATA = "ァ-ヴー"
 
 # -- e-mail ---------------------------------------------------------------------
@@ -95,7 +98,7 @@ _FOLLOWING_WORD = "(?i:fax|tel|e-?mail|mail|url|http|www)"
 # backtrack exponentially; bare runs are one group.
 _PHONE = re.compile(
     r"(?=[+＋(（0０])"
-    rf"(?:(?<=[Tt][Ee][Ll])|(?<=[Tt][Ee][Ll]\.)|(?<=[Ff][Aa][Xx])|(?<![{_ASCII_WORD}.\-‐‑–—−ー－+＋/#=@]))"
+    rf"(?:(?<=[Tt][Ee][Ll])|(?<=[Tt][Ee][Ll]\.)|(?<=[Ff][Aa][Xx])|(?<![{_ASCII_WORD}\-‐‑–—−ー－+＋/#=@]){_NOT_AFTER_WORD_DOT})"
     rf"(?:[+＋]81{_SEP}?(?:[(（][0０][)）]{_SEP}?)?{_D}{{1,4}}|[(（]?[0０]{_D}{{0,10}})"
     rf"(?:(?:[)）]{_SEP}?[(（]?|{_SEP}[(（]?|[(（]){_D}{{1,8}}){{0,4}}"
     rf"(?!(?!{_FOLLOWING_WORD})[{_ASCII_WORD}]|{_HY}[{_ASCII_WORD}]|[.,]{_D})"
@@ -107,11 +110,11 @@ _PHONE_CTX = re.compile(r"tel|phone|fax|電話|携帯|ファックス|ファク�
 # -- 12-19 digit numbers: My Number, corporate number, payment cards -------------
 _LONGNUM = re.compile(
     r"(?=[0-9０-９TＴ])"
-    rf"(?:(?<![{_ASCII_WORD}])(?P<t>[TＴ]) ?|(?<![{_ASCII_WORD}.\-‐−－/#=@+＋]))"
+    rf"(?:(?<![{_ASCII_WORD}])(?P<t>[TＴ]) ?|(?<![{_ASCII_WORD}\-‐−－/#=@+＋]){_NOT_AFTER_WORD_DOT})"
     rf"(?P<num>{_D}{{12,19}}|{_D}{{4}}(?:[ \-‐−－]{_D}{{3,6}}){{2,4}}|(?P<corp4>{_D}(?:[ \-‐−－]{_D}{{4}}){{3}}))"
     rf"(?![{_ASCII_WORD}]|[\-‐−－]{_D}|[.,]{_D})"
 )
-_MYNUM_CTX = re.compile(r"マイナンバー|個人番号|my ?number", re.I)
+_MYNUM_CTX = re.compile(r"マイナンバー|個人番号|通知カード|my ?number", re.I)
 _CORP_CTX = re.compile(r"法人番号|登録番号|事業者番号|インボイス|corporate ?number", re.I)
 _CARD_CTX = re.compile(r"カード|card|クレジット|visa|master|amex|jcb", re.I)
 # Other identifiers, as long as cards or My Numbers, grouped the same way and passing
@@ -120,13 +123,13 @@ _CARD_CTX = re.compile(r"カード|card|クレジット|visa|master|amex|jcb", r
 # that identifier: "シリアル番号 4527-8890-1234-5676", "マイナンバー関連ニュース（記事番号 ...）".
 _OTHER_ID_CTX = re.compile(
     r"シリアル|製造番号|製品番号|製品キー|プロダクトキー|ライセンス|serial|(?<![A-Za-z])S/?N(?![A-Za-z])|IMEI"
-    r"|問い?合わせ番号|受付番号|(?<!カード)会員番号|会員証|請求番号|注文番号|伝票番号|追跡番号|お客様番号|記事番号|記事ID"
+    r"|問い?合わせ番号|受付番号|(?<!クレジットカード)会員番号|会員証|請求番号|注文番号|伝票番号|追跡番号|お客様番号|記事番号|記事ID"
     r"|JAN|ISBN",
     re.I,
 )
 
 # -- IP addresses ---------------------------------------------------------------
-_IPV4 = re.compile(rf"(?=[0-9])(?<![{_ASCII_WORD}.\-])(?:\d{{1,3}}\.){{3}}\d{{1,3}}(?![{_ASCII_WORD}]|\.\d)", re.A)
+_IPV4 = re.compile(rf"(?=[0-9])(?<![{_ASCII_WORD}\-]){_NOT_AFTER_WORD_DOT}(?:\d{{1,3}}\.){{3}}\d{{1,3}}(?![{_ASCII_WORD}]|\.\d)", re.A)
 _IPV6 = re.compile(
     r"(?=[0-9A-Fa-f:])(?<![0-9A-Za-z:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![0-9A-Za-z:])",
     re.A,
@@ -139,8 +142,9 @@ _IPV4_HINT = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d", re.A)
 _IPV6_HINT = re.compile(r":[0-9A-Fa-f]{0,4}:")
 # A dotted quad right after a version keyword is a version number, not an address.
 _VERSION_BEFORE = re.compile(
-    r"(?:version|ver|rev|release|build|firmware|バージョン|ビルド|リリース|ファームウェア|第"
-    r"|section|sec|step|fig|figure|table|(?<![\u4e00-\u9fff])[図表節章項]|セクション|手順|ステップ|§)[\s.:：]*$",
+    r"(?:(?<![A-Za-z])(?:version|ver|rev|release|build|firmware|section|sec|step|fig|figure|table|eq)"
+    r"|バージョン|ビルド|リリース|ファームウェア|第|(?<![\u4e00-\u9fff])[図表節章項式]|数式|セクション|手順|ステップ|§)"
+    r"[\s.:：(（]*$",
     re.I,
 )
 # "12:00::15:00" (a mistyped time range) parses as IPv6; addresses written by
@@ -178,27 +182,34 @@ _NUMBERING = re.compile(
 # number after a place name is a count); decimals, times, fractions and article numbers
 # aside. Each pattern starts with a literal (字, 通) so re scans for it with a fast
 # search: one pattern starting with a class of 字/上/下/入 cost 8x more on news text.
+# 字 of an aza, not of a word ending in it (数字, 赤字, 文字...: "大阪市赤字100億円").
+# The literal comes first so that re finds candidates with a fast literal search.
+_AZA = "字(?<![数文赤黒十漢名活題太誤脱点習印苗]字)"
 _BARE_TAIL = (
     rf"[{_KANJI}{_KATA}のがケ]{{1,10}}?(?<![0-9０-９])(?P<num>{_N})"
-    rf"(?![0-9０-９]|{_HY}{_D}|[.,．，:：/]{_D}|[年月日時分秒%％円人個件回歳倍位点号条項])"
+    rf"(?![0-9０-９]|{_HY}{_D}|[.,．，:：/]{_D}|[年月日時分秒%％円人個件回歳倍位点号条項万億兆])"
 )
 _BARE_NUMBERS = (
-    re.compile("字" + _BARE_TAIL),
+    re.compile(_AZA + _BARE_TAIL),
     re.compile(rf"通[{_KANJI}{_KATA}]{{1,6}}?(?:[東西]入(?:る|ル)?|[上下](?:る|ル|がる|ガル))" + _BARE_TAIL),
 )
 # Prefecture? + 1-3 municipalities (市区町村郡) + optional town name, ending
 # right where the numbering starts (searched with endpos, so $ is that point).
 # Town names may contain の/が/ヶ inside (丸の内, 霞が関) but not end in kana particles.
 # Two regional forms extend the town part: Kyoto's street directions
-# (烏丸通塩小路下ル東塩小路町, 四条通烏丸東入ル; group ``kyoto``) and the grid of
-# Sapporo, Asahikawa and other Hokkaido towns (北6条西4丁目, 琴似2条1丁目, 4条通8丁目).
+# (烏丸通塩小路下ル東塩小路町, 四条通烏丸東入ル) and the grid of Sapporo, Asahikawa
+# and other Hokkaido towns (北6条西4丁目, 琴似2条1丁目, 4条通8丁目, and the 線 of
+# rural grids: 音更町字下音更北9線西18番地5).
 _TOWN = f"[{_KANJI}{_KATA}](?:[{_KANJI}{_KATA}のがケ]{{0,8}}[{_KANJI}{_KATA}])?"
+_KYOTO_DIRECTION = f"通[{_KANJI}{_KATA}]{{1,6}}?(?:[東西]入(?:る|ル)?|(?:上|下)(?:る|ル|がる|ガル))"
+# Whether a matched body has a Kyoto direction or an aza. Searched in the body's text,
+# not read from groups: "三条下ル石屋町" also parses as one town name (ル is katakana).
+_KYOTO_OR_AZA = re.compile(f"{_KYOTO_DIRECTION}|{_AZA}")
 _ADDR_BODY = re.compile(
     rf"(?<![{_KANJI}{_KATA}])(?P<pref>{_PREF})?"
     rf"(?:(?:さいたま|つくばみらい|つくば|いわき|ひたちなか|あきる野|みよし|たつの|あま)市|[{_KANJI}{_KATA}]{{1,6}}?[市区町村郡]){{1,3}}"
-    rf"(?:(?P<kyoto>[{_KANJI}]{{1,6}}通[{_KANJI}{_KATA}]{{1,6}}?(?:[東西]入(?:る|ル)?|(?:上|下)(?:る|ル|がる|ガル)))?"
-    rf"(?P<aza>大?字)?{_TOWN}"
-    rf"|(?:{_TOWN})?[0-9０-９一二三四五六七八九十]{{1,2}}条(?:[東西南北]|通)?)?$"
+    rf"(?:(?:[{_KANJI}]{{1,6}}{_KYOTO_DIRECTION})?(?:大?字)?{_TOWN}"
+    rf"|(?:{_TOWN})?[0-9０-９一二三四五六七八九十]{{1,2}}[条線](?:[東西南北]|通)?)?$"
 )
 _ADDR_WINDOW = 40
 # The longest part of a body after its last municipality suffix: a Kyoto direction
@@ -366,6 +377,11 @@ def find_phones(text: str) -> list[Span]:
             # never at a hyphen ("03-1234-5678-9999" is some other id).
             if j < len(runs) and not _DROPPABLE_GAP.fullmatch(text, runs[j - 1][1], runs[j][0]):
                 continue
+            # Nor at a space inside a number grouped by spaces, before another group of
+            # 3+ digits: "03 0011 2233 4455 6677 88" is one long id, not a phone and more.
+            if (j < len(runs) and len(runs[j][2]) >= 3 and text[runs[j - 1][1] : runs[j][0]].isspace()
+                    and all(text[a[1] : b[0]].isspace() for a, b in zip(runs[: j - 1], runs[1:j]))):
+                continue
             groups = [r[2] for r in runs[:j]]
             if _phone_national_ok(groups, intl):
                 if j == 1 and not intl and not _bare_phone_ok(groups[0], text, m.start()):
@@ -399,6 +415,14 @@ def _bare_phone_ok(n: str, text: str, start: int) -> bool:
     return bool(_PHONE_CTX.search(_before(text, start)))
 
 
+# Common file extensions that are not top-level domains (``.zip`` and ``.mov`` are
+# real TLDs but name files far more often than mail hosts).
+_FILE_EXTENSIONS = frozenset(
+    "png jpg jpeg gif svg webp bmp ico tif tiff css js mjs ts json xml html htm php pdf txt csv md "
+    "zip gz tgz mp3 mp4 mov wav avi".split()
+)
+
+
 def find_emails(text: str) -> list[Span]:
     """Finds e-mail addresses, ASCII or full-width.
 
@@ -417,6 +441,11 @@ def find_emails(text: str) -> list[Span]:
         start += len(local) - len(stripped)
         if not stripped:
             continue
+        tld = m.group().rsplit(".", 1)[-1].rsplit("．", 1)[-1]
+        if unicodedata.normalize("NFKC", tld).lower() in _FILE_EXTENSIONS:
+            continue  # icon@2x.png: an image file name, not a mailbox
+        if stripped == "git" and text[end : end + 1] == ":":
+            continue  # git@github.com:owner/repo.git: an SSH remote, not a mailbox
         spans.append(Span(start, end, "email"))
     return spans
 
@@ -426,9 +455,11 @@ def find_long_numbers(text: str) -> list[Span]:
 
     Accepted when the checksum holds and:
 
-    * My Number (12 digits, bare or 4-4-4): マイナンバー/個人番号/My Number
-      precedes it. Always required: 12-digit parcel tracking numbers are
-      written ``1234-5678-9012`` too and one in eleven passes the check digit.
+    * My Number (12 digits, bare or 4-4-4): マイナンバー/個人番号/通知カード/My
+      Number precedes it, nearer than any other id word, or another My Number
+      ends at most :data:`CONTEXT_CHARS` before it (the rows of a leaked list).
+      A keyword is required: 12-digit parcel tracking numbers are written
+      ``1234-5678-9012`` too and one in eleven passes the check digit.
     * corporate number (13 digits): an invoice ``T`` prefix, or 法人番号/登録番号
       precedes it (bare 13-digit runs are mostly JAN/EAN barcodes).
     * card (13-19 digits): Luhn and a plausible IIN; a bare 13-digit run also
@@ -440,6 +471,7 @@ def find_long_numbers(text: str) -> list[Span]:
     []
     """
     spans = []
+    last_mynumber = -CONTEXT_CHARS - 1  # end of the last My Number found
     for m in _LONGNUM.finditer(text):
         raw = m.group("num")
         seps = {c for c in raw if not c.isdigit()}
@@ -460,9 +492,12 @@ def find_long_numbers(text: str) -> list[Span]:
         parts = raw.split(" ") if seps == {" "} else [raw]
         for k in range(len(parts), 0, -1):
             cand = " ".join(parts[:k])
-            typ = _classify_long(_ascii_digits(cand), bool(seps) and k > 1, ctx)
+            listed = start - last_mynumber <= CONTEXT_CHARS
+            typ = _classify_long(_ascii_digits(cand), bool(seps) and k > 1, ctx, listed)
             if typ:
                 spans.append(Span(start, start + (m.start("num") - start) + len(cand), typ))
+                if typ == "mynumber":
+                    last_mynumber = spans[-1].end
                 break
     return spans
 
@@ -475,10 +510,10 @@ def _last_end(pattern: re.Pattern, ctx: str) -> int:
     return end
 
 
-def _classify_long(d: str, grouped: bool, ctx: str) -> str | None:
+def _classify_long(d: str, grouped: bool, ctx: str, after_mynumber: bool = False) -> str | None:
     n = len(d)
     other_id = _last_end(_OTHER_ID_CTX, ctx)
-    if n == 12 and mynumber_valid(d) and _last_end(_MYNUM_CTX, ctx) > other_id:
+    if n == 12 and mynumber_valid(d) and (_last_end(_MYNUM_CTX, ctx) > other_id or (after_mynumber and other_id < 0)):
         return "mynumber"
     if n == 13 and not grouped and corpnum_valid(d) and _CORP_CTX.search(ctx):
         return "corpnum"
@@ -510,7 +545,10 @@ def find_ips(text: str) -> list[Span]:
             ip = ipaddress.IPv4Address(m.group())
         except ValueError:
             continue
-        if ip.is_loopback or ip.is_unspecified or _is_netmask(ip):
+        # Addresses that locate no host: loopback, 0.x.x.x ("this network", and
+        # wildcard masks such as 0.0.0.255), netmasks, and network addresses
+        # written with their prefix ("10.20.30.0/24": the network, not a machine).
+        if ip.is_loopback or int(ip) >> 24 == 0 or _is_netmask(ip) or _is_network(ip, text, m.end()):
             continue
         if _VERSION_BEFORE.search(_before(text, m.start(), 16)) or _SECTION_AFTER.match(text, m.end()):
             continue
@@ -535,6 +573,21 @@ def _is_netmask(ip: ipaddress.IPv4Address) -> bool:
     n = int(ip)
     inverted = ~n & 0xFFFFFFFF
     return n >> 24 == 0xFF and inverted & (inverted + 1) == 0
+
+
+_PREFIX_LEN = re.compile(r"/(\d{1,2})(?!\d)")
+
+
+def _is_network(ip: ipaddress.IPv4Address, text: str, end: int) -> bool:
+    """Whether ``ip`` is followed by ``/prefix`` and is that network's own address."""
+    m = _PREFIX_LEN.match(text, end)
+    if not m or int(m.group(1)) > 32:
+        return False
+    try:
+        ipaddress.IPv4Network(f"{ip}/{m.group(1)}")  # strict: host bits must be zero
+    except ValueError:
+        return False
+    return True
 
 
 def find_postcodes(text: str) -> list[Span]:
@@ -606,11 +659,14 @@ def _address_at(text: str, p: int, end: int, strong: bool, bare: bool, postcode_
     if p == 0 or _MUNI_CHARS.isdisjoint(text[max(0, p - _TAIL_MAX - 1) : p]):
         return None
     b = _ADDR_BODY.search(text, max(0, p - _ADDR_WINDOW), p)
-    if b is None or (bare and not (b.group("kyoto") or b.group("aza"))):
+    if b is None:
+        return None
+    regional = _KYOTO_OR_AZA.search(b.group())
+    if bare and not regional:
         return None
     start = b.start()
     after_post = any(start - k in postcode_ends for k in (0, 1, 2))
-    if b.group("pref") or after_post or strong or b.group("kyoto"):
+    if b.group("pref") or after_post or strong or (regional and regional.group() != "字"):
         return Span(start, end, "address")
     return None
 

@@ -52,6 +52,7 @@ def found(text: str, types=TYPES) -> list[tuple[str, str]]:
         ("メアド変えました taro..yamada.@docomo.ne.jp です", "taro..yamada.@docomo.ne.jp"),
         ("...です.info@example.jp", "info@example.jp"),
         ("連絡 test@xn--eckwd4c7c.xn--zckzah まで", "test@xn--eckwd4c7c.xn--zckzah"),
+        ("連絡 git@example.co.jp まで", "git@example.co.jp"),
     ],
 )
 def test_email_positive(text, value):
@@ -61,6 +62,7 @@ def test_email_positive(text, value):
 @pytest.mark.parametrize(
     "text",
     ["Twitter（@example_user）をフォロー", "name@domain の形式", "user@localhost で確認",
+     "icon@2x.png と icon@3x.png", "me@example.jpg", "git clone git@github.com:furui/furui.git",
      "@example.com のドメイン"],
 )
 def test_email_negative(text):
@@ -99,6 +101,10 @@ def test_email_negative(text):
         ("0120-555-777(9-18時)", "0120-555-777"),
         ("FAX番号 0312345679（24時間受付）", "0312345679"),
         ("03(1234)5678(代表)", "03(1234)5678"),
+        # An ellipsis glued before the number (NFKC turns … into ...).
+        ("連絡先...090-2234-5561", "090-2234-5561"),
+        ("連絡先.090-2234-5561", "090-2234-5561"),
+        ("TEL 03 1234 5678 10時", "03 1234 5678"),
     ],
 )
 def test_phone_positive(text, value):
@@ -122,10 +128,24 @@ def test_phone_positive(text, value):
         "00-1234-5678",
         "部品番号 03-1234-5678-A（補修用）",  # a part number: a letter after a hyphen
         "ABC03-1234-5678X",
+        "v1.09022345561",  # glued to a word by a dot
+        # One number grouped by spaces is not a phone followed by more digits.
+        "供給地点特定番号 03 0011 2233 4455 6677 88",
+        "電話 03 1234 5678 9012",
     ],
 )
 def test_phone_negative(text):
     assert [t for _, t in found(text) if t == "phone"] == []
+
+
+def test_my_numbers_listed_under_one_keyword():
+    # The rows of a leaked list: each number follows the previous one, the keyword
+    # is only on the first. Without a My Number before it, a number needs its keyword.
+    text = "マイナンバー一覧\n佐藤 231948757496\n鈴木 118625276013\n田中 123456789018\n"
+    assert [t for _, t in found(text)] == ["mynumber"] * 3
+    assert found("佐藤 231948757496\n鈴木 118625276013") == []
+    assert found("マイナンバー 231948757496 の控え。" + "本文。" * 10 + "追跡番号 118625276013") == [
+        ("231948757496", "mynumber")]
 
 
 def test_phone_followed_by_a_word():
@@ -167,6 +187,9 @@ def test_check_digit_algorithms():
         # A card word nearer than an other-id word decides.
         ("クレジットカード会員番号 4111-1111-1111-1111", "4111-1111-1111-1111", "card"),
         ("会員番号 1234 クレジットカード 4111-1111-1111-1111", "4111-1111-1111-1111", "card"),
+        ("書いちゃいました...4421-8096-7929-0814", "4421-8096-7929-0814", "card"),
+        ("通知カードに書いてある 5260 1815 9084", "5260 1815 9084", "mynumber"),
+        ("マイナンバー...123456789018", "123456789018", "mynumber"),
     ],
 )
 def test_long_number_positive(text, value, typ):
@@ -193,6 +216,7 @@ def test_long_number_positive(text, value, typ):
         "お問い合わせ番号 3539-1234-5678-9019",
         "会員番号 4527 8890 1234 5676",
         "マイナンバー関連ニュース（記事番号 202403159990）",  # valid check digit: an article id
+        "ポイントカード会員番号 4840 5551 0619 9010",  # a loyalty card's member number
     ],
 )
 def test_long_number_negative(text):
@@ -215,6 +239,10 @@ def test_long_number_negative(text):
         ("サーバー 1.2.3.4 に接続", "1.2.3.4"),
         ("発表 203.0.113.5 から", "203.0.113.5"),  # 表 inside a word is not "table"
         ("ホスト 255.255.1.7", "255.255.1.7"),  # 255 first, but no netmask
+        ("server 192.0.2.1", "192.0.2.1"),  # "ver" inside a word is not a version keyword
+        ("DNS server: 203.0.113.5", "203.0.113.5"),
+        ("ログ...192.0.2.44 から", "192.0.2.44"),
+        ("ip 192.168.1.5/24", "192.168.1.5"),  # a host with its prefix length
         ("addr 1:2:3:4:5:6:7:8 end", "1:2:3:4:5:6:7:8"),
     ],
 )
@@ -252,6 +280,11 @@ def test_ip_positive(text, value):
         "ネットマスク 255.255.255.0",
         "255.255.0.0",
         "会議 12:00::15:00 の予定",  # a mistyped time range parses as IPv6
+        "式(3.2.1.4)",
+        "式 3.2.1.4",
+        "ワイルドカードマスク 0.0.0.255",
+        "Require ip 10.20.30.0/24",  # a network, not a machine
+        "3.14.192.168.1.1",
     ],
 )
 def test_ip_negative(text):
@@ -291,6 +324,11 @@ def test_ip_negative(text):
         ("京都市下京区四条通烏丸東入長刀鉾町20", [("京都市下京区四条通烏丸東入長刀鉾町20", "address")]),
         # An aza (字) before a bare lot number.
         ("沖縄県国頭郡恩納村字恩納1234", [("沖縄県国頭郡恩納村字恩納1234", "address")]),
+        ("青森県十和田市大字奥瀬字栃久保231", [("青森県十和田市大字奥瀬字栃久保231", "address")]),
+        # Katakana ル: "三条下ル石屋町" also reads as one town name.
+        ("京都府京都市中京区木屋町通三条下ル石屋町123", [("京都府京都市中京区木屋町通三条下ル石屋町123", "address")]),
+        ("京都市中京区河原町通三条上ル下丸屋町390", [("京都市中京区河原町通三条上ル下丸屋町390", "address")]),
+        ("北海道河東郡音更町字下音更北9線西18番地5", [("北海道河東郡音更町字下音更北9線西18番地5", "address")]),
     ],
 )
 def test_postcode_address_positive(text, expected):
@@ -311,6 +349,8 @@ def test_postcode_address_positive(text, expected):
         "東京都港区の来場者数は300",
         "大阪府大阪市北区梅田3",
         "京都市長選2024 結果",
+        "大阪市赤字100億円",  # 字 of 赤字, not an aza
+        "横浜市数字123",
         # ... unless an aza or a Kyoto direction precedes it, and then not a decimal or a date.
         "京都市下京区四条通烏丸東入長刀鉾町20.5",
         "沖縄県国頭郡恩納村字恩納2024年",
@@ -453,6 +493,37 @@ def test_blind_set_precision_recall():
     assert wrong == []
 
 
+BLIND2 = FIXTURE.with_name("pii_blind2.jsonl")
+
+# What the detector still gets wrong on the second blind set (295 texts in other genres:
+# listings, receipts, clinics, job ads, logs, papers...), each a documented choice or miss:
+# 丁目-level locations are redacted like postcodes; a romanised address is out of scope; a
+# card number with an unassigned JCB prefix (35 06) fails the issuer check; an obfuscated
+# e-mail, a dotted phone number and a prefecture-less 1-2-3 address are known misses.
+BLIND2_KNOWN = {
+    ("false", "世田谷区桜新町1丁目", "address"), ("false", "東京都三鷹市下連雀3丁目", "address"),
+    ("false", "東京都世田谷区桜新町1丁目", "address"),
+    ("missed", "6-3 Aramaki-Aza-Aoba, Aoba-ku, Sendai", "address"), ("missed", "980-8578", "postcode"),
+    ("missed", "3506-1231-0077-2832", "card"), ("missed", "sales[at]example.jp", "email"),
+    ("missed", "03.5678.1234", "phone"), ("missed", "大阪市浪速区難波中2-10-70", "address"),
+}
+
+
+def test_second_blind_set_errors_are_the_known_ones():
+    # Written blind by another reviewer after the first set's fixes: its first run
+    # scored 0.929 / 0.950 (bench/RESULTS-pii.md); what it exposed is fixed, and what
+    # remains is listed above. Any new error (or a fixed known one) fails this test.
+    rows = [json.loads(line) for line in BLIND2.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 250 and sum(len(r["spans"]) for r in rows) >= 200
+    wrong = set()
+    for r in rows:
+        gold = {(s["start"], s["end"], s["type"]) for s in r["spans"]}
+        pred = {(s.start, s.end, s.type) for s in detect(r["text"])}
+        wrong |= {("missed", r["text"][a:b], t) for a, b, t in gold - pred}
+        wrong |= {("false", r["text"][a:b], t) for a, b, t in pred - gold}
+    assert wrong == BLIND2_KNOWN
+
+
 def test_labelled_set_is_reproducible():
     import importlib.util
 
@@ -495,7 +566,7 @@ class _NeverDisjoint(frozenset):
 def test_prefilters_never_change_spans(monkeypatch):
     import filters.pii as pii_module
 
-    rows = [json.loads(line) for f in (FIXTURE, BLIND) for line in f.read_text(encoding="utf-8").splitlines()]
+    rows = [json.loads(line) for f in (FIXTURE, BLIND, BLIND2) for line in f.read_text(encoding="utf-8").splitlines()]
     texts = [r["text"] for r in rows] + _fuzz_texts(20_000, 7)
     # The address window skip is inside find_addresses, so detect_all uses it too:
     # hold it to the same spans separately.
