@@ -116,17 +116,20 @@ _LONGNUM = re.compile(
 )
 _MYNUM_CTX = re.compile(r"マイナンバー|個人番号|通知カード|my ?number", re.I)
 _CORP_CTX = re.compile(r"法人番号|登録番号|事業者番号|インボイス|corporate ?number", re.I)
-_CARD_CTX = re.compile(r"カード|card|クレジット|visa|master|amex|jcb", re.I)
+# Payment-card words; a point or patient card (ポイントカード, 診察カード) is not one.
+_CARD_CTX = re.compile(r"(?<!ポイント)(?<!診察)カード|card|クレジット|visa|master|amex|jcb", re.I)
 # Other identifiers, as long as cards or My Numbers, grouped the same way and passing
-# their checksums one time in ten or eleven. When one of these words is the nearest
-# keyword before a candidate (nearer than a card or My Number word), the number is
-# that identifier: "シリアル番号 4527-8890-1234-5676", "マイナンバー関連ニュース（記事番号 ...）".
-_OTHER_ID_CTX = re.compile(
+# their checksums one time in ten or eleven. One of these words labelling the number
+# directly (only separators between) makes it that identifier: "シリアル番号 4527-8890-
+# 1234-5676", "マイナンバー関連ニュース（記事番号 202403159990）". A member number (会員番号)
+# is a card's number when a payment-card word is near ("カード番号(会員番号) 4111...").
+_OTHER_ID = (
     r"シリアル|製造番号|製品番号|製品キー|プロダクトキー|ライセンス|serial|(?<![A-Za-z])S/?N(?![A-Za-z])|IMEI"
-    r"|問い?合わせ番号|受付番号|(?<!クレジットカード)会員番号|会員証|請求番号|注文番号|伝票番号|追跡番号|お客様番号|記事番号|記事ID"
-    r"|JAN|ISBN",
-    re.I,
+    r"|問い?合わせ番号|受付番号|請求番号|注文番号|伝票番号|追跡番号|お客様番号|記事番号|記事ID"
+    r"|(?-i:(?<![A-Za-z])(?:JAN|ISBN)(?![a-z]))"
 )
+_OTHER_ID_LABEL = re.compile(rf"(?:{_OTHER_ID})(?:番号)?[\s:：()（）#＃.．\-]*$", re.I)
+_MEMBER_LABEL = re.compile(r"(?:会員番号|会員証|会員ID)(?:番号)?[\s:：()（）#＃.．\-]*$", re.I)
 
 # -- IP addresses ---------------------------------------------------------------
 _IPV4 = re.compile(rf"(?=[0-9])(?<![{_ASCII_WORD}\-]){_NOT_AFTER_WORD_DOT}(?:\d{{1,3}}\.){{3}}\d{{1,3}}(?![{_ASCII_WORD}]|\.\d)", re.A)
@@ -143,7 +146,7 @@ _IPV6_HINT = re.compile(r":[0-9A-Fa-f]{0,4}:")
 # A dotted quad right after a version keyword is a version number, not an address.
 _VERSION_BEFORE = re.compile(
     r"(?:(?<![A-Za-z])(?:version|ver|rev|release|build|firmware|section|sec|step|fig|figure|table|eq)"
-    r"|バージョン|ビルド|リリース|ファームウェア|第|(?<![\u4e00-\u9fff])[図表節章項式]|数式|セクション|手順|ステップ|§)"
+    r"|バージョン|ビルド|リリース|ファームウェア|第|(?<![\u3040-\u30ff\u4e00-\u9fff])[図表節章項式]|数式|セクション|手順|ステップ|§)"
     r"[\s.:：(（]*$",
     re.I,
 )
@@ -175,7 +178,7 @@ _NUMBERING = re.compile(
     rf"(?P<chome>[0-9０-９一二三四五六七八九十]{{1,3}}丁目)(?:{_N}(?:番地?|{_HY})(?:{_N}号?)?|{_KN}番地?(?:{_KN}号)?)?"
     rf"|(?P<ban>{_N}番地?)(?:{_N}号?|の{_N})?"
     rf"|{_N}{_HY}{_N}(?:{_HY}{_N}){{0,2}}"
-    rf")(?![0-9０-９]|{_HY}{_D}|[年月日時分秒%％円人個件回歳倍位点])"
+    rf")(?![0-9０-９]|{_HY}{_D}|[年月日時分秒%％円人個件回歳倍位点目手]|出口|線|ホーム|のりば|乗り場)"
 )
 # A bare lot number (字恩納1234, 通御池上る上本能寺前町488) counts only after an aza (字)
 # or a Kyoto street direction, which these candidates start from (elsewhere a bare
@@ -185,9 +188,11 @@ _NUMBERING = re.compile(
 # 字 of an aza, not of a word ending in it (数字, 赤字, 文字...: "大阪市赤字100億円").
 # The literal comes first so that re finds candidates with a fast literal search.
 _AZA = "字(?<![数文赤黒十漢名活題太誤脱点習印苗]字)"
+# The town between them is one name (no の/が: "字恩納の住宅約40棟" is prose), and the
+# number ends the address: what may follow is listed, not what may not.
 _BARE_TAIL = (
-    rf"[{_KANJI}{_KATA}のがケ]{{1,10}}?(?<![0-9０-９])(?P<num>{_N})"
-    rf"(?![0-9０-９]|{_HY}{_D}|[.,．，:：/]{_D}|[年月日時分秒%％円人個件回歳倍位点号条項万億兆])"
+    rf"[{_KANJI}{_KATA}ケ]{{1,10}}?(?<![0-9０-９])(?P<num>{_N})"
+    r"(?=$|[\s、。，,)）」』・]|[.．](?![0-9０-９])|番|号)"
 )
 _BARE_NUMBERS = (
     re.compile(_AZA + _BARE_TAIL),
@@ -209,7 +214,7 @@ _ADDR_BODY = re.compile(
     rf"(?<![{_KANJI}{_KATA}])(?P<pref>{_PREF})?"
     rf"(?:(?:さいたま|つくばみらい|つくば|いわき|ひたちなか|あきる野|みよし|たつの|あま)市|[{_KANJI}{_KATA}]{{1,6}}?[市区町村郡]){{1,3}}"
     rf"(?:(?:[{_KANJI}]{{1,6}}{_KYOTO_DIRECTION})?(?:大?字)?{_TOWN}"
-    rf"|(?:{_TOWN})?[0-9０-９一二三四五六七八九十]{{1,2}}[条線](?:[東西南北]|通)?)?$"
+    rf"|(?:{_TOWN})?(?<!第)[0-9０-９一二三四五六七八九十]{{1,2}}[条線](?:[東西南北]|通)?)?$"
 )
 _ADDR_WINDOW = 40
 # The longest part of a body after its last municipality suffix: a Kyoto direction
@@ -502,25 +507,18 @@ def find_long_numbers(text: str) -> list[Span]:
     return spans
 
 
-def _last_end(pattern: re.Pattern, ctx: str) -> int:
-    """End of the last match of ``pattern`` in ``ctx``, -1 if none."""
-    end = -1
-    for m in pattern.finditer(ctx):
-        end = m.end()
-    return end
-
-
 def _classify_long(d: str, grouped: bool, ctx: str, after_mynumber: bool = False) -> str | None:
     n = len(d)
-    other_id = _last_end(_OTHER_ID_CTX, ctx)
-    if n == 12 and mynumber_valid(d) and (_last_end(_MYNUM_CTX, ctx) > other_id or (after_mynumber and other_id < 0)):
+    card_word = _CARD_CTX.search(ctx) is not None
+    other_id = _OTHER_ID_LABEL.search(ctx) is not None or (not card_word and _MEMBER_LABEL.search(ctx) is not None)
+    if other_id:
+        return None
+    if n == 12 and mynumber_valid(d) and (after_mynumber or _MYNUM_CTX.search(ctx)):
         return "mynumber"
     if n == 13 and not grouped and corpnum_valid(d) and _CORP_CTX.search(ctx):
         return "corpnum"
-    if 13 <= n <= 19 and luhn_valid(d) and card_iin_plausible(d):
-        card_word = _last_end(_CARD_CTX, ctx)
-        if (grouped or n > 13 or card_word >= 0) and card_word >= other_id:
-            return "card"
+    if 13 <= n <= 19 and luhn_valid(d) and card_iin_plausible(d) and (grouped or n > 13 or card_word):
+        return "card"
     return None
 
 

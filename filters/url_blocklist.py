@@ -41,6 +41,11 @@ def url_host(url: str) -> str:
     except ValueError:
         return ""
     host = host.rstrip(".")
+    if ":" in host:  # an IPv6 literal: one spelling
+        try:
+            return str(ipaddress.ip_address(host))
+        except ValueError:
+            pass
     if not host.isascii():  # 例え.jp -> xn--r8jz45g.jp, the form lists are written in
         try:
             host = host.encode("idna").decode("ascii")
@@ -68,7 +73,18 @@ def domain_entry(entry: str) -> str:
     elif len(fields) != 1:
         return ""
     entry = entry.lstrip("*").lstrip(".")
+    if _is_ip(entry):
+        return str(ipaddress.ip_address(entry))
     return url_host(entry if "://" in entry else "http://" + entry)
+
+
+def is_wildcard(entry: str) -> bool:
+    """``*.host`` and ``.host`` name a host and all its subdomains.
+
+    >>> is_wildcard("*.ads.example"), is_wildcard(".ads.example"), is_wildcard("ads.example")
+    (True, True, False)
+    """
+    return entry.startswith(("*.", "."))
 
 
 def _is_ip(s: str) -> bool:
@@ -79,18 +95,22 @@ def _is_ip(s: str) -> bool:
     return True
 
 
-def _read_domains(path: str | Path) -> set[str]:
-    hosts = set()
+def _read_domains(path: str | Path) -> tuple[set[str], set[str]]:
+    """(hosts, wildcard hosts) named by a domain list's lines."""
+    hosts: set[str] = set()
+    wildcards: set[str] = set()
     bad = []
     for e in _read_entries(path):
         host = domain_entry(e)
-        if host:
-            hosts.add(host)
-        else:
+        if not host:
             bad.append(e)
+        elif is_wildcard(e):
+            wildcards.add(host)
+        else:
+            hosts.add(host)
     if bad:
         log.warning("%s: %d line(s) name no domain and are ignored, e.g. %r", path, len(bad), bad[0][:80])
-    return hosts
+    return hosts, wildcards
 
 
 def _url_key(url: str) -> str:
@@ -178,12 +198,14 @@ class UrlBlocklistFilter(Filter):
         prefixes: set[str] = set()
         regexes: list[str] = []
         for path in self.domain_files:
-            exact.update(_read_domains(path))
+            hosts, wildcards = _read_domains(path)
+            exact.update(hosts)
+            suffixes.update(wildcards)  # "*.host" in an exact list still means its subdomains
         suffix_files = list(self.suffix_files)
         if not (self.domain_files or self.suffix_files or self.regex_files or self.ut1_dir):
             suffix_files.append(str(DEFAULT_BLOCKLIST))
         for path in suffix_files:
-            suffixes.update(_read_domains(path))
+            suffixes.update(*_read_domains(path))
         for path in self.regex_files:
             regexes.extend(_read_entries(path))
         for category in self.categories:
@@ -191,7 +213,7 @@ class UrlBlocklistFilter(Filter):
             if not folder.is_dir():
                 raise FileNotFoundError(f"UT1 category folder not found: {folder}")
             if (folder / "domains").exists():
-                suffixes.update(_read_domains(folder / "domains"))
+                suffixes.update(*_read_domains(folder / "domains"))
             if (folder / "urls").exists():
                 prefixes.update(_url_key("http://" + e).rstrip("/") for e in _read_entries(folder / "urls"))
         self._state["exact"] = frozenset(exact)

@@ -118,10 +118,9 @@ class OutputConfig:
             raise ValueError("shard_bytes and row_group_bytes must be > 0")
         import pyarrow as pa
 
-        try:
-            ok = self.compression.lower() == "none" or pa.Codec.is_available(self.compression)
-        except ValueError:
-            ok = False
+        # Parquet's codecs (pyarrow also has bz2 and lz4_frame, which Parquet cannot write).
+        codec = self.compression.lower()
+        ok = codec == "none" or (codec in ("zstd", "snappy", "gzip", "brotli", "lz4") and pa.Codec.is_available(codec))
         if not ok:
             raise ValueError(f"compression {self.compression!r} is not a Parquet codec pyarrow has here "
                              "(zstd, snappy, gzip, brotli, lz4, none)")

@@ -530,6 +530,9 @@ def publish(
         if after_upload is not None:
             after_upload(local.rel)
 
+    if remote is None and delete_stale:
+        log.warning("listing %s is not allowed (s3:ListBucket): stale objects were not checked or deleted",
+                    pub.where())
     if remote is not None:
         mine = {prefix + f.rel for f in files}
         stale = sorted(k for k in remote if k not in mine and k[len(prefix):].startswith(_RUN_FOLDERS))

@@ -277,8 +277,12 @@ def check_urls(inputs: list[str], output: str) -> None:
     ``KEY:SECRET@bucket`` is not a bucket name: Beam retries such a path for minutes.
     """
     for where, url in [*(("input", i) for i in inputs), ("output", output)]:
-        if redact_url(url) != url:
-            raise UsageError(f"the {where} URL {redact_url(url)} embeds credentials; use the storage's own "
+        scheme, sep, rest = url.partition("://")
+        # Only the authority can hold credentials: "@" or ":" later in a key is legal
+        # (s3://bucket/2024-05-01T12:00:00Z/page@2x.warc.gz).
+        if sep and "@" in rest.split("/", 1)[0]:
+            host = rest.split("/", 1)[0].rsplit("@", 1)[1]
+            raise UsageError(f"the {where} URL {scheme}://{host}/... embeds credentials; use the storage's own "
                              "credential chain (AWS_PROFILE, instance roles...)")
 
 
@@ -377,29 +381,75 @@ def finish_output(out_dir: str, cfg: Config) -> dict[str, Any]:
 RUN_OPTIONS = ("--output", "--config")
 
 
-def check_options(beam_args: list[str]) -> None:
-    """Refuses options that neither furui nor Beam knows.
-
-    Beam only warns about them and runs on: ``--confg my.toml`` would run with
-    the default config and read ``my.toml`` as an input.
-    """
+def _beam_parser():
+    """An argument parser with every Beam option registered so far (as
+    ``PipelineOptions.get_all_options`` builds it), or None if Beam has none."""
     try:
         from apache_beam.options.pipeline_options import _BeamArgumentParser
     except ImportError:  # pragma: no cover - a Beam without it: leave it to Beam
-        return
-    import difflib
-
+        return None
     parser = _BeamArgumentParser(allow_abbrev=False)
     for cls in {str(c): c for c in PipelineOptions.__subclasses__()}.values():
         cls._add_argparse_args(parser)  # noqa: SLF001 - as PipelineOptions.get_all_options does
-    _, unknown = parser.parse_known_args(beam_args)
-    unknown = [a for a in unknown if a.startswith("-")]
-    if unknown:
-        name = unknown[0].split("=", 1)[0]
-        known = [o for action in parser._actions for o in action.option_strings] + list(RUN_OPTIONS)  # noqa: SLF001
-        close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
-        hint = f" (did you mean {close[0]}?)" if close else ""
-        raise UsageError(f"unknown option {name}{hint}: not a furui or Apache Beam option")
+
+    def error(message: str):  # one line, not argparse's usage dump and exit
+        raise UsageError(f"Beam option: {message}")
+
+    parser.error = error
+    return parser
+
+
+def split_beam_values(argv: list[str]) -> list[str]:
+    """Joins a Beam option and its separate value (``--direct_num_workers 2`` ->
+    ``--direct_num_workers=2``), so the value is not taken for an input file.
+
+    >>> split_beam_values(["in.warc.gz", "--direct_num_workers", "2", "--output", "o"])
+    ['in.warc.gz', '--direct_num_workers=2', '--output', 'o']
+    """
+    parser = _beam_parser()
+    if parser is None:
+        return argv
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        action = parser._option_string_actions.get(tok)  # noqa: SLF001
+        takes_value = action is not None and action.nargs is None and action.option_strings and action.const is None
+        if takes_value and i + 1 < len(argv) and not argv[i + 1].startswith("--"):
+            out.append(f"{tok}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(tok)
+        i += 1
+    return out
+
+
+def check_options(beam_args: list[str]) -> None:
+    """Refuses options that neither furui nor Beam knows, on the local runner, and
+    Beam options without their value (one line instead of Beam's usage text).
+
+    Beam only warns about them and runs on: ``--confg my.toml`` would run with
+    the default config and read ``my.toml`` as an input. Other runners register
+    options of their own when the job is submitted (Flink's job server, Dask),
+    so there only a near miss of a furui option (``--confg``) is refused.
+    """
+    import difflib
+
+    parser = _beam_parser()
+    if parser is None:
+        return
+    known_args, unknown = parser.parse_known_args(beam_args)
+    local = is_local(getattr(known_args, "runner", None))
+    for arg in (a for a in unknown if a.startswith("-")):
+        name = arg.split("=", 1)[0]
+        mine = difflib.get_close_matches(name, RUN_OPTIONS, n=1, cutoff=0.75)
+        if mine:
+            raise UsageError(f"unknown option {name} (did you mean {mine[0]}?)")
+        if local:
+            known = [o for action in parser._actions for o in action.option_strings]  # noqa: SLF001
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise UsageError(f"unknown option {name}{hint}: not a furui or Apache Beam option")
 
 
 def check_runner(runner: str) -> None:
@@ -499,15 +549,15 @@ def run(argv: list[str] | None = None, interrupted=lambda: False) -> int:
         RunInterrupted: on Ctrl-C (a ``KeyboardInterrupt`` anywhere in the run),
             with a message that says what state the output is in.
     """
-    args, beam_args = parse_run_args(list(sys.argv[1:] if argv is None else argv))
+    args, beam_args = parse_run_args(split_beam_values(list(sys.argv[1:] if argv is None else argv)))
     phase, runner = "start", None
     try:
         try:
             cfg = load_config(args.config)
             inputs = expand_inputs(args.inputs or [sample_path()])
             check_urls(inputs, args.output)
-            check_options(beam_args)
             beam_args = default_runner_args(beam_args)
+            check_options(beam_args)
             options = PipelineOptions(beam_args)
             runner = options.get_all_options().get("runner")
             if is_local(runner):  # remote workers may see other paths than this machine

@@ -299,6 +299,29 @@ def test_user_errors_are_one_line_and_exit_2(args, message, tmp_path, capsys):
     assert not (tmp_path / "o").exists()  # refused before the output was touched
 
 
+def test_options_for_other_runners_and_spaced_values(tmp_path):
+    from pipeline.run import UsageError, check_options, check_urls, split_beam_values
+
+    # Flink's job server and other runners register options at submission: only a
+    # near miss of a furui option is refused there; on the local runner, any unknown one.
+    check_options(["--runner=FlinkRunner", "--flink_master=localhost:8081", "--checkpointing_interval=60000"])
+    with pytest.raises(UsageError, match="did you mean --config"):
+        check_options(["--runner=FlinkRunner", "--confg=x.toml"])
+    with pytest.raises(UsageError, match="not a furui or Apache Beam option"):
+        check_options(["--runner=DirectRunner", "--checkpointing_interval=60000"])
+    with pytest.raises(UsageError, match="expected one argument"):
+        check_options(["--runner=DirectRunner", "--direct_num_workers"])
+    # "--direct_num_workers 1": the 1 is the option's value, not an input file.
+    assert split_beam_values(["--direct_num_workers", "1", "x.warc"]) == ["--direct_num_workers=1", "x.warc"]
+    out = tmp_path / "o"
+    assert run(["--output", str(out), "--direct_running_mode", "in_memory", "--direct_num_workers", "1"]) == 0
+    assert json.loads((out / "stats.json").read_text())["accounted"]
+    # "@" and ":" in an object key are not credentials; in the authority they are.
+    check_urls(["s3://bucket/crawl/2024-05-01T12:00:00Z/page@2x.warc.gz"], "s3://b/dump:v2/out")
+    with pytest.raises(UsageError, match="embeds credentials"):
+        check_urls(["s3://KEY:SECRET@bucket/x"], "out")
+
+
 def test_missing_model_is_one_line_before_the_output_is_touched(sample_run_in_memory, tmp_path, capsys):
     import shutil
 

@@ -190,6 +190,13 @@ def test_check_digit_algorithms():
         ("書いちゃいました...4421-8096-7929-0814", "4421-8096-7929-0814", "card"),
         ("通知カードに書いてある 5260 1815 9084", "5260 1815 9084", "mynumber"),
         ("マイナンバー...123456789018", "123456789018", "mynumber"),
+        # A member number is a card's number when a payment-card word is near; an
+        # other-id word vetoes only when it labels the number directly.
+        ("クレジットカードの会員番号 4111 1111 1111 1111", "4111 1111 1111 1111", "card"),
+        ("カード番号(会員番号) 4111-1111-1111-1111", "4111-1111-1111-1111", "card"),
+        ("お支払いカード 会員番号:4111111111111111", "4111111111111111", "card"),
+        ("ご注文番号 12345 / お支払い 4111 1111 1111 1111", "4111 1111 1111 1111", "card"),
+        ("Jan 5 charged 4111 1111 1111 1111", "4111 1111 1111 1111", "card"),  # not JAN
     ],
 )
 def test_long_number_positive(text, value, typ):
@@ -243,6 +250,10 @@ def test_long_number_negative(text):
         ("DNS server: 203.0.113.5", "203.0.113.5"),
         ("ログ...192.0.2.44 から", "192.0.2.44"),
         ("ip 192.168.1.5/24", "192.168.1.5"),  # a host with its prefix length
+        # Keywords inside words or after katakana are not section or version words.
+        ("config: 192.168.10.5", "192.168.10.5"),
+        ("IPsec 203.0.113.5", "203.0.113.5"),
+        ("アドレス表: 203.0.113.5", "203.0.113.5"),
         ("addr 1:2:3:4:5:6:7:8 end", "1:2:3:4:5:6:7:8"),
     ],
 )
@@ -351,6 +362,12 @@ def test_postcode_address_positive(text, expected):
         "京都市長選2024 結果",
         "大阪市赤字100億円",  # 字 of 赤字, not an aza
         "横浜市数字123",
+        # Counts after an aza in prose, ordinances and station exits are not addresses.
+        "国頭郡恩納村字恩納の住宅約40棟が浸水した。",
+        "読谷村字楚辺の畑2ヘクタール",
+        "十和田市大字奥瀬の約8割が山林",
+        "横浜市条例第2条3番目の規定",
+        "京都市営地下鉄四条駅2番出口",
         # ... unless an aza or a Kyoto direction precedes it, and then not a decimal or a date.
         "京都市下京区四条通烏丸東入長刀鉾町20.5",
         "沖縄県国頭郡恩納村字恩納2024年",

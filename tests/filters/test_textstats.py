@@ -58,12 +58,18 @@ def test_ngram_fractions_many_distinct_chars() -> None:
     assert swallow_ngram_fractions(code_points(astral)) == pytest.approx(naive_ngram_fractions(astral))
 
 
-@pytest.mark.parametrize("distinct", [0xFFFF, 0x10000])
-def test_ngram_fractions_at_the_16_bit_rank_limit(distinct: int) -> None:
+@pytest.mark.parametrize("distinct, fast", [(0xFFFF, True), (0x10000, False)])
+def test_ngram_fractions_at_the_16_bit_rank_limit(distinct: int, fast: bool, monkeypatch) -> None:
     # 65,535 distinct astral code points still fit 16-bit ranks 1..65535 (the fast
     # path); one more takes the Counter fallback. Both give the definition's answer.
+    import filters.textstats as ts
+
+    fallback = ts._ngram_fractions_counter
+    used = []
+    monkeypatch.setattr(ts, "_ngram_fractions_counter", lambda cps: used.append(1) or fallback(cps))
     s = "".join(chr(0x20000 + i) for i in range(distinct)) + "".join(chr(0x20000 + i) for i in range(500))
     assert swallow_ngram_fractions(code_points(s)) == pytest.approx(naive_ngram_fractions(s))
+    assert used == ([] if fast else [1])
 
 
 def test_ngram_fractions_real_japanese_and_short_texts() -> None:

@@ -72,6 +72,14 @@ def test_entries_in_other_list_formats(tmp_path: Path, caplog: pytest.LogCapture
             assert decide(f, url) == "blocked_domain", url
     assert decide(f, "http://example.jp/") is None
     assert "1 line(s) name no domain" in caplog.text and "not a domain" in caplog.text
+    # In an exact list a wildcard still means the subdomains; IPv6 literals keep their form.
+    exact = tmp_path / "exact.txt"
+    exact.write_text("*.wild.example\n2001:db8::1\nplain.example\n", encoding="utf-8")
+    f = UrlBlocklistFilter(domain_files=(str(exact),))
+    assert decide(f, "http://a.wild.example/") == "blocked_domain"
+    assert decide(f, "http://[2001:0db8::1]/x") == "blocked_domain"
+    assert decide(f, "http://2001/") is None
+    assert decide(f, "http://sub.plain.example/") is None
 
 
 def test_regex_patterns(tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ def test_hash_changes_with_content():
         (("max_char_run = 199", "max_char_run = 199.5"), "max_char_run must be an integer"),
         (("shard_bytes = 256_000_000", "shard_bytes = 0"), "shard_bytes"),
         (('compression = "zstd"', 'compression = "lz77"'), "not a Parquet codec"),
+        (('compression = "zstd"', 'compression = "bz2"'), "not a Parquet codec"),  # pyarrow has it, Parquet not
         (("max_payload_bytes = 10_000_000", "max_payload_bytes = -1"), "max_payload_bytes must be > 0"),
     ],
 )
