@@ -143,7 +143,8 @@ _IPV4_HINT = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d", re.A)
 # ":db8:"), including the IPv4-suffixed form without "::" (0:0:0:0:0:ffff:192.0.2.1,
 # 6 colons), which an earlier "'::' or 7 colons" test missed.
 _IPV6_HINT = re.compile(r":[0-9A-Fa-f]{0,4}:")
-# A dotted quad right after a version keyword is a version number, not an address.
+# A dotted quad right after a version, section, figure, table, step or equation word
+# is that kind of number, not an address.
 _VERSION_BEFORE = re.compile(
     r"(?:(?<![A-Za-z])(?:version|ver|rev|release|build|firmware|section|sec|step|fig|figure|table|eq)"
     r"|バージョン|ビルド|リリース|ファームウェア|第|(?<![\u3040-\u30ff\u4e00-\u9fff])[図表節章項式]|数式|セクション|手順|ステップ|§)"
@@ -182,14 +183,13 @@ _NUMBERING = re.compile(
 )
 # A bare lot number (字恩納1234, 通御池上る上本能寺前町488) counts only after an aza (字)
 # or a Kyoto street direction, which these candidates start from (elsewhere a bare
-# number after a place name is a count); decimals, times, fractions and article numbers
-# aside. Each pattern starts with a literal (字, 通) so re scans for it with a fast
-# search: one pattern starting with a class of 字/上/下/入 cost 8x more on news text.
-# 字 of an aza, not of a word ending in it (数字, 赤字, 文字...: "大阪市赤字100億円").
-# The literal comes first so that re finds candidates with a fast literal search.
+# number after a place name is a count). Each pattern starts with a literal (字, 通) so
+# re scans for it with a fast search: a pattern starting with a class of 字/上/下/入, or
+# with a lookbehind, cost 2-8x more on news text. The 字 is an aza's, not the end of a
+# word (数字, 赤字, 文字...: "大阪市赤字100億円"); the town between it and the number is one
+# name (no の/が: "字恩納の住宅約40棟" is prose); and the number ends the address: what may
+# follow it is listed, not what may not.
 _AZA = "字(?<![数文赤黒十漢名活題太誤脱点習印苗]字)"
-# The town between them is one name (no の/が: "字恩納の住宅約40棟" is prose), and the
-# number ends the address: what may follow is listed, not what may not.
 _BARE_TAIL = (
     rf"[{_KANJI}{_KATA}ケ]{{1,10}}?(?<![0-9０-９])(?P<num>{_N})"
     r"(?=$|[\s、。，,)）」』・]|[.．](?![0-9０-９])|番|号)"
@@ -461,14 +461,17 @@ def find_long_numbers(text: str) -> list[Span]:
     Accepted when the checksum holds and:
 
     * My Number (12 digits, bare or 4-4-4): マイナンバー/個人番号/通知カード/My
-      Number precedes it, nearer than any other id word, or another My Number
-      ends at most :data:`CONTEXT_CHARS` before it (the rows of a leaked list).
-      A keyword is required: 12-digit parcel tracking numbers are written
-      ``1234-5678-9012`` too and one in eleven passes the check digit.
+      Number precedes it, or another My Number ends at most :data:`CONTEXT_CHARS`
+      before it (the rows of a leaked list). A keyword is required: 12-digit parcel
+      tracking numbers are written ``1234-5678-9012`` too and one in eleven passes
+      the check digit.
     * corporate number (13 digits): an invoice ``T`` prefix, or 法人番号/登録番号
       precedes it (bare 13-digit runs are mostly JAN/EAN barcodes).
     * card (13-19 digits): Luhn and a plausible IIN; a bare 13-digit run also
       needs カード/card before it (JAN codes starting with 45/49 look like Visa).
+
+    None of them when another id's word labels the number directly (シリアル番号,
+    注文番号, 記事番号, JAN...; 会員番号 unless a payment-card word is near).
 
     >>> find_long_numbers("カード番号 4111 1111 1111 1111")
     [Span(start=6, end=25, type='card')]
@@ -662,9 +665,10 @@ def _address_at(text: str, p: int, end: int, strong: bool, bare: bool, postcode_
     regional = _KYOTO_OR_AZA.search(b.group())
     if bare and not regional:
         return None
+    kyoto = regional is not None and regional.group() != "字"
     start = b.start()
     after_post = any(start - k in postcode_ends for k in (0, 1, 2))
-    if b.group("pref") or after_post or strong or (regional and regional.group() != "字"):
+    if b.group("pref") or after_post or strong or kyoto:
         return Span(start, end, "address")
     return None
 
