@@ -278,21 +278,35 @@ def load_config(out_dir: str) -> tuple[str, dict[str, Any]]:
         return "", {}
 
 
-def _documents_footers(out_dir: str) -> tuple[list[str], int, dict[str, str]]:
-    """Shard paths, total rows and the first shard's file metadata (from footers only)."""
-    paths = sorted(glob.glob(os.path.join(out_dir, "documents", "*.parquet")))
+def _is_remote(path: str) -> bool:
+    return "://" in path
+
+
+def _documents_footers(out_dir: str) -> tuple[list[str], int, int, dict[str, str]]:
+    """Shard paths, their total bytes, total rows and the first shard's file metadata,
+    from the Parquet footers only (a few KB per shard, also on object storage)."""
+    import pyarrow.parquet as pq
+
+    if _is_remote(out_dir):
+        from apache_beam.io.filesystems import FileSystems
+
+        found = FileSystems.match([FileSystems.join(out_dir, "documents", "*.parquet")])[0].metadata_list
+        sized = sorted((m.path, m.size_in_bytes) for m in found)
+
+        def footer(path: str):
+            with FileSystems.open(path) as fh:  # seekable: pyarrow reads the footer only
+                return pq.read_metadata(fh)
+    else:
+        sized = [(p, os.path.getsize(p)) for p in sorted(glob.glob(os.path.join(out_dir, "documents", "*.parquet")))]
+        footer = pq.read_metadata
     rows = 0
     meta: dict[str, str] = {}
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:  # pragma: no cover - pyarrow is a core dependency
-        return paths, 0, meta
-    for i, path in enumerate(paths):
-        md = pq.read_metadata(path)
+    for i, (path, _) in enumerate(sized):
+        md = footer(path)
         rows += md.num_rows
         if i == 0 and md.metadata:
             meta = {k.decode(): v.decode("utf-8", "replace") for k, v in md.metadata.items() if k != b"ARROW:schema"}
-    return paths, rows, meta
+    return [p for p, _ in sized], sum(n for _, n in sized), rows, meta
 
 
 def size_category(n: int) -> str:
@@ -881,7 +895,7 @@ _LIMITATIONS = [
 def render_card(out_dir: str, stats: Mapping[str, Any], config_text: str, config: Mapping[str, Any], plots: Mapping[str, str]) -> str:
     """Renders the card's Markdown from the run's stats, config and plot paths."""
     output_cfg = config.get("output") or {}
-    shard_paths, footer_rows, file_meta = _documents_footers(out_dir)
+    shard_paths, shard_bytes, footer_rows, file_meta = _documents_footers(out_dir)
     n_docs = _int(stats.get("documents_out")) if "documents_out" in stats else footer_rows
     records_in = _int(stats.get("records_in"))
     rejected = _int(stats.get("rejected"))
@@ -892,7 +906,6 @@ def render_card(out_dir: str, stats: Mapping[str, Any], config_text: str, config
     sha = stats.get("config_sha256") or file_meta.get("config_sha256")
     if not sha and config_text:
         sha = hashlib.sha256(config_text.encode("utf-8")).hexdigest()
-    shard_bytes = sum(os.path.getsize(p) for p in shard_paths)
 
     lines = _front_matter(pretty_name, license_id, n_docs)
     lines += ["", f"# {pretty_name}", "", description, ""]
@@ -1073,7 +1086,9 @@ def write_card(out_dir: str, plots: bool = True) -> str:
     """Writes ``OUTPUT_DIR/README.md`` and ``OUTPUT_DIR/plots/*.svg``.
 
     Args:
-        out_dir: a local run output directory.
+        out_dir: a run output directory, local or on any Beam filesystem
+            (``s3://``, ``gs://``: only ``stats.json``, ``config.toml`` and the
+            shards' footers are read; the card and plots are written back).
         plots: write the SVG plots.
 
     Returns:
@@ -1082,6 +1097,8 @@ def write_card(out_dir: str, plots: bool = True) -> str:
     Raises:
         FileNotFoundError: if ``out_dir`` is not a directory.
     """
+    if _is_remote(out_dir):
+        return _write_remote_card(out_dir, plots)
     if not os.path.isdir(out_dir):
         raise FileNotFoundError(f"output directory not found: {out_dir}")
     stats = load_stats(out_dir)
@@ -1095,12 +1112,65 @@ def write_card(out_dir: str, plots: bool = True) -> str:
     return path
 
 
+def _write_remote_card(out_dir: str, plots: bool) -> str:
+    """The card of a run on object storage: rendered in a temporary directory from
+    the run's stats and config, then uploaded with its plots (stale plots deleted)."""
+    import shutil
+    import tempfile
+
+    from apache_beam.io.filesystems import FileSystems
+
+    def remote(rel: str) -> str:
+        return FileSystems.join(out_dir, *rel.split("/"))
+
+    with tempfile.TemporaryDirectory(prefix="furui-card-") as tmp:
+        for name in ("stats.json", "config.toml"):
+            if FileSystems.exists(remote(name)):
+                with FileSystems.open(remote(name)) as src, open(os.path.join(tmp, name), "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+        stats = load_stats(tmp)
+        config_text, config = load_config(tmp)
+        made = write_plots(tmp, stats) if plots else {}
+        text = render_card(out_dir, stats, config_text, config, made)
+        uploads = {CARD_NAME: text.encode("utf-8")}
+        for rel in made.values():
+            with open(os.path.join(tmp, rel), "rb") as f:
+                uploads[rel] = f.read()
+    for rel, data in uploads.items():
+        with FileSystems.create(remote(rel)) as fh:
+            fh.write(data)
+    wanted = {remote(rel) for rel in made.values()}
+    stale = [m.path for m in FileSystems.match([remote(f"{PLOTS_DIR}/*")])[0].metadata_list if m.path not in wanted]
+    if stale:
+        FileSystems.delete(stale)
+    path = remote(CARD_NAME)
+    log.info("wrote dataset card %s (%d plot(s))", strip_userinfo(path), len(made))
+    return path
+
+
 def main_card(argv: list[str] | None = None) -> int:
     """``furui card OUTPUT_DIR``: writes the dataset card of a run. Returns the exit code."""
     parser = argparse.ArgumentParser(prog="furui card", description="Write the dataset card (README.md + plots) of a run.")
-    parser.add_argument("output_dir", help="local output directory of `furui run`")
+    parser.add_argument("output_dir", help="output directory of `furui run` (local, s3://, gs://)")
     parser.add_argument("--no-plots", action="store_true", help="skip the SVG plots")
-    args = parser.parse_args(argv)
+    args, beam_args = parser.parse_known_args(argv)
+    if _is_remote(args.output_dir):
+        # Filesystem options (--s3_endpoint_url...) as `furui run` takes them.
+        from apache_beam.io.filesystems import FileSystems
+        from apache_beam.options.pipeline_options import PipelineOptions
+
+        FileSystems.set_options(PipelineOptions(beam_args))
+        try:
+            exists = FileSystems.exists(FileSystems.join(args.output_dir, "stats.json"))
+        except Exception as exc:  # noqa: BLE001 - one line, no traceback
+            print(f"furui card: error: cannot read {strip_userinfo(args.output_dir)}: {exc}", file=sys.stderr)
+            return 1
+        if not exists:
+            print(f"furui card: error: no stats.json in {strip_userinfo(args.output_dir)}: not the output of "
+                  "`furui run`", file=sys.stderr)
+            return 2
+    elif beam_args:
+        parser.error(f"unrecognized arguments: {' '.join(beam_args)}")
     if os.path.isdir(args.output_dir) and not os.path.isfile(os.path.join(args.output_dir, "stats.json")):
         # Not a run's output: its README.md may be someone's own file.
         print(f"furui card: error: no stats.json in {args.output_dir}: not the output of `furui run`", file=sys.stderr)

@@ -612,16 +612,10 @@ def _run_pipeline(args, cfg: Config, inputs: list[str], options: PipelineOptions
     # Worker time per step (Beam counters; not in stats.json, which is deterministic).
     print(report.format_funnel(stats_doc, report.step_times(result)))
     print(f"wall time: {elapsed:.1f}s  ({stats_doc['records_in'] / max(elapsed, 1e-9):.1f} records/s)")
-    if cfg.output.card and "://" not in args.output:
-        try:
-            from pipeline.card import write_card
+    if cfg.output.card:
+        from pipeline.card import write_card
 
-            print(f"dataset card: {write_card(args.output)}")
-        except ImportError:
-            pass
-    elif cfg.output.card:
-        print(f"dataset card: not written for a remote output; copy {redact_url(args.output)} to a local "
-              "directory and run `furui card DIR` (then `furui publish DIR ...`)")
+        print(f"dataset card: {redact_url(write_card(args.output))}")
     if not stats_doc["accounted"]:
         print("furui: error: accounting invariant violated (records in != documents + rejects)", file=sys.stderr)
         return 1

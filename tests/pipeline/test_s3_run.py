@@ -38,6 +38,20 @@ def test_run_from_s3_to_s3_matches_local(s3_endpoint, s3_client, s3_bucket, tmp_
     names = {o["Key"] for o in s3_client.list_objects_v2(Bucket=s3_bucket, Prefix="out/")["Contents"]}
     assert {"out/_SUCCESS", "out/config.toml", "out/stats.parquet"} <= names
     assert not any(".furui-tmp" in n for n in names)
+    # The dataset card is written next to the data, from stats, config and footers.
+    assert {"out/README.md", "out/plots/funnel.svg"} <= names
+    card = s3_client.get_object(Bucket=s3_bucket, Key="out/README.md")["Body"].read().decode()
+    assert f"| Documents | {len(docs)} |" in card and "1 (" in card.split("Document shards", 1)[1][:20]
+
+    # `furui card` on the remote output rewrites it, and removes a stale plot.
+    from pipeline.card import main_card
+
+    s3_client.delete_object(Bucket=s3_bucket, Key="out/README.md")
+    s3_client.put_object(Bucket=s3_bucket, Key="out/plots/old.svg", Body=b"<svg/>")
+    assert main_card([f"s3://{s3_bucket}/out", *s3_opts]) == 0
+    names = {o["Key"] for o in s3_client.list_objects_v2(Bucket=s3_bucket, Prefix="out/")["Contents"]}
+    assert "out/README.md" in names and "out/plots/old.svg" not in names
+    assert s3_client.get_object(Bucket=s3_bucket, Key="out/README.md")["Body"].read().decode() == card
 
     local = tmp_path / "local"
     assert run([sample_path(), "--output", str(local), "--direct_running_mode=in_memory"]) == 0
