@@ -76,7 +76,7 @@ _ASCII_WORD = "0-9０-９A-Za-zＡ-Ｚａ-ｚ_"
 _KANJI = "\u4e00-\u9fff\u3400-\u4dbf々〆ヶ"
 # A number glued to a word by a dot ("v1.0312345678", "3.14.192.168") is part of it;
 # after an ellipsis or Japanese it is not ("連絡先...090-1234-5678": NFKC makes … "...").
-_NOT_AFTER_WORD_DOT = f"(?<![{_ASCII_WORD}][.．])"
+_NOT_AFTER_WORD_DOT = f"(?<![{_ASCII_WORD}][.])"
 _KATA = "ァ-ヴー"
 
 # -- e-mail ---------------------------------------------------------------------
@@ -128,8 +128,11 @@ _OTHER_ID = (
     r"|問い?合わせ番号|受付番号|請求番号|注文番号|伝票番号|追跡番号|お客様番号|記事番号|記事ID"
     r"|(?-i:(?<![A-Za-z])(?:JAN|ISBN)(?![a-z]))"
 )
-_OTHER_ID_LABEL = re.compile(rf"(?:{_OTHER_ID})(?:番号)?[\s:：()（）#＃.．\-]*$", re.I)
-_MEMBER_LABEL = re.compile(r"(?:会員番号|会員証|会員ID)(?:番号)?[\s:：()（）#＃.．\-]*$", re.I)
+# What may stand between such a word and its number: a suffix (シリアルナンバー, ライセンス
+# キー, 注文No.), then separators and brackets (注文番号は 4111..., シリアル番号【...】).
+_LABEL_TAIL = r"(?:番号|ナンバー|キー|コード|No\.?|ID)?[\s:：()（）#＃.．\-【「［\[は→=＝]*$"
+_OTHER_ID_LABEL = re.compile(rf"(?:{_OTHER_ID}){_LABEL_TAIL}", re.I)
+_MEMBER_LABEL = re.compile(rf"(?:会員番号|会員証|会員ID){_LABEL_TAIL}", re.I)
 
 # -- IP addresses ---------------------------------------------------------------
 _IPV4 = re.compile(rf"(?=[0-9])(?<![{_ASCII_WORD}\-]){_NOT_AFTER_WORD_DOT}(?:\d{{1,3}}\.){{3}}\d{{1,3}}(?![{_ASCII_WORD}]|\.\d)", re.A)
@@ -177,9 +180,9 @@ _KN = "[一二三四五六七八九十百]{1,4}"  # kanji numerals (一丁目七
 _NUMBERING = re.compile(
     rf"(?=[0-9０-９一二三四五六七八九十])(?<![0-9０-９])(?:"
     rf"(?P<chome>[0-9０-９一二三四五六七八九十]{{1,3}}丁目)(?:{_N}(?:番地?|{_HY})(?:{_N}号?)?|{_KN}番地?(?:{_KN}号)?)?"
-    rf"|(?P<ban>{_N}番地?)(?:{_N}号?|の{_N})?"
+    rf"|(?P<ban>{_N}番地?(?!目|手|出口|線|ホーム|のりば|乗り場))(?:{_N}号?|の{_N})?"
     rf"|{_N}{_HY}{_N}(?:{_HY}{_N}){{0,2}}"
-    rf")(?![0-9０-９]|{_HY}{_D}|[年月日時分秒%％円人個件回歳倍位点目手]|出口|線|ホーム|のりば|乗り場)"
+    rf")(?![0-9０-９]|{_HY}{_D}|[年月日時分秒%％円人個件回歳倍位点])"
 )
 # A bare lot number (字恩納1234, 通御池上る上本能寺前町488) counts only after an aza (字)
 # or a Kyoto street direction, which these candidates start from (elsewhere a bare
@@ -192,7 +195,7 @@ _NUMBERING = re.compile(
 _AZA = "字(?<![数文赤黒十漢名活題太誤脱点習印苗]字)"
 _BARE_TAIL = (
     rf"[{_KANJI}{_KATA}ケ]{{1,10}}?(?<![0-9０-９])(?P<num>{_N})"
-    r"(?=$|[\s、。，,)）」』・]|[.．](?![0-9０-９])|番|号)"
+    r"(?=$|[\s、。，,)）」』・（(「【]|[.．](?![0-9０-９])|番|号|に|で|へ|から|まで|です)"
 )
 _BARE_NUMBERS = (
     re.compile(_AZA + _BARE_TAIL),
@@ -341,6 +344,10 @@ def _phone_national_ok(groups: list[str], intl: bool) -> bool:
         return False
     if len(groups) == 1:
         return True
+    # A geographic number's local exchange code (市内局番) never starts with 0, the
+    # trunk prefix: "03 0011 2233 4455..." is some long id, not 03-0011-2233.
+    if want == 10 and n[:4] not in ("0120", "0570", "0990", "0180") and groups[1][:1] == "0":
+        return False
     first = len(groups[0]) + (1 if intl else 0)
     if not 2 <= first <= 5 or any(not 1 <= len(g) <= 4 for g in groups[1:-1]):
         return False
@@ -365,7 +372,11 @@ def find_phones(text: str) -> list[Span]:
     []
     """
     spans: list[Span] = []
-    for m in _PHONE.finditer(text):
+    pos = 0
+    # Not finditer: when a number is cut off the match's trailing groups, the search
+    # resumes right after it, so "TEL 03 1234 5678 090 1234 5678" gives both numbers.
+    while (m := _PHONE.search(text, pos)) is not None:
+        pos = m.end()
         s = m.group()
         intl = s[0] in "+＋"
         runs = [(r.start() + m.start(), r.end() + m.start(), _ascii_digits(r.group())) for r in _DIGITS.finditer(s)]
@@ -381,11 +392,6 @@ def find_phones(text: str) -> list[Span]:
             # ("03-1234-5678 10時", "0120-555-777（9-18時）": opening hours),
             # never at a hyphen ("03-1234-5678-9999" is some other id).
             if j < len(runs) and not _DROPPABLE_GAP.fullmatch(text, runs[j - 1][1], runs[j][0]):
-                continue
-            # Nor at a space inside a number grouped by spaces, before another group of
-            # 3+ digits: "03 0011 2233 4455 6677 88" is one long id, not a phone and more.
-            if (j < len(runs) and len(runs[j][2]) >= 3 and text[runs[j - 1][1] : runs[j][0]].isspace()
-                    and all(text[a[1] : b[0]].isspace() for a, b in zip(runs[: j - 1], runs[1:j]))):
                 continue
             groups = [r[2] for r in runs[:j]]
             if _phone_national_ok(groups, intl):
@@ -411,6 +417,7 @@ def find_phones(text: str) -> list[Span]:
             if text[start] in "(（" and text[runs[0][1] : runs[0][1] + 1] not in (")", "）"):
                 start += 1
             spans.append(Span(start, end, "phone"))
+            pos = end
     return spans
 
 
@@ -423,7 +430,7 @@ def _bare_phone_ok(n: str, text: str, start: int) -> bool:
 # Common file extensions that are not top-level domains (``.zip`` and ``.mov`` are
 # real TLDs but name files far more often than mail hosts).
 _FILE_EXTENSIONS = frozenset(
-    "png jpg jpeg gif svg webp bmp ico tif tiff css js mjs ts json xml html htm php pdf txt csv md "
+    "png jpg jpeg gif svg webp bmp ico tif tiff css js mjs ts json xml html htm php pdf txt csv "
     "zip gz tgz mp3 mp4 mov wav avi".split()
 )
 
@@ -582,7 +589,7 @@ _PREFIX_LEN = re.compile(r"/(\d{1,2})(?!\d)")
 def _is_network(ip: ipaddress.IPv4Address, text: str, end: int) -> bool:
     """Whether ``ip`` is followed by ``/prefix`` and is that network's own address."""
     m = _PREFIX_LEN.match(text, end)
-    if not m or int(m.group(1)) > 32:
+    if not m or int(m.group(1)) > 30:  # /31 and /32 name hosts
         return False
     try:
         ipaddress.IPv4Network(f"{ip}/{m.group(1)}")  # strict: host bits must be zero

@@ -282,9 +282,11 @@ def _is_remote(path: str) -> bool:
     return "://" in path
 
 
-def _documents_footers(out_dir: str) -> tuple[list[str], int, int, dict[str, str]]:
+def _documents_footers(out_dir: str, count_rows: bool = True) -> tuple[list[str], int, int, dict[str, str]]:
     """Shard paths, their total bytes, total rows and the first shard's file metadata,
-    from the Parquet footers only (a few KB per shard, also on object storage)."""
+    from the Parquet footers only (a few KB per shard, also on object storage).
+    Without ``count_rows`` only the first footer is read (one request, not one per
+    shard: stats.json already has the document count)."""
     import pyarrow.parquet as pq
 
     if _is_remote(out_dir):
@@ -301,7 +303,7 @@ def _documents_footers(out_dir: str) -> tuple[list[str], int, int, dict[str, str
         footer = pq.read_metadata
     rows = 0
     meta: dict[str, str] = {}
-    for i, (path, _) in enumerate(sized):
+    for i, (path, _) in enumerate(sized if count_rows else sized[:1]):
         md = footer(path)
         rows += md.num_rows
         if i == 0 and md.metadata:
@@ -714,6 +716,9 @@ def plot_cluster_sizes(stats: Mapping[str, Any], path: str) -> bool:
     return True
 
 
+PLOT_NAMES = ("funnel", "n_chars", "lang_score", "cluster_size")  # the plots write_plots draws
+
+
 def write_plots(out_dir: str, stats: Mapping[str, Any]) -> dict[str, str]:
     """Writes the SVG plots; returns {plot name: path relative to out_dir}."""
     plots_dir = os.path.join(out_dir, PLOTS_DIR)
@@ -895,7 +900,7 @@ _LIMITATIONS = [
 def render_card(out_dir: str, stats: Mapping[str, Any], config_text: str, config: Mapping[str, Any], plots: Mapping[str, str]) -> str:
     """Renders the card's Markdown from the run's stats, config and plot paths."""
     output_cfg = config.get("output") or {}
-    shard_paths, shard_bytes, footer_rows, file_meta = _documents_footers(out_dir)
+    shard_paths, shard_bytes, footer_rows, file_meta = _documents_footers(out_dir, "documents_out" not in stats)
     n_docs = _int(stats.get("documents_out")) if "documents_out" in stats else footer_rows
     records_in = _int(stats.get("records_in"))
     rejected = _int(stats.get("rejected"))
@@ -1139,10 +1144,11 @@ def _write_remote_card(out_dir: str, plots: bool) -> str:
     for rel, data in uploads.items():
         with FileSystems.create(remote(rel)) as fh:
             fh.write(data)
-    wanted = {remote(rel) for rel in made.values()}
-    stale = [m.path for m in FileSystems.match([remote(f"{PLOTS_DIR}/*")])[0].metadata_list if m.path not in wanted]
-    if stale:
-        FileSystems.delete(stale)
+    if plots:  # as write_plots does locally: only this card's own plots that were not made
+        stale = [remote(f"{PLOTS_DIR}/{name}.svg") for name in PLOT_NAMES if name not in made]
+        stale = [p for p in stale if FileSystems.exists(p)]
+        if stale:
+            FileSystems.delete(stale)
     path = remote(CARD_NAME)
     log.info("wrote dataset card %s (%d plot(s))", strip_userinfo(path), len(made))
     return path
@@ -1153,12 +1159,20 @@ def main_card(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="furui card", description="Write the dataset card (README.md + plots) of a run.")
     parser.add_argument("output_dir", help="output directory of `furui run` (local, s3://, gs://)")
     parser.add_argument("--no-plots", action="store_true", help="skip the SVG plots")
-    args, beam_args = parser.parse_known_args(argv)
+    from pipeline.run import UsageError, check_options, split_beam_values
+
+    args, beam_args = parser.parse_known_intermixed_args(split_beam_values(list(sys.argv[1:] if argv is None else argv)))
     if _is_remote(args.output_dir):
-        # Filesystem options (--s3_endpoint_url...) as `furui run` takes them.
+        # Filesystem options (--s3_endpoint_url...) as `furui run` takes them; an
+        # unknown or misspelt one is an error (a typo'd endpoint retried for minutes).
         from apache_beam.io.filesystems import FileSystems
         from apache_beam.options.pipeline_options import PipelineOptions
 
+        try:
+            check_options(beam_args, strict=True)
+        except UsageError as exc:
+            print(f"furui card: error: {exc}", file=sys.stderr)
+            return 2
         FileSystems.set_options(PipelineOptions(beam_args))
         try:
             exists = FileSystems.exists(FileSystems.join(args.output_dir, "stats.json"))

@@ -279,10 +279,12 @@ def check_urls(inputs: list[str], output: str) -> None:
     for where, url in [*(("input", i) for i in inputs), ("output", output)]:
         scheme, sep, rest = url.partition("://")
         # Only the authority can hold credentials: "@" or ":" later in a key is legal
-        # (s3://bucket/2024-05-01T12:00:00Z/page@2x.warc.gz).
-        if sep and "@" in rest.split("/", 1)[0]:
-            host = rest.split("/", 1)[0].rsplit("@", 1)[1]
-            raise UsageError(f"the {where} URL {scheme}://{host}/... embeds credentials; use the storage's own "
+        # (s3://bucket/2024-05-01T12:00:00Z/page@2x.warc.gz). A secret may contain "/"
+        # (AWS keys are base64), which ends the authority at "KEY:part": bucket names
+        # never hold ":" or "@", so either one there means credentials.
+        authority = rest.split("/", 1)[0]
+        if sep and ("@" in authority or ":" in authority):
+            raise UsageError(f"the {where} URL {redact_url(url)} embeds credentials; use the storage's own "
                              "credential chain (AWS_PROFILE, instance roles...)")
 
 
@@ -415,7 +417,8 @@ def split_beam_values(argv: list[str]) -> list[str]:
         tok = argv[i]
         action = parser._option_string_actions.get(tok)  # noqa: SLF001
         takes_value = action is not None and action.nargs is None and action.option_strings and action.const is None
-        if takes_value and i + 1 < len(argv) and not argv[i + 1].startswith("--"):
+        following = argv[i + 1] if i + 1 < len(argv) else ""
+        if takes_value and following and (not following.startswith("-") or _is_number(following)):
             out.append(f"{tok}={argv[i + 1]}")
             i += 2
             continue
@@ -424,7 +427,15 @@ def split_beam_values(argv: list[str]) -> list[str]:
     return out
 
 
-def check_options(beam_args: list[str]) -> None:
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def check_options(beam_args: list[str], strict: bool | None = None) -> None:
     """Refuses options that neither furui nor Beam knows, on the local runner, and
     Beam options without their value (one line instead of Beam's usage text).
 
@@ -432,6 +443,7 @@ def check_options(beam_args: list[str]) -> None:
     the default config and read ``my.toml`` as an input. Other runners register
     options of their own when the job is submitted (Flink's job server, Dask),
     so there only a near miss of a furui option (``--confg``) is refused.
+    ``strict`` forces the local rule (True) or the other (False).
     """
     import difflib
 
@@ -439,7 +451,7 @@ def check_options(beam_args: list[str]) -> None:
     if parser is None:
         return
     known_args, unknown = parser.parse_known_args(beam_args)
-    local = is_local(getattr(known_args, "runner", None))
+    local = is_local(getattr(known_args, "runner", None)) if strict is None else strict
     for arg in (a for a in unknown if a.startswith("-")):
         name = arg.split("=", 1)[0]
         mine = difflib.get_close_matches(name, RUN_OPTIONS, n=1, cutoff=0.75)
@@ -481,7 +493,27 @@ def parse_run_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--output", "-o", required=True,
                         help="output directory (local, s3://, gs://); a rerun replaces the previous run in it")
     parser.add_argument("--config", "-c", default=None, help="TOML config (default: bundled pipeline/configs/default.toml)")
-    return parser.parse_known_args(argv)
+    # Every other option goes to Beam (split_beam_values has joined Beam's options
+    # with their values), and a bare word is an input wherever it stands:
+    # "a.warc --direct_num_workers=2 b.warc" reads both files (argparse alone would
+    # hand b.warc to Beam, which discards it).
+    mine: list[str] = []
+    beam: list[str] = []
+    takes_value = {"-o", "--output", "-c", "--config"}
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        if tok in takes_value:
+            mine += argv[i : i + 2]
+            i += 2
+            continue
+        short = tok[:2] in ("-o", "-c", "-h") and not tok.startswith("--")  # -oOUT, -h
+        if tok.startswith(("--output=", "--config=")) or short or tok == "--help" or not tok.startswith("-"):
+            mine.append(tok)
+        else:
+            beam.append(tok)
+        i += 1
+    return parser.parse_args(mine), beam
 
 
 class RunInterrupted(Exception):

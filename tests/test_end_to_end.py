@@ -311,8 +311,14 @@ def test_options_for_other_runners_and_spaced_values(tmp_path):
         check_options(["--runner=DirectRunner", "--checkpointing_interval=60000"])
     with pytest.raises(UsageError, match="expected one argument"):
         check_options(["--runner=DirectRunner", "--direct_num_workers"])
-    # "--direct_num_workers 1": the 1 is the option's value, not an input file.
+    # "--direct_num_workers 1": the 1 is the option's value, not an input file; an
+    # option is never taken for another's value; an input after an option is an input.
     assert split_beam_values(["--direct_num_workers", "1", "x.warc"]) == ["--direct_num_workers=1", "x.warc"]
+    assert split_beam_values(["--temp_location", "-o", "o"]) == ["--temp_location", "-o", "o"]
+    from pipeline.run import parse_run_args
+
+    args, beam = parse_run_args(split_beam_values(["a.warc.gz", "--direct_num_workers", "2", "b.warc.gz", "-o", "o"]))
+    assert args.inputs == ["a.warc.gz", "b.warc.gz"] and beam == ["--direct_num_workers=2"]
     out = tmp_path / "o"
     assert run(["--output", str(out), "--direct_running_mode", "in_memory", "--direct_num_workers", "1"]) == 0
     assert json.loads((out / "stats.json").read_text())["accounted"]
@@ -320,6 +326,9 @@ def test_options_for_other_runners_and_spaced_values(tmp_path):
     check_urls(["s3://bucket/crawl/2024-05-01T12:00:00Z/page@2x.warc.gz"], "s3://b/dump:v2/out")
     with pytest.raises(UsageError, match="embeds credentials"):
         check_urls(["s3://KEY:SECRET@bucket/x"], "out")
+    with pytest.raises(UsageError, match="embeds credentials") as exc:  # AWS secrets may hold "/"
+        check_urls(["s3://AKIAABCDEFGHIJKLMNOP:ab/cd+ef@bucket/crawl/x.warc.gz"], "out")
+    assert "cd+ef" not in str(exc.value) and "AKIA" not in str(exc.value)
 
 
 def test_missing_model_is_one_line_before_the_output_is_touched(sample_run_in_memory, tmp_path, capsys):

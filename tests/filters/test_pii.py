@@ -53,6 +53,7 @@ def found(text: str, types=TYPES) -> list[tuple[str, str]]:
         ("...です.info@example.jp", "info@example.jp"),
         ("連絡 test@xn--eckwd4c7c.xn--zckzah まで", "test@xn--eckwd4c7c.xn--zckzah"),
         ("連絡 git@example.co.jp まで", "git@example.co.jp"),
+        ("info@gov.md", "info@gov.md"),  # .md is Moldova, not only Markdown
     ],
 )
 def test_email_positive(text, value):
@@ -105,6 +106,9 @@ def test_email_negative(text):
         ("連絡先...090-2234-5561", "090-2234-5561"),
         ("連絡先.090-2234-5561", "090-2234-5561"),
         ("TEL 03 1234 5678 10時", "03 1234 5678"),
+        ("電話 03 1234 5678 365日受付", "03 1234 5678"),
+        ("お電話は 03 3333 4444 100円", "03 3333 4444"),
+        ("+81 3 1234 5678 123", "+81 3 1234 5678"),
     ],
 )
 def test_phone_positive(text, value):
@@ -129,9 +133,9 @@ def test_phone_positive(text, value):
         "部品番号 03-1234-5678-A（補修用）",  # a part number: a letter after a hyphen
         "ABC03-1234-5678X",
         "v1.09022345561",  # glued to a word by a dot
-        # One number grouped by spaces is not a phone followed by more digits.
+        # A local exchange code never starts with 0: this is one long id.
         "供給地点特定番号 03 0011 2233 4455 6677 88",
-        "電話 03 1234 5678 9012",
+        "03-0011-2233",
     ],
 )
 def test_phone_negative(text):
@@ -146,6 +150,11 @@ def test_my_numbers_listed_under_one_keyword():
     assert found("佐藤 231948757496\n鈴木 118625276013") == []
     assert found("マイナンバー 231948757496 の控え。" + "本文。" * 10 + "追跡番号 118625276013") == [
         ("231948757496", "mynumber")]
+
+
+def test_two_space_grouped_phones_in_a_row():
+    # The first is cut off the regex match's trailing groups; the search resumes there.
+    assert found("TEL 03 1234 5678 090 1234 5678") == [("03 1234 5678", "phone"), ("090 1234 5678", "phone")]
 
 
 def test_phone_followed_by_a_word():
@@ -224,6 +233,12 @@ def test_long_number_positive(text, value, typ):
         "会員番号 4527 8890 1234 5676",
         "マイナンバー関連ニュース（記事番号 202403159990）",  # valid check digit: an article id
         "ポイントカード会員番号 4840 5551 0619 9010",  # a loyalty card's member number
+        # Labels with a suffix, brackets or a particle.
+        "シリアルナンバー 4527-8890-1234-5676",
+        "ライセンスキー 4527-8890-1234-5676",
+        "シリアル番号【4527-8890-1234-5676】",
+        "注文番号は 4111 1111 1111 1111",
+        "お問い合わせ番号 → 4111 1111 1111 1111",
     ],
 )
 def test_long_number_negative(text):
@@ -250,6 +265,8 @@ def test_long_number_negative(text):
         ("DNS server: 203.0.113.5", "203.0.113.5"),
         ("ログ...192.0.2.44 から", "192.0.2.44"),
         ("ip 192.168.1.5/24", "192.168.1.5"),  # a host with its prefix length
+        ("許可するIP: 203.0.113.45/32", "203.0.113.45"),  # /32 names one host
+        ("http://203.0.113.5/32/index.html", "203.0.113.5"),
         # Keywords inside words or after katakana are not section or version words.
         ("config: 192.168.10.5", "192.168.10.5"),
         ("IPsec 203.0.113.5", "203.0.113.5"),
@@ -340,6 +357,13 @@ def test_ip_negative(text):
         ("京都府京都市中京区木屋町通三条下ル石屋町123", [("京都府京都市中京区木屋町通三条下ル石屋町123", "address")]),
         ("京都市中京区河原町通三条上ル下丸屋町390", [("京都市中京区河原町通三条上ル下丸屋町390", "address")]),
         ("北海道河東郡音更町字下音更北9線西18番地5", [("北海道河東郡音更町字下音更北9線西18番地5", "address")]),
+        # A bare lot number ends at punctuation, a bracket or a particle.
+        ("沖縄県国頭郡恩納村字恩納1234にある", [("沖縄県国頭郡恩納村字恩納1234", "address")]),
+        ("沖縄県名護市字宮里452です", [("沖縄県名護市字宮里452", "address")]),
+        ("沖縄県国頭郡恩納村字恩納1234（地図）", [("沖縄県国頭郡恩納村字恩納1234", "address")]),
+        # Words that end a 番 (番目, 番出口) do not cut a 1-2-3 address.
+        ("東京都港区芝浦1-2-3ホームタウン芝浦101", [("東京都港区芝浦1-2-3", "address")]),
+        ("大阪府大阪市北区梅田1-2-3手前の交差点", [("大阪府大阪市北区梅田1-2-3", "address")]),
     ],
 )
 def test_postcode_address_positive(text, expected):

@@ -43,15 +43,18 @@ def test_run_from_s3_to_s3_matches_local(s3_endpoint, s3_client, s3_bucket, tmp_
     card = s3_client.get_object(Bucket=s3_bucket, Key="out/README.md")["Body"].read().decode()
     assert f"| Documents | {len(docs)} |" in card and "1 (" in card.split("Document shards", 1)[1][:20]
 
-    # `furui card` on the remote output rewrites it, and removes a stale plot.
+    # `furui card` on the remote output rewrites it (options before or after the path,
+    # "--opt value" or "--opt=value"); files of the user's in plots/ are left alone.
     from pipeline.card import main_card
 
     s3_client.delete_object(Bucket=s3_bucket, Key="out/README.md")
-    s3_client.put_object(Bucket=s3_bucket, Key="out/plots/old.svg", Body=b"<svg/>")
-    assert main_card([f"s3://{s3_bucket}/out", *s3_opts]) == 0
+    s3_client.put_object(Bucket=s3_bucket, Key="out/plots/mine.svg", Body=b"<svg/>")
+    assert main_card(["--s3_endpoint_url", s3_endpoint, "--s3_region_name", "us-east-1", f"s3://{s3_bucket}/out"]) == 0
     names = {o["Key"] for o in s3_client.list_objects_v2(Bucket=s3_bucket, Prefix="out/")["Contents"]}
-    assert "out/README.md" in names and "out/plots/old.svg" not in names
+    assert "out/README.md" in names and "out/plots/mine.svg" in names
     assert s3_client.get_object(Bucket=s3_bucket, Key="out/README.md")["Body"].read().decode() == card
+    # A misspelt filesystem option is an error, not minutes of retries against AWS.
+    assert main_card([f"s3://{s3_bucket}/out", f"--s3_endpoint_ur={s3_endpoint}"]) == 2
 
     local = tmp_path / "local"
     assert run([sample_path(), "--output", str(local), "--direct_running_mode=in_memory"]) == 0
