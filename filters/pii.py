@@ -197,9 +197,11 @@ _BARE_TAIL = (
     rf"[{_KANJI}{_KATA}ケ]{{1,10}}?(?<![0-9０-９])(?P<num>{_N})"
     r"(?=$|[\s、。，,)）」』・（(「【]|[.．](?![0-9０-９])|番|号|に|で|へ|から|まで|です)"
 )
+# A Kyoto street direction: 通, the crossing street, then 上る/下ル/東入 (up, down, east of it).
+_KYOTO_DIRECTION = f"通[{_KANJI}{_KATA}]{{1,6}}?(?:[東西]入(?:る|ル)?|[上下](?:る|ル|がる|ガル))"
 _BARE_NUMBERS = (
     re.compile(_AZA + _BARE_TAIL),
-    re.compile(rf"通[{_KANJI}{_KATA}]{{1,6}}?(?:[東西]入(?:る|ル)?|[上下](?:る|ル|がる|ガル))" + _BARE_TAIL),
+    re.compile(_KYOTO_DIRECTION + _BARE_TAIL),
 )
 # Prefecture? + 1-3 municipalities (市区町村郡) + optional town name, ending
 # right where the numbering starts (searched with endpos, so $ is that point).
@@ -209,7 +211,6 @@ _BARE_NUMBERS = (
 # and other Hokkaido towns (北6条西4丁目, 琴似2条1丁目, 4条通8丁目, and the 線 of
 # rural grids: 音更町字下音更北9線西18番地5).
 _TOWN = f"[{_KANJI}{_KATA}](?:[{_KANJI}{_KATA}のがケ]{{0,8}}[{_KANJI}{_KATA}])?"
-_KYOTO_DIRECTION = f"通[{_KANJI}{_KATA}]{{1,6}}?(?:[東西]入(?:る|ル)?|(?:上|下)(?:る|ル|がる|ガル))"
 # Whether a matched body has a Kyoto direction or an aza. Searched in the body's text,
 # not read from groups: "三条下ル石屋町" also parses as one town name (ル is katakana).
 _KYOTO_OR_AZA = re.compile(f"{_KYOTO_DIRECTION}|{_AZA}")
