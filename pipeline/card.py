@@ -93,6 +93,32 @@ _SIZE_BUCKETS = (
 )
 
 
+# --------------------------------------------------------------------------- content types
+
+#: Content type of each kind of output file on object storage (S3 and GCS serve
+#: it to browsers and dataset viewers). The writers of ``furui run``, the card
+#: and ``furui publish`` all use it.
+CONTENT_TYPES = {
+    ".parquet": "application/vnd.apache.parquet",
+    ".json": "application/json",
+    ".md": "text/markdown; charset=utf-8",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".toml": "application/toml",
+}
+
+
+def content_type(path: str) -> str:
+    """The content type of an output file, from its extension.
+
+    >>> content_type("out/README.md"), content_type("documents/documents-00000-of-00001.parquet")
+    ('text/markdown; charset=utf-8', 'application/vnd.apache.parquet')
+    >>> content_type("_SUCCESS")
+    'application/octet-stream'
+    """
+    return CONTENT_TYPES.get(os.path.splitext(path)[1].lower(), "application/octet-stream")
+
+
 # --------------------------------------------------------------------------- scrubbing
 
 
@@ -1142,7 +1168,7 @@ def _write_remote_card(out_dir: str, plots: bool) -> str:
             with open(os.path.join(tmp, rel), "rb") as f:
                 uploads[rel] = f.read()
     for rel, data in uploads.items():
-        with FileSystems.create(remote(rel)) as fh:
+        with FileSystems.create(remote(rel), mime_type=content_type(rel)) as fh:
             fh.write(data)
     if plots:  # as write_plots does locally: only this card's own plots that were not made
         stale = [remote(f"{PLOTS_DIR}/{name}.svg") for name in PLOT_NAMES if name not in made]

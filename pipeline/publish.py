@@ -45,7 +45,7 @@ import sys
 import tomllib
 from typing import Any, Callable, Iterable
 
-from pipeline.card import secret_paths, strip_userinfo
+from pipeline.card import content_type, secret_paths, strip_userinfo
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +60,6 @@ _READ_BLOCK = 1 * MIB
 _ORDER = ("documents/", "rejects/", "clusters/", "stats.parquet", "stats.json", "config.toml", "plots/", "README.md")
 # Folders whose objects under the prefix belong to the published run, or are stale.
 _RUN_FOLDERS = ("documents/", "rejects/", "clusters/", "plots/")
-_CONTENT_TYPES = {
-    ".parquet": "application/vnd.apache.parquet",
-    ".json": "application/json",
-    ".md": "text/markdown; charset=utf-8",
-    ".png": "image/png",
-    ".svg": "image/svg+xml",
-    ".toml": "application/toml",
-}
 _BAD_CREDENTIALS = {
     "InvalidAccessKeyId",
     "SignatureDoesNotMatch",
@@ -241,10 +233,6 @@ def build_manifest(out_dir: str, files: Iterable[LocalFile]) -> bytes:
     return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _content_type(rel: str) -> str:
-    return _CONTENT_TYPES.get(os.path.splitext(rel)[1].lower(), "application/octet-stream")
-
-
 def _error_code(exc: Exception) -> str:
     response = getattr(exc, "response", None) or {}
     return str((response.get("Error") or {}).get("Code", ""))
@@ -390,7 +378,7 @@ class _Publisher:
         extra = {
             "ChecksumAlgorithm": "SHA256",
             "Metadata": {"sha256": local.sha256},
-            "ContentType": _content_type(local.rel),
+            "ContentType": content_type(local.rel),
         }
         try:
             self.client.upload_file(local.path, self.bucket, key, ExtraArgs=extra, Config=self.transfer_config)

@@ -37,6 +37,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
+from pipeline.card import content_type
+
 TMP_DIR = ".furui-tmp"
 _log = logging.getLogger(__name__)
 
@@ -101,7 +103,7 @@ def write_atomically(out_dir: str, rel_path: str, data: bytes) -> str:
     tmp = join(out_dir, TMP_DIR, f"{rel_path.replace('/', '__')}.{uuid.uuid4().hex}")
     _ensure_parent(tmp)
     _ensure_parent(final)
-    with FileSystems.create(tmp) as fh:
+    with FileSystems.create(tmp, mime_type=content_type(rel_path)) as fh:
         fh.write(data)
     try:
         FileSystems.rename([tmp], [final])

@@ -42,6 +42,15 @@ def test_run_from_s3_to_s3_matches_local(s3_endpoint, s3_client, s3_bucket, tmp_
     assert {"out/README.md", "out/plots/funnel.svg"} <= names
     card = s3_client.get_object(Bucket=s3_bucket, Key="out/README.md")["Body"].read().decode()
     assert f"| Documents | {len(docs)} |" in card and "1 (" in card.split("Document shards", 1)[1][:20]
+    # Each object carries its content type (the writers' temp objects are renamed,
+    # i.e. copied, into place: the type must survive the copy).
+    types = {key: s3_client.head_object(Bucket=s3_bucket, Key=key)["ContentType"]
+             for key in ("out/README.md", "out/plots/funnel.svg", "out/stats.json", "out/config.toml",
+                         "out/stats.parquet", "out/documents/documents-00000-of-00001.parquet")}
+    assert types == {"out/README.md": "text/markdown; charset=utf-8", "out/plots/funnel.svg": "image/svg+xml",
+                     "out/stats.json": "application/json", "out/config.toml": "application/toml",
+                     "out/stats.parquet": "application/vnd.apache.parquet",
+                     "out/documents/documents-00000-of-00001.parquet": "application/vnd.apache.parquet"}
 
     # `furui card` on the remote output rewrites it (options before or after the path,
     # "--opt value" or "--opt=value"); files of the user's in plots/ are left alone.
@@ -53,6 +62,7 @@ def test_run_from_s3_to_s3_matches_local(s3_endpoint, s3_client, s3_bucket, tmp_
     names = {o["Key"] for o in s3_client.list_objects_v2(Bucket=s3_bucket, Prefix="out/")["Contents"]}
     assert "out/README.md" in names and "out/plots/mine.svg" in names
     assert s3_client.get_object(Bucket=s3_bucket, Key="out/README.md")["Body"].read().decode() == card
+    assert s3_client.head_object(Bucket=s3_bucket, Key="out/README.md")["ContentType"] == "text/markdown; charset=utf-8"
     # A misspelt filesystem option is an error, not minutes of retries against AWS.
     assert main_card([f"s3://{s3_bucket}/out", f"--s3_endpoint_ur={s3_endpoint}"]) == 2
 
