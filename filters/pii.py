@@ -82,10 +82,20 @@ _KATA = "ァ-ヴー"
 # -- e-mail ---------------------------------------------------------------------
 _E_LOCAL = "A-Za-z0-9Ａ-Ｚａ-ｚ０-９._%+\\-．＿％＋－"
 _E_LABEL = "[A-Za-z0-9Ａ-Ｚａ-ｚ０-９](?:[A-Za-z0-9Ａ-Ｚａ-ｚ０-９\\-－]{0,61}[A-Za-z0-9Ａ-Ｚａ-ｚ０-９])?"
+# The at sign, written plainly or obfuscated against address harvesters:
+# "info[at]example.jp", "info (at) example.jp", "info（アット）example.jp", and
+# "info★example.jp" when the text says what the star stands for ("★を@に").
+_E_AT = r"(?P<at>[@＠]|\s?[\[(（【<＜]\s?(?:[Aa][Tt]|[@＠]|アット|あっと)\s?[\])）】>＞]\s?|[★☆])"
+_E_DOT = r"(?:[.．]|\s?[\[(（]\s?(?:[Dd][Oo][Tt]|[.．]|ドット)\s?[\])）]\s?)"
 _EMAIL = re.compile(
-    rf"(?=[{_E_LOCAL}])(?<![{_E_LOCAL}])[{_E_LOCAL}]{{1,64}}[@＠](?:{_E_LABEL}[.．])+(?:[A-Za-zＡ-Ｚａ-ｚ]{{2,24}}|xn--[a-z0-9]{{1,59}})"
+    rf"(?=[{_E_LOCAL}])(?<![{_E_LOCAL}])[{_E_LOCAL}]{{1,64}}{_E_AT}(?:{_E_LABEL}{_E_DOT})+"
+    r"(?P<tld>[A-Za-zＡ-Ｚａ-ｚ]{2,24}|xn--[a-z0-9]{1,59})"
     r"(?![A-Za-z0-9Ａ-Ｚａ-ｚ０-９\-－]|[.．][A-Za-z0-9Ａ-Ｚａ-ｚ０-９])"
 )
+# What a text needs for an e-mail other than a plain at sign (the detector's gate).
+_E_OBFUSCATED_AT = re.compile(r"[\[(（【<＜]\s?(?:[Aa][Tt]|アット|あっと)\s?[\])）】>＞]")
+# A star stands for the at sign only where the text says so: "★を@に", "☆→＠".
+_E_STAR_MEANS_AT = re.compile(r"[★☆]\s?(?:を|は|→|⇒|->|=|＝)\s?(?:半角の?)?[「『]?[@＠]")
 
 # -- phone ----------------------------------------------------------------------
 # Words that may directly follow a phone number ("電話03-1234-5678FAX03-1234-5679");
@@ -98,12 +108,21 @@ _FOLLOWING_WORD = "(?i:fax|tel|e-?mail|mail|url|http|www)"
 # backtrack exponentially; bare runs are one group.
 _PHONE = re.compile(
     r"(?=[+＋(（0０])"
-    rf"(?:(?<=[Tt][Ee][Ll])|(?<=[Tt][Ee][Ll]\.)|(?<=[Ff][Aa][Xx])|(?<![{_ASCII_WORD}\-‐‑–—−ー－+＋/#=@]){_NOT_AFTER_WORD_DOT})"
+    rf"(?:(?<=[Tt][Ee][Ll])|(?<=[Tt][Ee][Ll]\.)|(?<=[Ff][Aa][Xx])|(?<=[Ff][Aa][Xx]\.)|(?<![{_ASCII_WORD}\-‐‑–—−ー－+＋/#=@]){_NOT_AFTER_WORD_DOT})"
     rf"(?:[+＋]81{_SEP}?(?:[(（][0０][)）]{_SEP}?)?{_D}{{1,4}}|[(（]?[0０]{_D}{{0,10}})"
     rf"(?:(?:[)）]{_SEP}?[(（]?|{_SEP}[(（]?|[(（]){_D}{{1,8}}){{0,4}}"
     rf"(?!(?!{_FOLLOWING_WORD})[{_ASCII_WORD}]|{_HY}[{_ASCII_WORD}]|[.,]{_D})"
 )
 _DIGITS = re.compile(_D + "+")
+# "03.1234.5678": groups separated by dots (the same dot twice). The gate finds the
+# dots and the last two groups with a literal-first search (NFKC text has ASCII
+# dots); the full pattern then checks the area code and what surrounds it.
+_DOTTED_GATE = re.compile(rf"\.{_D}{{1,4}}\.{_D}{{3,4}}")
+_DOTTED_PHONE = re.compile(
+    rf"(?:(?<=[Tt][Ee][Ll])|(?<=[Tt][Ee][Ll]\.)|(?<=[Ff][Aa][Xx])|(?<=[Ff][Aa][Xx]\.)|(?<=(?<![A-Za-z])[TtFf]\.)"
+    rf"|(?<![{_ASCII_WORD}]){_NOT_AFTER_WORD_DOT})[0０]{_D}{{1,4}}(?P<dot>[.．]){_D}{{1,4}}(?P=dot){_D}{{3,4}}"
+    rf"(?![{_ASCII_WORD}]|[.．]{_D})"
+)
 _DROPPABLE_GAP = re.compile(r"\s+|\s*[(（]")
 _PHONE_CTX = re.compile(r"tel|phone|fax|電話|携帯|ファックス|ファクス|連絡先|☎|📞", re.I)
 
@@ -419,6 +438,28 @@ def find_phones(text: str) -> list[Span]:
                 start += 1
             spans.append(Span(start, end, "phone"))
             pos = end
+    spans += _dotted_phones(text)
+    return spans
+
+
+def _dotted_phones(text: str) -> list[Span]:
+    """Phone numbers written with dots, ``03.1234.5678`` (three groups, the
+    numbering plan's lengths; dotted dates, versions and IPs fail them).
+
+    >>> [text[s.start:s.end] for text in ["お電話は 03.5678.1234 まで"] for s in _dotted_phones(text)]
+    ['03.5678.1234']
+    >>> [text[s.start:s.end] for text in ["T.03.1234.5678 F.03.1234.5679"] for s in _dotted_phones(text)]
+    ['03.1234.5678', '03.1234.5679']
+    >>> _dotted_phones("v0.12.3456 / 2024.01.15 / 10.1.123.4567 / 03.1234.5678.9 / ST.03.1234.5678")
+    []
+    """
+    if _DOTTED_GATE.search(text) is None and ("．" not in text or _DOTTED_PHONE.search(text) is None):
+        return []
+    spans = []
+    for m in _DOTTED_PHONE.finditer(text):
+        groups = [_ascii_digits(g) for g in re.split("[.．]", m.group())]
+        if _phone_national_ok(groups, False):
+            spans.append(Span(m.start(), m.end(), "phone"))
     return spans
 
 
@@ -443,9 +484,15 @@ def find_emails(text: str) -> list[Span]:
     [Span(start=4, end=19, type='email')]
     """
     spans = []
+    star_ok = None
     for m in _EMAIL.finditer(text):
         start, end = m.span()
-        local_len = len(re.split("[@＠]", m.group(), maxsplit=1)[0])
+        if m.group("at") in ("★", "☆"):
+            if star_ok is None:
+                star_ok = _E_STAR_MEANS_AT.search(text) is not None
+            if not star_ok:
+                continue  # "NEW★shop.example.jp": a decoration, not an at sign
+        local_len = m.start("at") - start
         local = unicodedata.normalize("NFKC", m.group()[:local_len])
         # Leading dots belong to the sentence ("...です.info@"), not the address.
         # Dots elsewhere stay: "taro..yamada.@docomo.ne.jp" breaks RFC 5322 but
@@ -454,8 +501,7 @@ def find_emails(text: str) -> list[Span]:
         start += len(local) - len(stripped)
         if not stripped:
             continue
-        tld = m.group().rsplit(".", 1)[-1].rsplit("．", 1)[-1]
-        if unicodedata.normalize("NFKC", tld).lower() in _FILE_EXTENSIONS:
+        if unicodedata.normalize("NFKC", m.group("tld")).lower() in _FILE_EXTENSIONS:
             continue  # icon@2x.png: an image file name, not a mailbox
         if stripped == "git" and text[end : end + 1] == ":":
             continue  # git@github.com:owner/repo.git: an SSH remote, not a mailbox
@@ -733,7 +779,7 @@ def detect_all(text: str, types: frozenset[str] | set[str] | tuple[str, ...] = T
 def _detect(text: str, types, gate: bool) -> list[Span]:
     may_email = may_7 = may_10 = may_12 = may_address = True
     if gate:
-        may_email = "@" in text or "＠" in text
+        may_email = "@" in text or "＠" in text or _E_OBFUSCATED_AT.search(text) is not None
         m7 = _CLUSTER_7.search(text)
         may_7 = m7 is not None
         # A longer cluster starts with a 7-digit one: search from the first.
@@ -745,8 +791,9 @@ def _detect(text: str, types, gate: bool) -> list[Span]:
     found: list[Span] = []
     if "email" in types and may_email:
         found += find_emails(text)
-    if "phone" in types and may_10:
-        found += find_phones(text)
+    if "phone" in types:
+        # Dotted numbers ("03.1234.5678") are no digit cluster: they have their own gate.
+        found += find_phones(text) if may_10 else _dotted_phones(text)
     if (types_long := {"mynumber", "corpnum", "card"} & set(types)) and may_12:
         found += [s for s in find_long_numbers(text) if s.type in types_long]
     posts = find_postcodes(text) if may_7 and ("postcode" in types or "address" in types) else []

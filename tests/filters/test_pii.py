@@ -54,6 +54,13 @@ def found(text: str, types=TYPES) -> list[tuple[str, str]]:
         ("連絡 test@xn--eckwd4c7c.xn--zckzah まで", "test@xn--eckwd4c7c.xn--zckzah"),
         ("連絡 git@example.co.jp まで", "git@example.co.jp"),
         ("info@gov.md", "info@gov.md"),  # .md is Moldova, not only Markdown
+        # Obfuscated against harvesters: still someone's mailbox.
+        ("スパム対策のため sales[at]example.jp と表記", "sales[at]example.jp"),
+        ("info (at) example (dot) co (dot) jp まで", "info (at) example (dot) co (dot) jp"),
+        ("問い合わせ：taro（アット）example.com", "taro（アット）example.com"),
+        ("窓口 support【at】example.org へ", "support【at】example.org"),
+        ("info★example.jp（★を@に変えて送信）", "info★example.jp"),
+        ("mail: shop☆example.co.jp ☆→＠", "shop☆example.co.jp"),
     ],
 )
 def test_email_positive(text, value):
@@ -64,7 +71,9 @@ def test_email_positive(text, value):
     "text",
     ["Twitter（@example_user）をフォロー", "name@domain の形式", "user@localhost で確認",
      "icon@2x.png と icon@3x.png", "me@example.jpg", "git clone git@github.com:furui/furui.git",
-     "@example.com のドメイン"],
+     "@example.com のドメイン",
+     # A star is an at sign only where the text says so; "(at)" needs a domain after it.
+     "NEW★shop.example.jp オープン", "SALE★Amazon.co.jp限定", "Meet us (at) 10.5 km", "集合 (at) 駅前"],
 )
 def test_email_negative(text):
     assert [t for _, t in found(text)] == []
@@ -109,6 +118,14 @@ def test_email_negative(text):
         ("電話 03 1234 5678 365日受付", "03 1234 5678"),
         ("お電話は 03 3333 4444 100円", "03 3333 4444"),
         ("+81 3 1234 5678 123", "+81 3 1234 5678"),
+        # Dotted groups (business cards, design-heavy sites).
+        ("お電話は 03.5678.1234 まで(平日のみ)", "03.5678.1234"),
+        ("携帯 090.1234.5678", "090.1234.5678"),
+        ("T.03.1234.5678", "03.1234.5678"),
+        ("TEL.0120.123.456", "0120.123.456"),
+        ("FAX.06.1234.5678", "06.1234.5678"),
+        ("連絡先...03.1234.5678", "03.1234.5678"),
+        ("ｔｅｌ ０３．１２３４．５６７８", "０３．１２３４．５６７８"),
     ],
 )
 def test_phone_positive(text, value):
@@ -136,6 +153,9 @@ def test_phone_positive(text, value):
         # A local exchange code never starts with 0: this is one long id.
         "供給地点特定番号 03 0011 2233 4455 6677 88",
         "03-0011-2233",
+        # Dotted look-alikes: versions, dates, IPs, a fourth group, a word before the dots.
+        "v0.12.3456 で修正", "2024.01.15 更新", "10.1.123.4567", "03.1234.5678.9", "ST.03.1234.5678",
+        "03.0123.4567", "1.03.1234.5678",
     ],
 )
 def test_phone_negative(text):
@@ -546,14 +566,14 @@ BLIND2 = FIXTURE.with_name("pii_blind2.jsonl")
 # What the detector still gets wrong on the second blind set (295 texts in other genres:
 # listings, receipts, clinics, job ads, logs, papers...), each a documented choice or miss:
 # 丁目-level locations are redacted like postcodes; a romanised address is out of scope; a
-# card number with an unassigned JCB prefix (35 06) fails the issuer check; an obfuscated
-# e-mail, a dotted phone number and a prefecture-less 1-2-3 address are known misses.
+# card number with an unassigned JCB prefix (35 06) fails the issuer check; a
+# prefecture-less 1-2-3 address is a known miss. (Its obfuscated e-mail and dotted phone
+# number were known misses too, until the eighth session.)
 BLIND2_KNOWN = {
     ("false", "世田谷区桜新町1丁目", "address"), ("false", "東京都三鷹市下連雀3丁目", "address"),
     ("false", "東京都世田谷区桜新町1丁目", "address"),
     ("missed", "6-3 Aramaki-Aza-Aoba, Aoba-ku, Sendai", "address"), ("missed", "980-8578", "postcode"),
-    ("missed", "3506-1231-0077-2832", "card"), ("missed", "sales[at]example.jp", "email"),
-    ("missed", "03.5678.1234", "phone"), ("missed", "大阪市浪速区難波中2-10-70", "address"),
+    ("missed", "3506-1231-0077-2832", "card"), ("missed", "大阪市浪速区難波中2-10-70", "address"),
 }
 
 
