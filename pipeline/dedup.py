@@ -51,7 +51,12 @@ class Sketch(NamedTuple):
     """Small per-document record shuffled instead of the document.
 
     Attributes:
-        rank: Keeper rank ``(bytes, id)``; the smallest rank of a cluster wins.
+        rank: Keeper rank ``(bytes, id, text)``: :func:`dedup.keeper.rank_key`
+            plus the first 8 bytes of ``text_hash``. The smallest rank of a
+            cluster wins. Ranks are the dedup graph's nodes, so the text part
+            keeps two different texts that share an id (a user's JSONL ids) two
+            nodes: one node with two signatures made the verification step's
+            result depend on which signature the shuffle delivered first.
         text_hash: xxh3-128 digest of the text (16 bytes).
         sig: MinHash signature as little-endian uint32 bytes ('' if not needed).
         bands: Band hashes as big-endian uint64 bytes (b"" if near is off).
@@ -61,6 +66,15 @@ class Sketch(NamedTuple):
     text_hash: bytes
     sig: bytes
     bands: bytes
+
+
+def text_digest(text: str) -> bytes:
+    """xxh3-128 of a text: exact dedup's key; its first 8 bytes end each rank.
+
+    >>> len(text_digest("本文")), text_digest("本文") == text_digest("本文")
+    (16, True)
+    """
+    return xxhash.xxh3_128_digest(text.encode("utf-8", "surrogatepass"))
 
 
 def _counter(name: str):
@@ -85,8 +99,8 @@ class _SignBatch(beam.DoFn):
             bh = band_hashes(sigs, p.bands, p.rows, p.seed).astype(">u8")
             keep_sig = p.verify_threshold > 0
         for i, d in enumerate(batch):
-            rank = rank_key(d.id, d.quality, d.crawl_date, d.n_chars, p.keeper)
-            th = xxhash.xxh3_128_digest(texts[i].encode("utf-8", "surrogatepass"))
+            th = text_digest(texts[i])
+            rank = rank_key(d.id, d.quality, d.crawl_date, d.n_chars, p.keeper) + (th[:8],)
             if p.near:
                 yield Sketch(rank, th, sigs[i].tobytes() if keep_sig else b"", bh[i].tobytes())
             else:
@@ -106,25 +120,30 @@ class _ExactDecide(beam.DoFn):
         # web one boilerplate text can repeat millions of times, and a list of
         # its sketches (~0.8 KB each) would not fit in a worker.
         sketches = reiterable(sketches)
-        best, size = None, 0
+        best, n = None, 0
         for s in sketches:
-            size += 1
+            n += 1
             if best is None or s.rank < best.rank:
                 best = s
         yield best
-        if size > 1:
-            yield from self._duplicates(best, sketches, size)
+        if n > 1:
+            # Copies under the keeper's own id (one record read twice) are the
+            # writer's to drop: a decision names an id, and the keeper's would
+            # reject the keeper too. They are not cluster members either.
+            keeper_id = best.rank[1]
+            size = 1 + sum(1 for s in sketches if s.rank[1] != keeper_id)
+            if size > 1:
+                yield from self._duplicates(keeper_id, sketches, size)
 
-    def _duplicates(self, best, sketches, size):
+    def _duplicates(self, keeper_id, sketches, size):
         self.c_clusters.inc()
         self.c_exact_clusters.inc()
-        keeper_id = best.rank[1]
         cid = f"exact:{keeper_id}"
         yield TaggedOutput("clusters", {"cluster_id": cid, "doc_id": keeper_id, "kept": True, "size": size, "kind": "exact"})
         for s in sketches:
             if s.rank[1] == keeper_id:
                 continue
-            yield TaggedOutput("decisions", (s.rank[1], ("exact_duplicate", keeper_id, size)))
+            yield TaggedOutput("decisions", (s.rank[1], ("exact_duplicate", keeper_id, size, s.rank[2])))
             yield TaggedOutput(
                 "clusters", {"cluster_id": cid, "doc_id": s.rank[1], "kept": False, "size": size, "kind": "exact"}
             )
@@ -288,7 +307,7 @@ class _Clusters(beam.DoFn):
         self.c_near_clusters.inc()
         yield TaggedOutput("clusters", {"cluster_id": cid, "doc_id": keeper_id, "kept": True, "size": size, "kind": "near"})
         for child in children:
-            yield (child[1], ("near_duplicate", keeper_id, size))
+            yield (child[1], ("near_duplicate", keeper_id, size, child[2]))
             yield TaggedOutput(
                 "clusters", {"cluster_id": cid, "doc_id": child[1], "kept": False, "size": size, "kind": "near"}
             )
@@ -314,12 +333,20 @@ class Router:
         decisions = sorted(decisions)
         return decisions[0] if decisions else None
 
+    @staticmethod
+    def pick_for(doc: Doc, decisions) -> tuple | None:
+        """The decision for ``doc`` among those naming its id when other documents
+        share that id: the one made for its text (each decision carries the first
+        8 bytes of its document's ``text_digest``, the end of its rank)."""
+        mine = text_digest(doc.text or "")[:8]
+        return Router.pick(d for d in decisions if d[3] == mine)
+
     def route(self, doc: Doc, decision: tuple | None) -> Doc | Reject:
         """``doc`` itself when kept, else its ``Reject`` (counted either way)."""
         if decision is None:
             self.c_kept.inc()
             return doc
-        reason, dup_of, size = decision
+        reason, dup_of, size = decision[:3]
         if reason == "exact_duplicate":
             self.c_exact.inc()
             filt = "exact_dedup"
@@ -338,8 +365,10 @@ class _Apply(beam.DoFn):
 
     def process(self, element):
         _, grouped = element
-        decision = Router.pick(grouped["decision"])
-        for doc in grouped["doc"]:
+        docs = list(grouped["doc"])  # one per id, unless ids repeat
+        decisions = list(grouped["decision"])
+        for doc in docs:
+            decision = Router.pick(decisions) if len(docs) == 1 else Router.pick_for(doc, decisions)
             out = self.router.route(doc, decision)
             yield TaggedOutput("rejected", out) if isinstance(out, Reject) else out
 
@@ -352,7 +381,7 @@ class Deduplicate(beam.PTransform):
     ``schemas.clusters.SCHEMA`` row per member of each duplicate cluster.
 
     With ``join=False`` it returns ``{"decisions", "clusters"}`` instead:
-    ``(doc id, (reason, dup_of, cluster size))`` for the losers only, for a
+    ``(doc id, (reason, dup_of, cluster size, text digest[:8]))`` for the losers only, for a
     consumer that joins them with the documents in a shuffle it needs anyway
     (the shard writer), so full documents are shuffled once, not twice.
     """

@@ -288,44 +288,22 @@ class _WriteDedupShardFn(_WriteShardFn):
         for kind, value in items:
             if kind == "doc":
                 docs.append(value)
-            elif kind == "decision":  # (doc id, decision): at most one per id
+            elif kind == "decision":  # (doc id, decision): one per id, unless ids repeat
                 decisions.setdefault(value[0], []).append(value[1])
         ids = Counter(doc.id for doc in docs)
-        first: dict[str, int] = {}  # repeated id -> index of the copy that may be kept
-        copies: dict[int, int] = {}  # index of a second copy of a record -> copies of it
+        chosen: dict[int, tuple | None] = {}  # decisions of documents whose id repeats
         if len(ids) < len(docs):
-            # Every document with a given id lands in this shard, so repeated ids
-            # are all seen here. Dedup decisions are per id, so documents that share
-            # one cannot be told apart by them: count them (stats.json
-            # "duplicate_ids"); of each id keep the first by (source, url, date,
-            # text), so reruns keep the same one; drop the other copies of a record
-            # read twice (same id, same text: one file given under two paths) as
-            # exact duplicates, and apply a decision that names the id itself
-            # (the copies were near-duplicates of each other) to the others only.
             _log.warning("%d documents repeat another document's id in shard %d (e.g. %r): document ids "
                          "must be unique within a run", len(docs) - len(ids), index,
                          min(i for i, n in ids.items() if n > 1))
             yield beam.pvalue.TaggedOutput("stats", (("duplicate_ids",), len(docs) - len(ids)))
-            same: dict[str, list[int]] = {}
-            for k, doc in enumerate(docs):
-                if ids[doc.id] > 1:
-                    same.setdefault(doc.id, []).append(k)
-            for doc_id, group in same.items():
-                group.sort(key=lambda k: (docs[k].source, docs[k].url, docs[k].crawl_date, docs[k].text))
-                first[doc_id] = group[0]
-                texts = set()
-                for k in group:
-                    if docs[k].text in texts:
-                        copies[k] = len(group)
-                    texts.add(docs[k].text)
+            chosen = self._repeated_id_decisions(docs, ids, decisions)
         rows = []
         for k, doc in enumerate(docs):
-            decision = self.router.pick(decisions.get(doc.id, ()))
-            if doc.id in first:
-                if decision is not None and decision[1] == doc.id:
-                    decision = None if first[doc.id] == k else decision
-                elif decision is None and k in copies:
-                    decision = ("exact_duplicate", doc.id, copies[k])
+            if k in chosen:
+                decision = chosen[k]
+            else:
+                decision = self.router.pick(decisions.get(doc.id, ()))
             out = self.router.route(doc, decision)
             if isinstance(out, Reject):
                 yield beam.pvalue.TaggedOutput("rejected", out)
@@ -334,6 +312,41 @@ class _WriteDedupShardFn(_WriteShardFn):
             for pair in self.stat_keys(out):
                 yield beam.pvalue.TaggedOutput("stats", pair)
         yield self._write(index, n_shards(totals[1], self.shard_bytes), rows)
+
+
+    def _repeated_id_decisions(self, docs, ids, decisions) -> dict[int, tuple | None]:
+        """Decisions of the documents whose id repeats (every copy is in this shard).
+
+        Dedup keeps texts that share an id apart (their ranks end with their
+        text digests), and each decision says for which text it was made
+        (:meth:`Router.pick_for`), so each document gets its own. Copies of one
+        record read twice (same id, same text: one file under two paths) are
+        one node there: the first by (source, url, date) is kept, so reruns keep
+        the same one, and the others are exact duplicates of it. When every
+        document of an id would go and one was dropped for a document of its
+        own id, the keeper was one of them: the first such is kept (with
+        ``[dedup] exact = false``, identical copies meet in near dedup).
+        """
+        same: dict[str, list[int]] = {}
+        for k, doc in enumerate(docs):
+            if ids[doc.id] > 1:
+                same.setdefault(doc.id, []).append(k)
+        chosen: dict[int, tuple | None] = {}
+        for doc_id, group in same.items():
+            group.sort(key=lambda k: (docs[k].source, docs[k].url, docs[k].crawl_date, docs[k].text))
+            n_text = Counter(docs[k].text for k in group)
+            seen = set()
+            for k in group:
+                decision = self.router.pick_for(docs[k], decisions.get(doc_id, ()))
+                if decision is None and docs[k].text in seen:
+                    decision = ("exact_duplicate", doc_id, n_text[docs[k].text])
+                seen.add(docs[k].text)
+                chosen[k] = decision
+            if all(chosen[k] is not None for k in group):
+                own = [k for k in group if chosen[k][1] == doc_id]
+                if own:
+                    chosen[own[0]] = None
+        return chosen
 
 
 class WriteDeduplicatedDocuments(WriteShards):

@@ -254,24 +254,56 @@ def test_the_same_file_given_twice_keeps_one_copy_of_each_record(sample_run_in_m
 
 
 def test_repeated_id_on_near_duplicate_texts_keeps_exactly_one(sample_run_in_memory, tmp_path):
-    """Two versions of one page under one user id (two crawl dates): the
-    near-duplicate decision names the id itself, so it cannot say which copy loses;
-    one copy is kept (the first by source), the other rejected, never both."""
+    """Two versions of one page under one user id (two crawl dates) are two dedup
+    nodes: the keeper order picks one, the other is its near duplicate, never both
+    kept nor both dropped, and the same one on two runners."""
     (t1,) = _kept_texts(sample_run_in_memory, 1)
     t2 = t1[: len(t1) // 2] + "ここは二回目の取得で書き換えられた一文です。" + t1[len(t1) // 2:]
     _jsonl(tmp_path / "in" / "x" / "p.jsonl",
            {"id": "page-1", "url": "https://e.example.jp/", "text": t1, "date": "2024-01-01T00:00:00Z"})
     _jsonl(tmp_path / "in" / "y" / "p.jsonl",
            {"id": "page-1", "url": "https://e.example.jp/", "text": t2, "date": "2024-06-01T00:00:00Z"})
-    out = tmp_path / "out"
-    assert run([str(tmp_path / "in" / "*" / "*.jsonl"), "--output", str(out),
-                "--direct_running_mode=in_memory", "--direct_num_workers=1"]) == 0
-    (doc,) = rows(out, "documents")
-    assert "/x/" in doc["source"]
-    (reject,) = rows(out, "rejects")
-    assert "/y/" in reject["source"] and reject["reason"] in ("near_duplicate", "exact_duplicate")
-    stats = json.loads((out / "stats.json").read_text())
-    assert stats["accounted"] and stats["duplicate_ids"] == 1
+    kept = set()
+    for i, mode in enumerate(["--direct_running_mode=in_memory", "--direct_running_mode=multi_processing"]):
+        out = tmp_path / f"out{i}"
+        assert run([str(tmp_path / "in" / "*" / "*.jsonl"), "--output", str(out), mode,
+                    "--direct_num_workers=2"]) == 0
+        (doc,) = rows(out, "documents")
+        (reject,) = rows(out, "rejects")
+        assert doc["text"] in (t1, t2)
+        assert doc["source"] != reject["source"]
+        assert (reject["id"], reject["reason"], reject["dup_of"]) == ("page-1", "near_duplicate", "page-1")
+        stats = json.loads((out / "stats.json").read_text())
+        assert stats["accounted"] and stats["duplicate_ids"] == 1
+        kept.add(doc["source"])
+    assert len(kept) == 1
+
+
+def test_texts_sharing_an_id_are_deduplicated_each_on_its_own(sample_run_in_memory, tmp_path):
+    """Two different texts under one user id are two dedup nodes: the one that
+    near-duplicates another document goes, the unrelated one stays, on every run.
+    (As one node they shared one decision, which rejected both, and verification
+    used whichever of their two signatures the shuffle delivered first.)"""
+    t1, t2 = _kept_texts(sample_run_in_memory, 2)
+    edited = t1[: len(t1) // 2] + "ここは二回目の取得で書き換えられた一文です。" + t1[len(t1) // 2:]
+    _jsonl(tmp_path / "in" / "x" / "p.jsonl", {"id": "k", "url": "https://e.example.jp/k", "text": t1},
+           {"id": "same", "url": "https://e.example.jp/a", "text": t2})
+    _jsonl(tmp_path / "in" / "y" / "p.jsonl", {"id": "same", "url": "https://e.example.jp/b", "text": edited})
+    seen = set()
+    for i, mode in enumerate(["--direct_running_mode=in_memory", "--direct_running_mode=multi_processing"]):
+        out = tmp_path / f"out{i}"
+        assert run([str(tmp_path / "in" / "*" / "*.jsonl"), "--output", str(out), mode,
+                    "--direct_num_workers=2"]) == 0
+        assert sorted((d["id"], d["text"]) for d in rows(out, "documents")) == [("k", t1), ("same", t2)]
+        (reject,) = rows(out, "rejects")
+        assert (reject["id"], reject["url"], reject["reason"], reject["dup_of"]) == (
+            "same", "https://e.example.jp/b", "near_duplicate", "k")
+        clusters = sorted((r["cluster_id"], r["doc_id"], r["kept"], r["size"]) for r in rows(out, "clusters"))
+        assert clusters == [("near:k", "k", True, 2), ("near:k", "same", False, 2)]
+        stats = json.loads((out / "stats.json").read_text())
+        assert stats["accounted"] and stats["duplicate_ids"] == 1
+        seen.add(json.dumps([sorted(d.items()) for d in rows(out, "documents")], default=str))
+    assert len(seen) == 1
 
 
 @pytest.mark.parametrize(
