@@ -71,6 +71,7 @@ import json
 import os
 import posixpath
 import re
+import time
 import zlib
 from typing import BinaryIO, Callable, Iterator
 
@@ -88,6 +89,7 @@ READ_REASONS: tuple[str, ...] = (
     "truncated",  # gzip stream or record cut short (once, for the broken tail)
     "bad_json",  # JSONL line that is not an object with html or text
     "unreadable_file",  # cannot read the file, or unknown format
+    "read_error",  # the storage kept failing mid-file (after retries): the rest of the file is unread
 )
 
 STAGE = "read"
@@ -109,6 +111,96 @@ def _is_warc_header(line: bytes) -> bool:
 
 
 # --------------------------------------------------------------------------- stream
+
+
+class ReadFailed(Exception):
+    """The storage kept failing while a file was read, also after reopening it."""
+
+
+class RetryingFile:
+    """A read-only file that survives transient storage errors.
+
+    ``read`` failures (a reset connection, a timeout, a throttled object store)
+    reopen the file with ``opener`` and continue at the same byte, up to
+    ``retries`` times with doubling pauses; then :class:`ReadFailed`. A
+    transient error thus changes nothing in the output (reruns stay identical),
+    and a lasting one is a counted ``read_error``, never a silent end of file:
+    before, any exception ended the stream as if the file ended there.
+
+    Opening is retried the same way (the first ``read`` opens the file).
+    Positions are kept by counting bytes; a file object that cannot seek is
+    read forward to the position.
+
+    >>> import io
+    >>> failures = [1]  # the second read of the first handle fails once
+    >>> class Flaky(io.BytesIO):
+    ...     def read(self, n=-1):
+    ...         if self.tell() == 2 and failures:
+    ...             raise ConnectionResetError(failures.pop())
+    ...         return super().read(n)
+    >>> f = RetryingFile(lambda: Flaky(b"abcd"), sleep=lambda s: None)
+    >>> f.read(2), f.read(2), f.read(2), f.pos, f.retried
+    (b'ab', b'cd', b'', 4, 1)
+    """
+
+    def __init__(self, opener: Callable[[], BinaryIO], retries: int = 4, pause_s: float = 0.25,
+                 sleep: Callable[[float], None] = time.sleep):
+        self._opener = opener
+        self._f: BinaryIO | None = None
+        self.retries = retries
+        self.pause_s = pause_s
+        self._sleep = sleep
+        self.pos = 0
+        self.retried = 0  # reopenings over the file's whole read
+
+    def _open_at(self, pos: int) -> BinaryIO:
+        f = self._opener()
+        if pos:
+            try:
+                f.seek(pos)
+            except Exception:  # noqa: BLE001 - not seekable: read forward
+                left = pos
+                while left:
+                    got = f.read(min(left, 1 << 20))
+                    if not got:
+                        raise EOFError(f"file shorter than {pos} bytes on reopening")
+                    left -= len(got)
+        return f
+
+    def read(self, n: int = -1) -> bytes:
+        attempt = 0
+        while True:
+            try:
+                if self._f is None:
+                    self._f = self._open_at(self.pos)
+                data = self._f.read(n)
+                self.pos += len(data)
+                return data
+            except Exception as exc:  # noqa: BLE001 - any storage error: reopen and retry
+                self._drop()
+                if attempt >= self.retries:
+                    raise ReadFailed(f"{type(exc).__name__}: {exc} (at byte {self.pos}, "
+                                     f"{attempt} retries)") from exc
+                self._sleep(self.pause_s * 2 ** attempt)
+                attempt += 1
+                self.retried += 1
+
+    def _drop(self) -> None:
+        if self._f is not None:
+            try:
+                self._f.close()
+            except Exception:  # noqa: BLE001 - closing a broken handle may fail too
+                pass
+            self._f = None
+
+    def close(self) -> None:
+        self._drop()
+
+    def __enter__(self) -> "RetryingFile":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 class _TruncatedInput(Exception):
@@ -139,6 +231,7 @@ class _Stream:
         self._eof = False
         self.pos = 0  # offset of the next unread byte in the (uncompressed) stream
         self.error = ""
+        self.read_failed = ""  # the storage's error when it kept failing (ReadFailed)
         self.gaps: list[tuple[int, _Gap]] = []  # corrupt gzip data skipped, see _gzip_chunks
 
     def _fill(self) -> bool:
@@ -157,7 +250,11 @@ class _Stream:
             self.error = str(exc)
             self._eof = True
             return False
-        except Exception as exc:  # noqa: BLE001 - any I/O error ends the stream
+        except ReadFailed as exc:  # retried already (RetryingFile): the rest is unreadable
+            self.error = self.read_failed = f"storage read failed: {exc}"
+            self._eof = True
+            return False
+        except Exception as exc:  # noqa: BLE001 - any other failure ends the stream
             self.error = f"{type(exc).__name__}: {exc}"
             self._eof = True
             return False
@@ -726,7 +823,7 @@ class _Reader:
 
     def stream_end(self, stream: _Stream) -> Iterator[Reject]:
         """At the end of a record stream: one ``truncated`` reject if it broke off."""
-        if stream.error and not self.truncation_reported:
+        if stream.error and not self.truncation_reported and not stream.read_failed:
             yield self.truncated(stream, self.offset_id(stream.pos), "", "stream ends between records")
 
     def warc(self, stream: _Stream) -> Iterator[Record | Reject]:
@@ -1005,7 +1102,7 @@ class _Reader:
             offset = stream.pos
             line = stream.readline(line_limit)
             if not line:
-                if stream.error and not self.truncation_reported:
+                if stream.error and not self.truncation_reported and not stream.read_failed:
                     yield self.truncated(stream, self.offset_id(offset), "", "stream ends between lines")
                 return
             if not line.endswith(b"\n") and len(line) >= line_limit:
@@ -1187,6 +1284,12 @@ def read_records(
         for out in reader.gap_rejects(stream):
             produced = True
             yield out
+        if stream.read_failed:
+            # The records after this point were never seen: one counted reject
+            # says so (their number is unknown), named by where reading stopped.
+            produced = True
+            yield reader.reject(reader.offset_id(stream.pos), "", "read_error",
+                                f"{stream.read_failed}; the rest of the file was not read")
         if not produced:
             # An empty JSON Lines file (or one of blank lines) is still an input the
             # run was given: one counted reject, as an empty WARC or HTML file gets.

@@ -136,8 +136,13 @@ class _ReadFileFn(beam.DoFn):
         from pipeline.readers import read_records
 
         self.c_files.inc()
+        from pipeline.readers import RetryingFile
+
+        # Storage errors are retried by reopening at the same byte (RetryingFile),
+        # so a transient one leaves no trace in the output.
+        fh = RetryingFile(lambda: FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED))
         try:
-            fh = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+            fh.read(0)  # opens the file (with retries)
         except Exception as exc:  # unreadable file: one counted reject, never a crash
             self.counters.c_in.inc()
             self.counters.drop("unreadable_file")

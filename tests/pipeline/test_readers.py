@@ -742,3 +742,66 @@ def test_megabytes_of_blank_lines_between_records_cost_neither_memory_nor_minute
     assert [type(o) for o in outs] == [Record, Record]
     assert peak_mb < 50, peak_mb  # was gigabytes: a list of every blank line
     assert time.process_time() - t0 < 10
+
+
+# ----------------------------------------------------------------- storage errors
+
+
+class _FlakyFile(io.BytesIO):
+    """A file whose reads fail at byte ``at``: ``times`` times, then succeed
+    (``times=None``: always), as a reset connection to object storage does."""
+
+    def __init__(self, data: bytes, at: int, failures: list):
+        super().__init__(data)
+        self.at, self.failures = at, failures
+
+    def read(self, n=-1):
+        if self.tell() <= self.at < self.tell() + (n if n >= 0 else 1 << 62) and self.failures:
+            if self.failures[0] is None:
+                raise ConnectionResetError("connection reset by peer")
+            self.failures.pop()
+            raise TimeoutError("read timed out")
+        return super().read(n)
+
+
+def _big_warc() -> bytes:
+    """~3 MB of response records: several of the reader's 1 MB reads."""
+    body = HTML.replace(b"<p>", b"<p>" + "本文".encode() * 8000)
+    return b"".join(warc_record(block=http(body), rid=f"<urn:uuid:00000000-0000-0000-0000-{i:012d}>")
+                    for i in range(60))
+
+
+@pytest.mark.parametrize("gzipped", [True, False])
+def test_transient_storage_errors_change_nothing(gzipped):
+    """A read that fails mid-file is retried by reopening at the same byte, so the
+    output is that of a clean read (before, the rest of the file silently ended)."""
+    from pipeline.readers import RetryingFile
+
+    data = _big_warc()
+    if gzipped:
+        data = gz_members(data)
+    clean = read(data, "s3://b/big.warc")
+    assert len(clean) == 60 and all(isinstance(x, Record) for x in clean)
+    failures = [1, 1, 1]  # three failures in a row at one third of the file
+    f = RetryingFile(lambda: _FlakyFile(data, len(data) // 3, failures), sleep=lambda s: None)
+    flaky = list(read_records(f, "s3://b/big.warc"))
+    assert flaky == clean and f.retried == 3 and not failures
+
+
+def test_lasting_storage_error_is_a_counted_read_error_not_an_end_of_file():
+    """When the storage keeps failing, the records read so far stay, the one cut
+    is truncated, and one read_error reject says the rest of the file was not
+    read: the loss is visible in the funnel and the rejects table."""
+    from pipeline.readers import RetryingFile
+
+    data = _big_warc()
+    clean = read(data, "s3://b/big.warc")
+    f = RetryingFile(lambda: _FlakyFile(data, len(data) // 2, [None]), sleep=lambda s: None)
+    outs = list(read_records(f, "s3://b/big.warc"))
+    assert f.retried == f.retries
+    *before, cut, lost = outs
+    assert before == clean[: len(before)] and 0 < len(before) < len(clean)
+    assert_reject(cut, "truncated")
+    assert_reject(lost, "read_error")
+    assert "ConnectionResetError" in lost.detail and "the rest of the file was not read" in lost.detail
+    assert "read_error" in READ_REASONS
