@@ -110,7 +110,7 @@ class OutputConfig:
     compression_level: int = 3
     dataset_name: str = "furui-ja"
     license: str = "other"
-    description: str = ""
+    description: str = "Japanese web text curated with furui."
     card: bool = True
 
     def __post_init__(self) -> None:

@@ -364,12 +364,13 @@ def prepare_output(out_dir: str) -> None:
 
 
 def finish_output(out_dir: str, cfg: Config) -> dict[str, Any]:
-    """Writes the config copy and the success marker; returns the stats."""
+    """Writes the config copy and clears temp files; returns the stats.
+
+    The success marker comes later (:func:`mark_success`), after the card.
+    """
     write_atomically(out_dir, "config.toml", cfg.text.encode("utf-8"))
     with FileSystems.open(join(out_dir, "stats.json")) as fh:
         stats_doc = json.loads(fh.read().decode("utf-8"))
-    # Not empty: object stores refuse a multipart upload of zero parts.
-    write_atomically(out_dir, "_SUCCESS", f"config_sha256 {cfg.sha256}\n".encode())
     # Temp files of failed or duplicate attempts (each attempt has its own name).
     # Object stores have no directories: list the prefix, then delete what is left.
     tmp = join(out_dir, TMP_DIR)
@@ -379,6 +380,13 @@ def finish_output(out_dir: str, cfg: Config) -> dict[str, Any]:
     if FileSystems.exists(tmp):
         FileSystems.delete([tmp])
     return stats_doc
+
+
+def mark_success(out_dir: str, cfg: Config) -> None:
+    """Writes ``_SUCCESS``, the last file of a run: every output, card included,
+    is in place and every record is accounted for."""
+    # Not empty: object stores refuse a multipart upload of zero parts.
+    write_atomically(out_dir, "_SUCCESS", f"config_sha256 {cfg.sha256}\n".encode())
 
 
 RUN_OPTIONS = ("--output", "--config")
@@ -499,7 +507,10 @@ def parse_run_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     # with their values), and a bare word is an input wherever it stands:
     # "a.warc --direct_num_workers=2 b.warc" reads both files (argparse alone would
     # hand b.warc to Beam, which discards it).
+    # Inputs are collected here, not by argparse: it takes one run of positionals
+    # only, so "a.jsonl --output OUT b.html" was an error.
     mine: list[str] = []
+    inputs: list[str] = []
     beam: list[str] = []
     takes_value = {"-o", "--output", "-c", "--config"}
     i = 0
@@ -510,12 +521,16 @@ def parse_run_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
             i += 2
             continue
         short = tok[:2] in ("-o", "-c", "-h") and not tok.startswith("--")  # -oOUT, -h
-        if tok.startswith(("--output=", "--config=")) or short or tok == "--help" or not tok.startswith("-"):
+        if not tok.startswith("-"):
+            inputs.append(tok)
+        elif tok.startswith(("--output=", "--config=")) or short or tok == "--help":
             mine.append(tok)
         else:
             beam.append(tok)
         i += 1
-    return parser.parse_args(mine), beam
+    args = parser.parse_args(mine)
+    args.inputs = inputs
+    return args, beam
 
 
 class RunInterrupted(Exception):
@@ -569,7 +584,10 @@ def interrupt_message(out_dir: str, phase: str, runner: str | None) -> str:
     except Exception:  # noqa: BLE001 - the message must not fail
         complete = False
     if complete:
-        return f"interrupted after the output was complete; the dataset card may be missing (furui card {out})"
+        return f"interrupted after the output was complete ({out})"
+    if phase == "finishing":
+        return (f"interrupted while finishing; {out} has its data but no _SUCCESS marker: "
+                "rerun to complete it")
     return f"interrupted; {out} is incomplete (no _SUCCESS marker)"
 
 
@@ -651,6 +669,9 @@ def _run_pipeline(args, cfg: Config, inputs: list[str], options: PipelineOptions
 
         print(f"dataset card: {redact_url(write_card(args.output))}")
     if not stats_doc["accounted"]:
-        print("furui: error: accounting invariant violated (records in != documents + rejects)", file=sys.stderr)
+        # No _SUCCESS: furui publish refuses the output, readers see it unfinished.
+        print("furui: error: accounting invariant violated (records in != documents + rejects); "
+              "the output has no _SUCCESS marker", file=sys.stderr)
         return 1
+    mark_success(args.output, cfg)
     return 0

@@ -351,6 +351,10 @@ def test_options_for_other_runners_and_spaced_values(tmp_path):
 
     args, beam = parse_run_args(split_beam_values(["a.warc.gz", "--direct_num_workers", "2", "b.warc.gz", "-o", "o"]))
     assert args.inputs == ["a.warc.gz", "b.warc.gz"] and beam == ["--direct_num_workers=2"]
+    # Inputs on both sides of --output / --config (argparse alone refused the second run).
+    args, beam = parse_run_args(["a.jsonl", "--output", "o", "b.html", "-c", "c.toml", "c.warc", "--runner=X"])
+    assert args.inputs == ["a.jsonl", "b.html", "c.warc"] and (args.output, args.config) == ("o", "c.toml")
+    assert beam == ["--runner=X"]
     out = tmp_path / "o"
     assert run(["--output", str(out), "--direct_running_mode", "in_memory", "--direct_num_workers", "1"]) == 0
     assert json.loads((out / "stats.json").read_text())["accounted"]
@@ -566,9 +570,26 @@ def test_interrupt_message_says_what_state_the_output_is_in(tmp_path):
     remote = interrupt_message("gs://bucket/out", "running", "DataflowRunner")
     assert "DataflowRunner" in remote and "may still be running" in remote
     assert "clearing the previous output" in interrupt_message(str(out), "preparing", LOCAL_RUNNER)
+    # The pipeline finished, the card or the marker was not written yet: no marker.
+    assert "no _SUCCESS marker: rerun" in interrupt_message(str(out), "finishing", LOCAL_RUNNER)
     (out / "_SUCCESS").write_text("config_sha256 x\n")
     assert "output was complete" in interrupt_message(str(out), "finishing", LOCAL_RUNNER)
-    assert "furui card" in interrupt_message(str(out), "finishing", LOCAL_RUNNER)
+
+
+def test_success_marker_is_the_last_file_written(tmp_path, monkeypatch):
+    """_SUCCESS means every output is in place: the card is written before it."""
+    import pipeline.card
+
+    real, seen = pipeline.card.write_card, []
+
+    def write_card(out_dir):
+        seen.append((Path(out_dir) / "_SUCCESS").exists())
+        return real(out_dir)
+
+    monkeypatch.setattr(pipeline.card, "write_card", write_card)
+    out = tmp_path / "out"
+    assert run(["--output", str(out), "--direct_running_mode=in_memory", "--direct_num_workers=1"]) == 0
+    assert seen == [False] and (out / "_SUCCESS").exists() and (out / "README.md").exists()
 
 
 def test_a_new_run_removes_the_old_success_marker_first(tmp_path, monkeypatch):
