@@ -85,8 +85,8 @@ READ_REASONS: tuple[str, ...] = (
     "empty_payload",  # nothing (or only whitespace) after decoding
     "too_large",  # payload above max_payload_bytes (skipped without buffering)
     "bad_content_encoding",  # Content-Encoding gzip/deflate/br could not be decoded
-    "malformed_record",  # unparseable headers, bad Content-Length, stray bytes
-    "truncated",  # gzip stream or record cut short (once, for the broken tail)
+    "malformed_record",  # unparseable headers, bad Content-Length, no WARC-Type, stray bytes
+    "truncated",  # gzip stream or record cut short (once, for the broken tail), whatever the record's type
     "bad_json",  # JSONL line that is not an object with html or text
     "unreadable_file",  # cannot read the file, or unknown format
     "read_error",  # the storage kept failing mid-file (after retries): the rest of the file is unread
@@ -886,7 +886,7 @@ class _Reader:
             # A wrong Content-Length must not swallow the records after it.
             got, cut, lost = self.skip_oversized(stream, length, _is_warc_header, self.check_trailer)
             if cut:
-                yield self.reject(reject_id, url, "truncated" if wanted else "not_response",
+                yield self.reject(reject_id, url, "truncated",
                                   f"{rtype or 'record'} cut short by the next WARC header {cut}")
                 yield from self.lost_records(lost)
                 return
@@ -896,8 +896,10 @@ class _Reader:
             stray = "" if self.check_trailer(stream) else f" ({self.resync(stream)} stray bytes after it)"
             if wanted:
                 yield self.reject(reject_id, url, "too_large", f"{length} bytes{stray}")
+            elif not rtype:
+                yield self.reject(reject_id, url, "malformed_record", f"no WARC-Type{stray}")
             else:
-                yield self.reject(reject_id, url, "not_response", f"{rtype or 'no WARC-Type'}{stray}")
+                yield self.reject(reject_id, url, "not_response", f"{rtype}{stray}")
             return
 
         block = stream.read(length)
@@ -917,12 +919,21 @@ class _Reader:
                 self.truncation_reported = True
                 if stream.error:
                     problem += f" ({stream.error})"
+            elif _damaged_start_follows(stream, _WARC_DAMAGED_START):
+                pass  # this record ended where it said; the record loop rejects the next one's bytes
             else:
                 problem = f"Content-Length mismatch ({self.resync(stream)} stray bytes after it)"
                 reason = "malformed_record"
+        if problem and not wanted:
+            # Damage is reported as damage whatever the type (a truncated file
+            # shows in the funnel even when it is cut inside a request record).
+            yield self.reject(reject_id, url, reason, f"{rtype or 'no WARC-Type'} {problem}")
+            return
+        if not rtype:  # WARC-Type is mandatory (ISO 28500): a damaged header
+            yield self.reject(reject_id, url, "malformed_record", "no WARC-Type")
+            return
         if not wanted:
-            # Its type decides, whatever its shape: we would not read it anyway.
-            yield self.reject(reject_id, url, "not_response", f"{rtype or 'no WARC-Type'} {problem}".strip())
+            yield self.reject(reject_id, url, "not_response", rtype)
             return
         if problem:
             yield self.reject(reject_id, url, reason, f"{rtype} {problem}")
@@ -1064,9 +1075,11 @@ class _Reader:
                     yield self.truncated(stream, self.offset_id(offset), url,
                                          f"record cut short: {len(block)} of {length}")
                     return
-                yield self.reject(self.offset_id(offset), url, "malformed_record",
-                                  f"length mismatch ({self.arc_resync(stream)} stray bytes after it)")
-                continue
+                if not _damaged_start_follows(stream, _ARC_DAMAGED_HEADER, b"\n"):
+                    yield self.reject(self.offset_id(offset), url, "malformed_record",
+                                      f"length mismatch ({self.arc_resync(stream)} stray bytes after it)")
+                    continue
+                # else: this record ended where it said; the record loop rejects the next header
             if url.startswith("filedesc:"):  # the file's version block, not a page
                 yield self.reject(self.offset_id(offset), url, "not_response", "filedesc")
                 continue
@@ -1186,6 +1199,34 @@ _ARC_HEADER_IN_BLOCK = re.compile(rb"\n(" + _ARC_HEADER.pattern + rb")")
 
 def _is_arc_header(line: bytes) -> bool:
     return _ARC_HEADER.fullmatch(line) is not None
+
+
+# The start of a record whose first line is damaged: a version line with a flipped
+# byte ("WBRC/1.0"), or a WARC header line whose version line was lost; an ARC
+# header line with a bad date, a missing field or a space in its URL.
+_WARC_DAMAGED_START = re.compile(rb"(?:[!-~]{3,6}/\d\.\d{1,2}|(?i:warc-[a-z-]{2,30}):[^\r\n]*)\r?\n")
+_ARC_DAMAGED_HEADER = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]*:\S*(?: [^\r\n]*)? \d{1,15}\r?\n")
+
+
+def _damaged_start_follows(stream: "_Stream", pattern: re.Pattern, trailer: bytes = b"\r\n\r\n") -> bool:
+    """Whether a block that has its full length is followed by its trailer and then
+    by a damaged record start (:data:`_WARC_DAMAGED_START`, :data:`_ARC_DAMAGED_HEADER`).
+
+    The block then ended where its length said: the damage is the next record's,
+    whose bytes the record loop rejects on their own (one ``malformed_record``).
+    Before, the intact record was rejected as a length mismatch and the damaged
+    one was swallowed with it, uncounted. Consumes the trailer when true.
+    """
+    ahead = stream.peek(len(trailer) + _SNIFF_BYTES)
+    lf_only = trailer.replace(b"\r", b"")
+    for t in (trailer, lf_only):
+        if ahead.startswith(t):
+            rest = ahead[len(t):].lstrip(b"\r\n")
+            line_end = rest.find(b"\n")
+            if line_end >= 0 and pattern.fullmatch(rest[: line_end + 1]):
+                stream.read(len(ahead) - len(rest))
+                return True
+    return False
 
 
 def _arc_record_ends(stream: "_Stream") -> bool:

@@ -805,3 +805,57 @@ def test_lasting_storage_error_is_a_counted_read_error_not_an_end_of_file():
     assert_reject(lost, "read_error")
     assert "ConnectionResetError" in lost.detail and "the rest of the file was not read" in lost.detail
     assert "read_error" in READ_REASONS
+
+
+# ------------------------------------------------ fuzzing round (eighth session)
+
+
+def _responses(n: int) -> list[bytes]:
+    return [warc_record(block=http(HTML), url=f"http://example.jp/{i}",
+                        rid=f"<urn:uuid:00000000-0000-0000-0000-{i:012d}>") for i in range(n)]
+
+
+@pytest.mark.parametrize("damage", [b"WBRC/1.0\r\n", b"WARC/1.0\r\n"])
+def test_damaged_start_of_a_record_costs_that_record_not_the_one_before(damage):
+    """A flipped byte in a version line (or a lost version line) is the damaged
+    record's: it is one malformed_record, and the intact record before it is kept.
+    Before, the intact record was rejected as a length mismatch and the damaged
+    one was swallowed with it, uncounted."""
+    recs = _responses(3)
+    if damage.startswith(b"WBRC"):
+        recs[1] = damage + recs[1][len(b"WARC/1.0\r\n"):]
+    else:  # the version line lost: the record starts with its first header line
+        recs[1] = recs[1][len(b"WARC/1.0\r\n"):]
+    outs = read(b"".join(recs))
+    assert [o.url if isinstance(o, Record) else o.reason for o in outs] == [
+        "http://example.jp/0", "malformed_record", "http://example.jp/2"]
+
+
+def test_damaged_arc_header_costs_that_record_not_the_one_before():
+    """An ARC header with a space in its URL and a bad date still ends the record
+    before it; its own record is read (it has a valid length) or rejected."""
+    bad = _arc(2).replace(b"http://example.jp/2 192.0.2.1 20240501090000", b"http://example.jp/a b 2024-05-0x")
+    outs = read(_arc_head() + _arc(1) + bad + _arc(3), "a.arc")
+    assert [o.url for o in outs if isinstance(o, Record)][0] == "http://example.jp/1"
+    assert [o.url for o in outs if isinstance(o, Record)][-1] == "http://example.jp/3"
+    assert not any(isinstance(o, Reject) and "length mismatch" in o.detail for o in outs)
+    assert len(outs) == 4  # filedesc, 1, the damaged one (read or rejected), 3
+
+
+@pytest.mark.parametrize("warc_type", ["request", "warcinfo", "metadata"])
+def test_truncation_inside_a_record_we_skip_is_still_truncated(warc_type):
+    """A file cut inside a request (two thirds of a Common Crawl WARC's records
+    are requests or metadata) shows as truncated in the funnel, not as not_response."""
+    data = _responses(1)[0] + warc_record(warc_type, b"GET / HTTP/1.1\r\nHost: example.jp\r\n\r\n" * 4)
+    outs = read(data[:-60])
+    assert [o.reason if isinstance(o, Reject) else "kept" for o in outs] == ["kept", "truncated"]
+    assert outs[1].detail.startswith(f"{warc_type} cut short")
+
+
+def test_missing_warc_type_is_a_malformed_record():
+    """WARC-Type is mandatory (ISO 28500): a record without one is damaged, not skipped
+    as an uninteresting type."""
+    rec = _responses(1)[0].replace(b"WARC-Type: response\r\n", b"")
+    outs = read(rec + _responses(2)[1])
+    assert [o.reason if isinstance(o, Reject) else "kept" for o in outs] == ["malformed_record", "kept"]
+    assert outs[0].detail == "no WARC-Type"
