@@ -32,6 +32,7 @@ from pipeline.extract import (
     ExtractOptions,
     Extractor,
     ExtractorCrashed,
+    TooDeep,
     check_extraction_works,
     decode_html,
     looks_binary,
@@ -51,7 +52,7 @@ STAGE_LABELS = {
     "pii": "RedactPii",
 }
 
-EXTRACT_REASONS = ("binary_payload", "no_text", "timeout", "crashed")
+EXTRACT_REASONS = ("binary_payload", "no_text", "timeout", "crashed", "too_deep")
 
 log = logging.getLogger(__name__)
 
@@ -275,6 +276,8 @@ class _ExtractFn(beam.DoFn):
             return "", "", ("timeout", str(exc))
         except ExtractorCrashed as exc:
             return "", "", ("crashed", str(exc))
+        except TooDeep as exc:
+            return "", "", ("too_deep", str(exc))
         except Exception as exc:  # any other failure: a counted reject, never a crash
             return "", "", (f"error.{type(exc).__name__}", f"{type(exc).__name__}: {exc}")
 
@@ -283,7 +286,7 @@ class ExtractText(beam.PTransform):
     """Decodes each HTML record's charset and extracts its main text with trafilatura.
 
     Text records (WET, JSONL ``text``) are decoded as UTF-8 and passed through.
-    Reasons: ``binary_payload``, ``no_text``, ``timeout``, ``crashed``, ``error.<Type>``.
+    Reasons: ``binary_payload``, ``no_text``, ``timeout``, ``crashed``, ``too_deep``, ``error.<Type>``.
     """
 
     def __init__(self, options: ExtractOptions, timeout_s: float = 10.0, isolate: bool = True):

@@ -64,6 +64,33 @@ def test_cp932_extensions_decode():
 def test_binary_detection():
     assert looks_binary("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     assert not looks_binary(ARTICLE)
+    # One stray NUL in a text page is garbage in it, not a binary file.
+    assert not looks_binary(ARTICLE.replace("<title>記事", "<title>記\x00事"))
+    assert looks_binary("\x00".join(ARTICLE))  # UTF-16 read as 8-bit text
+
+
+def _unclosed(n: int) -> str:
+    """Old hand-written pages: each paragraph after a <div> that is never closed."""
+    paras = "".join(f"<div><p>{i}番目の段落です。商店街の夏祭りについての記事が続きます。</p>" for i in range(n))
+    return f"<html><head><title>記事</title></head><body>{paras}</body></html>"
+
+
+@pytest.mark.parametrize("isolate", [True, False])
+def test_deeply_nested_pages_are_read_whole_or_rejected_never_cut(isolate):
+    """libxml2 stops at depth 256 by default and drops the rest of the page without
+    an error: 400 unclosed <div>s kept only 253 paragraphs. With huge_tree the
+    limit is 2,048; deeper pages are a too_deep reject, not a page cut short."""
+    from pipeline.extract import TooDeep
+
+    ex = Extractor(ExtractOptions(), timeout_s=60, isolate=isolate)
+    try:
+        text = ex.extract(_unclosed(400), "")
+        assert "0番目の段落" in text and "399番目の段落" in text
+        with pytest.raises(TooDeep):
+            ex.extract(_unclosed(2100), "")
+        assert "盆踊り" in ex.extract(ARTICLE, "")  # the same extractor goes on
+    finally:
+        ex.close()
 
 
 @pytest.mark.slow
