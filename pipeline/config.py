@@ -93,7 +93,8 @@ class OutputConfig:
     """``[output]``: shards and dataset-card metadata.
 
     Attributes:
-        shard_bytes: target uncompressed text bytes per Parquet shard (default 256 MB).
+        shard_bytes: target size of a shard's rows in Arrow (text, scores, metadata;
+            default 256 MB). Writing one shard peaks at ~3.5x this in a worker.
         row_group_bytes: target uncompressed bytes per row group (default 64 MB,
             small enough for streaming readers, large enough for good compression).
         compression: Parquet codec (default zstd).

@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterator
 
 import apache_beam as beam
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
@@ -154,19 +155,75 @@ class _WriteShardFn(beam.DoFn):
         self.row_group_bytes = row_group_bytes
         self.size_of = size_of
 
-    def _write(self, index: int, count: int, rows: list[dict[str, Any]]) -> str:
-        _sort_rows(rows)
-        size = sum(self.size_of(r) for r in rows) or 1
-        per_group = max(1, int(len(rows) * self.row_group_bytes / size)) if rows else 1
+    def _builder(self) -> "_TableBuilder":
         schema = self.schema.with_metadata({**(self.schema.metadata or {}), **self.metadata})
-        table = pa.Table.from_pylist(rows, schema=schema)
-        data = table_bytes(table, schema, self.compression, self.level, per_group)
+        return _TableBuilder(schema, self.size_of)
+
+    def _write(self, index: int, count: int, rows: "_TableBuilder") -> str:
+        table, size = rows.table(), rows.size or 1
+        per_group = max(1, int(table.num_rows * self.row_group_bytes / size)) if table.num_rows else 1
+        data = table_bytes(table, rows.schema, self.compression, self.level, per_group)
+        del table
         return write_atomically(self.out_dir, f"{self.kind}/{shard_name(self.kind, index, count)}", data)
 
     def process(self, element, totals):
         index, rows = element
         count = n_shards(totals[1], self.shard_bytes)
-        yield self._write(index, count, [r for r in rows if r is not _SLOT])
+        builder = self._builder()
+        for r in rows:
+            if r is not _SLOT:
+                builder.add(r)
+        yield self._write(index, count, builder)
+
+
+class _TableBuilder:
+    """Collects a shard's rows as Arrow record batches, never as a list of dicts.
+
+    Python row dicts took 6-8x the shard's estimated size (a document row with its
+    ~55 scores ~20 KB, a reject row ~1.7 KB; ``bench/bench_write.py``); Arrow
+    columns take about the size of the data. Rows are converted ``batch_rows`` at
+    a time and sorted once at the end (:meth:`table`), in the order
+    :func:`_sort_rows` gives, so the bytes do not depend on arrival order.
+    """
+
+    def __init__(self, schema: pa.Schema, size_of: Callable[[dict], int], batch_rows: int = 1024):
+        self.schema = schema
+        self.size_of = size_of
+        self.batch_rows = batch_rows
+        self.size = 0
+        self._rows: list[dict[str, Any]] = []
+        self._batches: list[pa.RecordBatch] = []
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.size += self.size_of(row)
+        self._rows.append(row)
+        if len(self._rows) >= self.batch_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._rows:
+            self._batches.append(pa.RecordBatch.from_pylist(self._rows, schema=self.schema))
+            self._rows = []
+
+    def table(self) -> pa.Table:
+        """The rows sorted by id (or cluster, member); rows that share that key, by
+        all their values (:func:`_sort_rows`). Peak: the rows in Arrow, twice."""
+        self._flush()
+        table = pa.Table.from_batches(self._batches, schema=self.schema)
+        self._batches = []
+        if table.num_rows < 2:
+            return table
+        keys = ["id"] if "id" in self.schema.names else ["cluster_id", "doc_id"]
+        # Arrow compares strings by their UTF-8 bytes: code point order, as Python does.
+        order = pc.sort_indices(table, sort_keys=[(k, "ascending") for k in keys])
+        unique = table.group_by(keys).aggregate([]).num_rows == table.num_rows
+        if unique:
+            return table.take(order)
+        # Repeated keys (a user's repeated JSONL ids): order their rows by value.
+        rows = table.to_pylist()
+        del table
+        _sort_rows(rows)
+        return pa.Table.from_pylist(rows, schema=self.schema)
 
 
 # One element per shard index joins every shard's group, so every index gets a
@@ -281,38 +338,52 @@ class _WriteDedupShardFn(_WriteShardFn):
         self.router = Router()
 
     def process(self, element, totals):
-        from schemas.records import Reject
+        from dedup.components import reiterable
 
         index, items = element
-        docs, decisions = [], {}
+        # Two passes over the grouped values (re-iterable on every runner), so the
+        # shard's documents are never all held: the first collects the (few, small)
+        # decisions and the ids, the second routes and converts one document at a time.
+        items = reiterable(items)
+        decisions: dict[str, list] = {}
+        ids: Counter = Counter()
         for kind, value in items:
             if kind == "doc":
-                docs.append(value)
+                ids[value.id] += 1
             elif kind == "decision":  # (doc id, decision): one per id, unless ids repeat
                 decisions.setdefault(value[0], []).append(value[1])
-        ids = Counter(doc.id for doc in docs)
-        chosen: dict[int, tuple | None] = {}  # decisions of documents whose id repeats
-        if len(ids) < len(docs):
+        extra = sum(ids.values()) - len(ids)  # documents that repeat another's id
+        repeated = {i for i, n in ids.items() if n > 1}
+        del ids
+        if repeated:
             _log.warning("%d documents repeat another document's id in shard %d (e.g. %r): document ids "
-                         "must be unique within a run", len(docs) - len(ids), index,
-                         min(i for i, n in ids.items() if n > 1))
-            yield beam.pvalue.TaggedOutput("stats", (("duplicate_ids",), len(docs) - len(ids)))
-            chosen = self._repeated_id_decisions(docs, ids, decisions)
-        rows = []
-        for k, doc in enumerate(docs):
-            if k in chosen:
-                decision = chosen[k]
-            else:
-                decision = self.router.pick(decisions.get(doc.id, ()))
-            out = self.router.route(doc, decision)
-            if isinstance(out, Reject):
-                yield beam.pvalue.TaggedOutput("rejected", out)
+                         "must be unique within a run", extra, index, min(repeated))
+            yield beam.pvalue.TaggedOutput("stats", (("duplicate_ids",), extra))
+        builder = self._builder()
+        held: list = []  # documents whose id repeats: decided together below
+        for kind, doc in items:
+            if kind != "doc":
                 continue
-            rows.append(self.to_row(out))
-            for pair in self.stat_keys(out):
-                yield beam.pvalue.TaggedOutput("stats", pair)
-        yield self._write(index, n_shards(totals[1], self.shard_bytes), rows)
+            if doc.id in repeated:
+                held.append(doc)
+                continue
+            yield from self._route(doc, self.router.pick(decisions.get(doc.id, ())), builder)
+        if held:
+            chosen = self._repeated_id_decisions(held, Counter(d.id for d in held), decisions)
+            for k, doc in enumerate(held):
+                yield from self._route(doc, chosen[k], builder)
+        yield self._write(index, n_shards(totals[1], self.shard_bytes), builder)
 
+    def _route(self, doc, decision, builder):
+        from schemas.records import Reject
+
+        out = self.router.route(doc, decision)
+        if isinstance(out, Reject):
+            yield beam.pvalue.TaggedOutput("rejected", out)
+            return
+        builder.add(self.to_row(out))
+        for pair in self.stat_keys(out):
+            yield beam.pvalue.TaggedOutput("stats", pair)
 
     def _repeated_id_decisions(self, docs, ids, decisions) -> dict[int, tuple | None]:
         """Decisions of the documents whose id repeats (every copy is in this shard).
@@ -374,7 +445,8 @@ class WriteDeduplicatedDocuments(WriteShards):
         fn_args = (self.kind, self.schema, self.out_dir, self.metadata, self.compression,
                    self.compression_level, self.shard_bytes, self.row_group_bytes, self.size_of)
         totals_pc = docs | "Totals" >> (
-            beam.Map(lambda d: size_of({"text": d.text})) | beam.CombineGlobally(CountAndBytes()))
+            beam.Map(lambda d: size_of({"text": d.text, "scores": d.scores, "pii": d.pii}))
+            | beam.CombineGlobally(CountAndBytes()))
         t = beam.pvalue.AsSingleton(totals_pc)
         keyed_docs = docs | "AssignShard" >> beam.Map(
             lambda d, t: (shard_of(d.id, n_shards(t[1], shard_bytes)), ("doc", d)), t=t)

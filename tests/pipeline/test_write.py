@@ -34,3 +34,71 @@ def test_commit_replaces_an_existing_file(tmp_path):
     write.write_atomically(str(tmp_path), "x/a.bin", b"old")
     path = write.write_atomically(str(tmp_path), "x/a.bin", b"new")
     assert open(path, "rb").read() == b"new"
+
+
+def _docs(n: int, scores: int = 55):
+    from schemas.records import Doc
+
+    keys = [f"filter.step{k // 4}.measure{k % 4}" for k in range(scores)]
+    for i in range(n):
+        text = f"{i}番目の記事です。" * 60
+        yield ("doc", Doc(id=f"doc-{(i * 7919) % n:06d}", url=f"https://e.jp/{i}", source="s3://b/x.warc.gz",
+                          crawl_date="2024-03-01T00:00:00Z", text=text, lang="ja", lang_score=0.9,
+                          n_chars=len(text), quality=0.9, scores={k: i * 0.001 for k in keys}))
+
+
+class _Regrouped:
+    """Re-iterable grouped values built on the fly, as a runner pages them in."""
+
+    def __init__(self, make):
+        self.make = make
+
+    def __iter__(self):
+        return self.make()
+
+
+def _dedup_writer(out_dir):
+    from pipeline import run as run_mod
+    from schemas import documents as documents_schema
+
+    fn = write._WriteDedupShardFn("documents", documents_schema.SCHEMA, str(out_dir), {"config_sha256": "x"},
+                                  "zstd", 3, 1 << 40, 64_000_000, run_mod._text_size,
+                                  to_row=run_mod._doc_row, stat_keys=lambda d: ())
+    fn.setup()
+    return fn
+
+
+def test_a_shard_is_sorted_and_the_same_bytes_whatever_the_arrival_order(tmp_path):
+    import random
+
+    import pyarrow.parquet as pq
+
+    items = list(_docs(3000)) + [("decision", ("doc-000007", ("near_duplicate", "doc-000001", 2, b"x" * 8)))]
+    shuffled = items[:]
+    random.Random(5).shuffle(shuffled)
+    digests = []
+    for k, group in enumerate((items, shuffled)):
+        fn = _dedup_writer(tmp_path / f"o{k}")
+        outs = list(fn.process((0, group), (3000, 1)))
+        (path,) = [o for o in outs if isinstance(o, str)]
+        digests.append(open(path, "rb").read())
+        ids = pq.read_table(path, columns=["id"])["id"].to_pylist()
+        assert ids == sorted(ids) and len(ids) == 2999 and "doc-000007" not in ids
+    assert digests[0] == digests[1]
+
+
+def test_a_shard_writer_holds_arrow_columns_not_python_rows(tmp_path):
+    """The writer reads its documents in two passes and converts them to Arrow a
+    batch at a time: Python-side memory stays at one batch of rows whatever the
+    shard's size (a list of row dicts with ~55 scores each took ~20 KB a row, 6-8x
+    the shard's estimated size; bench/bench_write.py)."""
+    import tracemalloc
+
+    fn = _dedup_writer(tmp_path)
+    group = _Regrouped(lambda: _docs(6000))
+    tracemalloc.start()
+    outs = list(fn.process((0, group), (6000, 1)))
+    peak = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+    assert len([o for o in outs if isinstance(o, str)]) == 1
+    assert peak < 25, peak  # 106 MB when the writer held every row as a dict
