@@ -94,6 +94,20 @@ def codec_for(label: str) -> str | None:
     return info.name
 
 
+def decode_text(payload: bytes, content_type: str) -> tuple[str, str]:
+    """Decodes a text record (WET conversion, JSONL ``text``): the charset its
+    Content-Type declares, else UTF-8 (what Common Crawl's WET files hold).
+
+    >>> decode_text("日本語".encode("cp932"), "text/plain; charset=Shift_JIS")
+    ('日本語', 'cp932')
+    >>> decode_text("日本語".encode(), "text/plain")
+    ('日本語', 'utf-8')
+    """
+    m = _HEADER_CHARSET.search(content_type.encode("latin-1", "replace"))
+    codec = (codec_for(m.group(1).decode("ascii", "replace")) if m else None) or "utf-8"
+    return payload.decode(codec, errors="replace"), codec
+
+
 def declared_charsets(payload: bytes, content_type: str) -> list[str]:
     """Charsets declared by the BOM, the HTTP header and ``<meta>``, in that order."""
     found: list[str] = []

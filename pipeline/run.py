@@ -82,9 +82,20 @@ def _reject_row(r: Reject) -> dict[str, Any]:
     return row
 
 
+# Row sizes for shard sizing: about what the row takes in Arrow (what a shard
+# writer holds), so `shard_bytes` bounds a writer's memory. A score or PII entry
+# (key string + float in a list<struct>) is ~33 bytes in Arrow.
+_ENTRY_BYTES = 33
+
+
 def _text_size(row: dict[str, Any]) -> int:
-    # UTF-8 size of the text plus a small per-row overhead for the other columns.
-    return len(row["text"].encode("utf-8")) + 200
+    """A document row: UTF-8 text, ~200 bytes of other columns, its scores and PII counts.
+
+    >>> _text_size({"text": "日本語", "scores": {"a": 1.0}, "pii": {}})
+    242
+    """
+    entries = len(row.get("scores") or ()) + len(row.get("pii") or ())
+    return len(row["text"].encode("utf-8")) + 200 + _ENTRY_BYTES * entries
 
 
 def _langid_keys_of_batch(batch: list[Doc]):
@@ -92,8 +103,14 @@ def _langid_keys_of_batch(batch: list[Doc]):
         yield from report.langid_keys(d)
 
 
-def _small_size(_row: dict[str, Any]) -> int:
-    return 200
+def _small_size(row: dict[str, Any]) -> int:
+    """A reject or cluster row: its strings, ~64 bytes of the rest, its scores.
+
+    >>> _small_size({"id": "a", "url": "https://e.jp/", "scores": [{"key": "k", "value": 1.0}]})
+    111
+    """
+    strings = sum(len(v) for v in row.values() if isinstance(v, str))
+    return 64 + strings + _ENTRY_BYTES * len(row.get("scores") or ())
 
 
 class _NoClusters(beam.PTransform):
@@ -224,6 +241,8 @@ def default_runner_args(beam_args: list[str]) -> list[str]:
     >>> default_runner_args(["--runner=DirectRunner", "--direct_running_mode=in_memory",
     ...                      "--direct_num_workers=1"])
     ['--runner=pipeline.runner.LocalRunner', '--direct_running_mode=in_memory', '--direct_num_workers=1', '--default_sdk_harness_log_level=WARNING']
+    >>> default_runner_args(["--direct_running_mode=in_memory"])[1]
+    '--direct_num_workers=1'
     >>> default_runner_args(["--runner", "FlinkRunner"])
     ['--runner=FlinkRunner']
     """
@@ -245,7 +264,9 @@ def default_runner_args(beam_args: list[str]) -> list[str]:
     if not any(a.startswith("--direct_running_mode") for a in out):
         defaults.append("--direct_running_mode=multi_processing")
     if not any(a.startswith("--direct_num_workers") for a in out):
-        defaults.append(f"--direct_num_workers={os.cpu_count() or 1}")
+        # in_memory runs one worker (Beam warns when told otherwise); the other modes one per CPU.
+        in_memory = any(a in ("--direct_running_mode=in_memory", "in_memory") for a in out)
+        defaults.append(f"--direct_num_workers={1 if in_memory else os.cpu_count() or 1}")
     if not any(a.startswith("--default_sdk_harness_log_level") for a in out):
         # Worker processes otherwise log every bundle at INFO.
         defaults.append("--default_sdk_harness_log_level=WARNING")
@@ -371,15 +392,20 @@ def finish_output(out_dir: str, cfg: Config) -> dict[str, Any]:
     write_atomically(out_dir, "config.toml", cfg.text.encode("utf-8"))
     with FileSystems.open(join(out_dir, "stats.json")) as fh:
         stats_doc = json.loads(fh.read().decode("utf-8"))
-    # Temp files of failed or duplicate attempts (each attempt has its own name).
-    # Object stores have no directories: list the prefix, then delete what is left.
+    _clear_tmp(out_dir)
+    return stats_doc
+
+
+def _clear_tmp(out_dir: str) -> None:
+    """Deletes the temp files of failed or duplicate write attempts (each attempt
+    has its own name) and the temp directory. Object stores have no directories:
+    list the prefix, then delete what is left."""
     tmp = join(out_dir, TMP_DIR)
     left = [m.path for m in FileSystems.match([join(tmp, "*")])[0].metadata_list]
     if left:
         FileSystems.delete(left)
     if FileSystems.exists(tmp):
         FileSystems.delete([tmp])
-    return stats_doc
 
 
 def mark_success(out_dir: str, cfg: Config) -> None:
@@ -387,6 +413,7 @@ def mark_success(out_dir: str, cfg: Config) -> None:
     is in place and every record is accounted for."""
     # Not empty: object stores refuse a multipart upload of zero parts.
     write_atomically(out_dir, "_SUCCESS", f"config_sha256 {cfg.sha256}\n".encode())
+    _clear_tmp(out_dir)  # the marker's own temp name
 
 
 RUN_OPTIONS = ("--output", "--config")

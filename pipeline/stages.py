@@ -35,6 +35,7 @@ from pipeline.extract import (
     TooDeep,
     check_extraction_works,
     decode_html,
+    decode_text,
     looks_binary,
 )
 from pipeline.report import STEP_TIME_METRIC, step_namespace
@@ -267,7 +268,8 @@ class _ExtractFn(beam.DoFn):
         """``(text, charset, None)``, or ``("", "", (reason, detail))`` for a reject."""
         try:
             if rec.kind == "text":
-                return rec.payload.decode("utf-8", errors="replace"), "utf-8", None
+                text, charset = decode_text(rec.payload, rec.content_type)
+                return text, charset, None
             html, charset = decode_html(rec.payload, rec.content_type)
             if looks_binary(html):
                 return "", "", ("binary_payload", f"content-type={rec.content_type!r}")
@@ -285,7 +287,8 @@ class _ExtractFn(beam.DoFn):
 class ExtractText(beam.PTransform):
     """Decodes each HTML record's charset and extracts its main text with trafilatura.
 
-    Text records (WET, JSONL ``text``) are decoded as UTF-8 and passed through.
+    Text records (WET, JSONL ``text``) are decoded (the charset their Content-Type
+    declares, else UTF-8) and passed through.
     Reasons: ``binary_payload``, ``no_text``, ``timeout``, ``crashed``, ``too_deep``, ``error.<Type>``.
     """
 

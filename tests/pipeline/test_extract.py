@@ -335,3 +335,18 @@ def _running(pid: int) -> bool:
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_wet_text_is_decoded_with_the_charset_its_record_declares():
+    """A WET conversion record declared Shift_JIS was decoded as UTF-8 (replacement
+    characters, then a wrong_language reject); its Content-Type now decides."""
+    from pipeline.stages import _ExtractFn
+    from schemas.records import Record
+
+    text = "今年の夏祭りは三年ぶりに通常の規模で開かれた。"
+    fn = _ExtractFn(ExtractOptions(), 10.0, isolate=False)
+    for content_type, payload, charset in [("text/plain; charset=Shift_JIS", text.encode("cp932"), "cp932"),
+                                           ("text/plain", text.encode(), "utf-8")]:
+        rec = Record(id="r", url="", source="x.wet", crawl_date="", content_type=content_type,
+                     payload=payload, kind="text")
+        assert fn._extract(rec) == (text, charset, None)

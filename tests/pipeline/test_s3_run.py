@@ -89,7 +89,7 @@ def test_finish_clears_temp_files_of_failed_attempts_on_object_storage(s3_endpoi
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from pipeline.config import load_config
-    from pipeline.run import finish_output
+    from pipeline.run import finish_output, mark_success
 
     FileSystems.set_options(PipelineOptions([f"--s3_endpoint_url={s3_endpoint}", "--s3_region_name=us-east-1"]))
     s3_client.put_object(Bucket=s3_bucket, Key="out/stats.json", Body=b'{"accounted": true}')
@@ -97,6 +97,7 @@ def test_finish_clears_temp_files_of_failed_attempts_on_object_storage(s3_endpoi
                          Body=b"half a shard")
     try:
         finish_output(f"s3://{s3_bucket}/out", load_config())
+        mark_success(f"s3://{s3_bucket}/out", load_config())
     finally:
         FileSystems.set_options(PipelineOptions([]))
     names = {o["Key"] for o in s3_client.list_objects_v2(Bucket=s3_bucket, Prefix="out/")["Contents"]}
