@@ -84,8 +84,10 @@ _E_LOCAL = "A-Za-z0-9Ａ-Ｚａ-ｚ０-９._%+\\-．＿％＋－"
 _E_LABEL = "[A-Za-z0-9Ａ-Ｚａ-ｚ０-９](?:[A-Za-z0-9Ａ-Ｚａ-ｚ０-９\\-－]{0,61}[A-Za-z0-9Ａ-Ｚａ-ｚ０-９])?"
 # The at sign, written plainly or obfuscated against address harvesters:
 # "info[at]example.jp", "info (at) example.jp", "info（アット）example.jp", and
-# "info★example.jp" when the text says what the star stands for ("★を@に").
-_E_AT = r"(?P<at>[@＠]|\s?[\[(（【<＜]\s?(?:[Aa][Tt]|[@＠]|アット|あっと)\s?[\])）】>＞]\s?|[★☆])"
+# "info★example.jp" when the text next to it says what the star stands for
+# ("★を@に"). Only a lower-case "at": "4WD(AT) HID.ETC" is a used-car listing's
+# automatic transmission; an obfuscated address also needs a lower-case TLD.
+_E_AT = r"(?P<at>[@＠]|\s?[\[(（【<＜]\s?(?:at|[@＠]|アット|あっと)\s?[\])）】>＞]\s?|[★☆])"
 _E_DOT = r"(?:[.．]|\s?[\[(（]\s?(?:[Dd][Oo][Tt]|[.．]|ドット)\s?[\])）]\s?)"
 _EMAIL = re.compile(
     rf"(?=[{_E_LOCAL}])(?<![{_E_LOCAL}])[{_E_LOCAL}]{{1,64}}{_E_AT}(?:{_E_LABEL}{_E_DOT})+"
@@ -93,8 +95,10 @@ _EMAIL = re.compile(
     r"(?![A-Za-z0-9Ａ-Ｚａ-ｚ０-９\-－]|[.．][A-Za-z0-9Ａ-Ｚａ-ｚ０-９])"
 )
 # What a text needs for an e-mail other than a plain at sign (the detector's gate).
-_E_OBFUSCATED_AT = re.compile(r"[\[(（【<＜]\s?(?:[Aa][Tt]|アット|あっと)\s?[\])）】>＞]")
-# A star stands for the at sign only where the text says so: "★を@に", "☆→＠".
+_E_OBFUSCATED_AT = re.compile(r"[\[(（【<＜]\s?(?:at|アット|あっと)\s?[\])）】>＞]")
+# A star stands for the at sign only where the text says so, within this many
+# characters of it: "info★example.jp（★を@に）", "☆→＠".
+_STAR_NOTE_CHARS = 80
 _E_STAR_MEANS_AT = re.compile(r"[★☆]\s?(?:を|は|→|⇒|->|=|＝)\s?(?:半角の?)?[「『]?[@＠]")
 
 # -- phone ----------------------------------------------------------------------
@@ -114,10 +118,11 @@ _PHONE = re.compile(
     rf"(?!(?!{_FOLLOWING_WORD})[{_ASCII_WORD}]|{_HY}[{_ASCII_WORD}]|[.,]{_D})"
 )
 _DIGITS = re.compile(_D + "+")
-# "03.1234.5678": groups separated by dots (the same dot twice). The gate finds the
-# dots and the last two groups with a literal-first search (NFKC text has ASCII
-# dots); the full pattern then checks the area code and what surrounds it.
-_DOTTED_GATE = re.compile(rf"\.{_D}{{1,4}}\.{_D}{{3,4}}")
+# "03.1234.5678": groups separated by dots (the same dot twice). The gate finds
+# candidates with a literal-first search (from the area code's 0; NFKC text has
+# ASCII digits and dots); the full pattern then checks them and what surrounds them.
+_DOTTED_GATE = re.compile(r"0\d{1,4}\.\d{1,4}\.\d{3,4}")
+_DOTTED_GATE_FW = re.compile(rf"[0０]{_D}{{1,4}}[.．]{_D}{{1,4}}[.．]{_D}{{3,4}}")
 _DOTTED_PHONE = re.compile(
     rf"(?:(?<=[Tt][Ee][Ll])|(?<=[Tt][Ee][Ll]\.)|(?<=[Ff][Aa][Xx])|(?<=[Ff][Aa][Xx]\.)|(?<=(?<![A-Za-z])[TtFf]\.)"
     rf"|(?<![{_ASCII_WORD}]){_NOT_AFTER_WORD_DOT})[0０]{_D}{{1,4}}(?P<dot>[.．]){_D}{{1,4}}(?P=dot){_D}{{3,4}}"
@@ -453,14 +458,30 @@ def _dotted_phones(text: str) -> list[Span]:
     >>> _dotted_phones("v0.12.3456 / 2024.01.15 / 10.1.123.4567 / 03.1234.5678.9 / ST.03.1234.5678")
     []
     """
-    if _DOTTED_GATE.search(text) is None and ("．" not in text or _DOTTED_PHONE.search(text) is None):
-        return []
-    spans = []
-    for m in _DOTTED_PHONE.finditer(text):
+    # Only where the gate finds "0d.dddd.dddd" (a search from the literal 0) is the
+    # full pattern tried, anchored there: a version-heavy text ("3.14.159") costs
+    # no scan by the full pattern.
+    gate = _DOTTED_GATE_FW if ("．" in text or "０" in text) else _DOTTED_GATE
+    spans: list[Span] = []
+    last_end = -1
+    for h in _gate_hits(gate, text):
+        m = _DOTTED_PHONE.match(text, h)
+        if m is None or m.start() < last_end:
+            continue
         groups = [_ascii_digits(g) for g in re.split("[.．]", m.group())]
         if _phone_national_ok(groups, False):
             spans.append(Span(m.start(), m.end(), "phone"))
+            last_end = m.end()
     return spans
+
+
+def _gate_hits(gate: re.Pattern, text: str) -> list[int]:
+    """Start of every match of ``gate``, overlapping ones included."""
+    hits, pos = [], 0
+    while (m := gate.search(text, pos)) is not None:
+        hits.append(m.start())
+        pos = m.start() + 1
+    return hits
 
 
 def _bare_phone_ok(n: str, text: str, start: int) -> bool:
@@ -484,14 +505,18 @@ def find_emails(text: str) -> list[Span]:
     [Span(start=4, end=19, type='email')]
     """
     spans = []
-    star_ok = None
+    stars = None  # where the text says what a star stands for
     for m in _EMAIL.finditer(text):
         start, end = m.span()
-        if m.group("at") in ("★", "☆"):
-            if star_ok is None:
-                star_ok = _E_STAR_MEANS_AT.search(text) is not None
-            if not star_ok:
-                continue  # "NEW★shop.example.jp": a decoration, not an at sign
+        at = m.group("at")
+        if at not in ("@", "＠"):
+            if not m.group("tld").islower():
+                continue  # "FX(at) CD.Radio": an obfuscated address has a lower-case TLD
+            if at in ("★", "☆"):
+                if stars is None:
+                    stars = [x.start() for x in _E_STAR_MEANS_AT.finditer(text)]
+                if not any(abs(p - m.start("at")) <= _STAR_NOTE_CHARS for p in stars):
+                    continue  # "NEW★shop.example.jp": a decoration, not an at sign
         local_len = m.start("at") - start
         local = unicodedata.normalize("NFKC", m.group()[:local_len])
         # Leading dots belong to the sentence ("...です.info@"), not the address.

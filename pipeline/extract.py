@@ -285,11 +285,25 @@ def extract_main_text(html: str, url: str, options: ExtractOptions) -> str:
         from trafilatura.utils import load_html
 
         tree = load_html(html)
+        # The log is the parser's, shared by the process: read right after this
+        # parse (each extraction child is single-threaded; in-process extraction
+        # in a multi-threaded harness could see another thread's parse).
         if tree is not None:
             if any(_DEPTH_ERROR in e.message for e in parser.error_log):
                 raise TooDeep("HTML nested deeper than 2,048 elements: the parser stops there")
             page = tree
-    text = trafilatura.extract(
+    try:
+        text = _extract(trafilatura, page, url, options)
+    except RecursionError as exc:
+        # trafilatura's list and table handlers recurse once per nesting level:
+        # ~700 nested lists exceed Python's limit (the old depth cap of 256 cut
+        # such pages before they got there).
+        raise TooDeep("HTML nested too deep for the extractor (recursion limit)") from exc
+    return text or ""
+
+
+def _extract(trafilatura, page, url: str, options: ExtractOptions):
+    return trafilatura.extract(
         page,
         url=url or None,
         output_format="txt",
@@ -303,7 +317,6 @@ def extract_main_text(html: str, url: str, options: ExtractOptions) -> str:
         with_metadata=False,
         fast=False,
     )
-    return text or ""
 
 
 class ExtractionUnavailable(RuntimeError):

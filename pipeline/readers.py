@@ -117,6 +117,11 @@ class ReadFailed(Exception):
     """The storage kept failing while a file was read, also after reopening it."""
 
 
+# Errors that another attempt cannot fix: not retried.
+_PERMANENT_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError,
+                     NotImplementedError)
+
+
 class RetryingFile:
     """A read-only file that survives transient storage errors.
 
@@ -127,9 +132,12 @@ class RetryingFile:
     and a lasting one is a counted ``read_error``, never a silent end of file:
     before, any exception ended the stream as if the file ended there.
 
-    Opening is retried the same way (the first ``read`` opens the file).
-    Positions are kept by counting bytes; a file object that cannot seek is
-    read forward to the position.
+    Opening is retried the same way (the first ``read`` opens the file); a
+    missing file, a denied permission or an unsupported object is not (another
+    attempt cannot fix it). Positions are kept by counting bytes; a file object
+    that cannot seek is read forward to the position. A reopening reads the
+    object as it is then: one replaced while it was being read would be spliced
+    (object stores' generations are not pinned).
 
     >>> import io
     >>> failures = [1]  # the second read of the first handle fails once
@@ -155,16 +163,23 @@ class RetryingFile:
 
     def _open_at(self, pos: int) -> BinaryIO:
         f = self._opener()
-        if pos:
+        try:
+            if pos:
+                try:
+                    f.seek(pos)
+                except Exception:  # noqa: BLE001 - not seekable: read forward
+                    left = pos
+                    while left:
+                        got = f.read(min(left, 1 << 20))
+                        if not got:
+                            raise EOFError(f"file shorter than {pos} bytes on reopening")
+                        left -= len(got)
+        except BaseException:
             try:
-                f.seek(pos)
-            except Exception:  # noqa: BLE001 - not seekable: read forward
-                left = pos
-                while left:
-                    got = f.read(min(left, 1 << 20))
-                    if not got:
-                        raise EOFError(f"file shorter than {pos} bytes on reopening")
-                    left -= len(got)
+                f.close()
+            except Exception:  # noqa: BLE001
+                pass
+            raise
         return f
 
     def read(self, n: int = -1) -> bytes:
@@ -178,7 +193,7 @@ class RetryingFile:
                 return data
             except Exception as exc:  # noqa: BLE001 - any storage error: reopen and retry
                 self._drop()
-                if attempt >= self.retries:
+                if isinstance(exc, _PERMANENT_ERRORS) or attempt >= self.retries:
                     raise ReadFailed(f"{type(exc).__name__}: {exc} (at byte {self.pos}, "
                                      f"{attempt} retries)") from exc
                 self._sleep(self.pause_s * 2 ** attempt)

@@ -109,7 +109,7 @@ def _small_size(row: dict[str, Any]) -> int:
     >>> _small_size({"id": "a", "url": "https://e.jp/", "scores": [{"key": "k", "value": 1.0}]})
     111
     """
-    strings = sum(len(v) for v in row.values() if isinstance(v, str))
+    strings = sum(len(v.encode("utf-8", "surrogatepass")) for v in row.values() if isinstance(v, str))
     return 64 + strings + _ENTRY_BYTES * len(row.get("scores") or ())
 
 
@@ -694,7 +694,13 @@ def _run_pipeline(args, cfg: Config, inputs: list[str], options: PipelineOptions
     if cfg.output.card:
         from pipeline.card import write_card
 
-        print(f"dataset card: {redact_url(write_card(args.output))}")
+        try:
+            print(f"dataset card: {redact_url(write_card(args.output))}")
+        except Exception as exc:  # noqa: BLE001 - the data is complete: never lose a run to its card
+            log.exception("dataset card failed")
+            print(f"furui: warning: the dataset card could not be written ({type(exc).__name__}: "
+                  f"{redact_url(str(exc))[:300]}); the data is complete: `furui card {redact_url(args.output)}` "
+                  "writes it", file=sys.stderr)
     if not stats_doc["accounted"]:
         # No _SUCCESS: furui publish refuses the output, readers see it unfinished.
         print("furui: error: accounting invariant violated (records in != documents + rejects); "

@@ -133,15 +133,14 @@ class _ReadFileFn(beam.DoFn):
 
         self.counters = _Counters("furui.read", READ_REASONS)
         self.c_files = Metrics.counter("furui.read", "files")
+        self.c_retries = Metrics.counter("furui.read", "storage_retries")
 
     def process(self, path: str):
-        from pipeline.readers import read_records
+        from pipeline.readers import RetryingFile, read_records
 
         self.c_files.inc()
-        from pipeline.readers import RetryingFile
-
         # Storage errors are retried by reopening at the same byte (RetryingFile),
-        # so a transient one leaves no trace in the output.
+        # so a transient one leaves no trace in the output; they are counted.
         fh = RetryingFile(lambda: FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED))
         try:
             fh.read(0)  # opens the file (with retries)
@@ -164,6 +163,9 @@ class _ReadFileFn(beam.DoFn):
                 else:
                     self.counters.c_kept.inc()
                     yield item
+        if fh.retried:
+            self.c_retries.inc(fh.retried)
+            log.warning("read %s: %d storage error(s) retried by reopening the file", path, fh.retried)
 
 
 class ReadWarc(beam.PTransform):

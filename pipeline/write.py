@@ -216,14 +216,32 @@ class _TableBuilder:
         keys = ["id"] if "id" in self.schema.names else ["cluster_id", "doc_id"]
         # Arrow compares strings by their UTF-8 bytes: code point order, as Python does.
         order = pc.sort_indices(table, sort_keys=[(k, "ascending") for k in keys])
-        unique = table.group_by(keys).aggregate([]).num_rows == table.num_rows
-        if unique:
-            return table.take(order)
-        # Repeated keys (a user's repeated JSONL ids): order their rows by value.
-        rows = table.to_pylist()
-        del table
-        _sort_rows(rows)
-        return pa.Table.from_pylist(rows, schema=self.schema)
+        if table.group_by(keys).aggregate([]).num_rows < table.num_rows:
+            order = self._break_ties(table, keys, order)
+        return table.take(order)
+
+    @staticmethod
+    def _break_ties(table: pa.Table, keys: list[str], order: pa.Array) -> pa.Array:
+        """Orders the rows that share a key (a user's repeated JSONL ids, one file
+        read under two paths) by all their values, as :func:`_sort_rows` does;
+        only those rows are converted to Python."""
+        import numpy as np
+
+        idx = order.to_numpy(zero_copy_only=False).copy()
+        same = np.ones(len(idx) - 1, dtype=bool)
+        for k in keys:
+            col = table[k].take(order).combine_chunks()
+            same &= pc.equal(col.slice(1), col.slice(0, len(col) - 1)).to_numpy(zero_copy_only=False)
+        tied = np.flatnonzero(same)  # row p+1 shares row p's key
+        for positions in np.split(tied, np.flatnonzero(np.diff(tied) != 1) + 1):
+            if not positions.size:
+                continue
+            i, j = int(positions[0]), int(positions[-1]) + 1  # rows i..j share their key
+            run = idx[i : j + 1]
+            rows = table.take(pa.array(run)).to_pylist()
+            perm = sorted(range(len(rows)), key=lambda r: sorted((k, repr(v)) for k, v in rows[r].items()))
+            idx[i : j + 1] = run[perm]
+        return pa.array(idx)
 
 
 # One element per shard index joins every shard's group, so every index gets a

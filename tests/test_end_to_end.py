@@ -592,6 +592,22 @@ def test_success_marker_is_the_last_file_written(tmp_path, monkeypatch):
     assert seen == [False] and (out / "_SUCCESS").exists() and (out / "README.md").exists()
 
 
+def test_a_failing_card_costs_the_card_not_the_run(tmp_path, monkeypatch, capsys):
+    """The data is complete when the card is written: a card that fails is a
+    warning (furui card writes it later), and the run still gets its _SUCCESS."""
+    import pipeline.card
+
+    def write_card(out_dir):
+        raise RuntimeError("plot backend broke")
+
+    monkeypatch.setattr(pipeline.card, "write_card", write_card)
+    out = tmp_path / "out"
+    assert run(["--output", str(out), "--direct_running_mode=in_memory", "--direct_num_workers=1"]) == 0
+    assert (out / "_SUCCESS").exists() and not (out / "README.md").exists()
+    err = capsys.readouterr().err
+    assert "dataset card could not be written (RuntimeError: plot backend broke)" in err and "furui card" in err
+
+
 def test_a_new_run_removes_the_old_success_marker_first(tmp_path, monkeypatch):
     """Stopped while the previous run's files are deleted, a run must not leave the
     old _SUCCESS next to half of the old shards: the marker is deleted first, alone."""

@@ -73,10 +73,17 @@ def test_email_positive(text, value):
      "icon@2x.png と icon@3x.png", "me@example.jpg", "git clone git@github.com:furui/furui.git",
      "@example.com のドメイン",
      # A star is an at sign only where the text says so; "(at)" needs a domain after it.
-     "NEW★shop.example.jp オープン", "SALE★Amazon.co.jp限定", "Meet us (at) 10.5 km", "集合 (at) 駅前"],
+     "NEW★shop.example.jp オープン", "SALE★Amazon.co.jp限定", "Meet us (at) 10.5 km", "集合 (at) 駅前",
+     # Used-car listings: (AT) is an automatic transmission; a TLD-looking word is capitalised.
+     "13G(AT) CD.ETC 走行3万km", "4WD(AT) HID.ETC.TV", "FX(at) CD.Radio"],
 )
 def test_email_negative(text):
     assert [t for _, t in found(text)] == []
+
+
+def test_a_star_is_an_at_sign_only_next_to_the_note_that_says_so():
+    text = "人気No.1★best.seller の商品です。" + "詳しくは店頭でご確認ください。" * 8 + "メールは info★example.jp（★を@に）"
+    assert found(text) == [("info★example.jp", "email")]
 
 
 # -- phone ----------------------------------------------------------------------

@@ -88,6 +88,10 @@ def test_deeply_nested_pages_are_read_whole_or_rejected_never_cut(isolate):
         assert "0番目の段落" in text and "399番目の段落" in text
         with pytest.raises(TooDeep):
             ex.extract(_unclosed(2100), "")
+        # Within the parser's depth but past trafilatura's recursion (nested lists).
+        lists = "<ul><li>" * 800 + "商店街の夏祭りについての記事です。" * 20 + "</li></ul>" * 800
+        with pytest.raises(TooDeep):
+            ex.extract(f"<html><body>{lists}</body></html>", "")
         assert "盆踊り" in ex.extract(ARTICLE, "")  # the same extractor goes on
     finally:
         ex.close()

@@ -859,3 +859,19 @@ def test_missing_warc_type_is_a_malformed_record():
     outs = read(rec + _responses(2)[1])
     assert [o.reason if isinstance(o, Reject) else "kept" for o in outs] == ["malformed_record", "kept"]
     assert outs[0].detail == "no WARC-Type"
+
+
+def test_a_missing_file_is_not_retried():
+    """Another attempt cannot bring a missing file back: one try, then the error."""
+    from pipeline.readers import ReadFailed, RetryingFile
+
+    calls = []
+
+    def opener():
+        calls.append(1)
+        raise FileNotFoundError("gone")
+
+    f = RetryingFile(opener, sleep=lambda s: None)
+    with pytest.raises(ReadFailed, match="FileNotFoundError"):
+        f.read(10)
+    assert len(calls) == 1 and f.retried == 0

@@ -102,3 +102,38 @@ def test_a_shard_writer_holds_arrow_columns_not_python_rows(tmp_path):
     tracemalloc.stop()
     assert len([o for o in outs if isinstance(o, str)]) == 1
     assert peak < 25, peak  # 106 MB when the writer held every row as a dict
+
+
+def test_rows_that_share_an_id_are_ordered_by_value_and_only_they_leave_arrow():
+    """Repeated ids (one file under two paths, a user's JSONL ids) are ordered by all
+    their values, whatever the arrival order, without turning the shard into Python
+    rows (a first version did, for the whole shard, as soon as one id repeated)."""
+    import random
+    import tracemalloc
+
+    from pipeline import run as run_mod
+    from schemas import rejects as rejects_schema
+
+    def rows():
+        for i in range(20000):
+            yield {"id": f"r{i:06d}" if i % 5000 else "same", "url": f"https://e.jp/{i}", "source": "s",
+                   "stage": "filter", "filter": "length", "reason": "too_short", "detail": f"{i}",
+                   "scores": [{"key": "length.chars", "value": float(i)}], "dup_of": "", "n_chars": i}
+
+    orders = []
+    for seed in (1, 2):
+        shuffled = list(rows())
+        random.Random(seed).shuffle(shuffled)
+        builder = write._TableBuilder(rejects_schema.SCHEMA, run_mod._small_size)
+        for r in shuffled:
+            builder.add(r)
+        tracemalloc.start()
+        table = builder.table()
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+        assert peak < 5, peak  # ~25 MB of row dicts when the whole shard went through Python
+        orders.append(table.to_pylist())
+    assert orders[0] == orders[1]
+    ids = [r["id"] for r in orders[0]]
+    assert ids == sorted(ids) and ids.count("same") == 4
+    assert [r["detail"] for r in orders[0] if r["id"] == "same"] == ["0", "10000", "15000", "5000"]
