@@ -265,7 +265,7 @@ def default_runner_args(beam_args: list[str]) -> list[str]:
         defaults.append("--direct_running_mode=multi_processing")
     if not any(a.startswith("--direct_num_workers") for a in out):
         # in_memory runs one worker (Beam warns when told otherwise); the other modes one per CPU.
-        in_memory = any(a in ("--direct_running_mode=in_memory", "in_memory") for a in out)
+        in_memory = "--direct_running_mode=in_memory" in out  # split_beam_values joined "--opt value"
         defaults.append(f"--direct_num_workers={1 if in_memory else os.cpu_count() or 1}")
     if not any(a.startswith("--default_sdk_harness_log_level") for a in out):
         # Worker processes otherwise log every bundle at INFO.

@@ -116,33 +116,6 @@ def write_atomically(out_dir: str, rel_path: str, data: bytes) -> str:
     return final
 
 
-def _row_key(r: dict[str, Any]):
-    return r["id"] if "id" in r else (r.get("cluster_id"), r.get("doc_id"))
-
-
-def _sort_rows(rows: list[dict[str, Any]]) -> None:
-    """Sorts a shard's rows into one order whatever order the shuffle gave them.
-
-    By id (or cluster, member); rows that share that key (ids must be unique,
-    but a user's JSONL ids or a WARC copied under two paths may repeat one) are
-    ordered by all their values, so reruns write the same bytes.
-
-    >>> rows = [{"id": "b", "text": "2"}, {"id": "a", "text": "9"}, {"id": "b", "text": "1"}]
-    >>> _sort_rows(rows); [(r["id"], r["text"]) for r in rows]
-    [('a', '9'), ('b', '1'), ('b', '2')]
-    """
-    rows.sort(key=_row_key)
-    i = 0
-    while i < len(rows):
-        j = i + 1
-        key = _row_key(rows[i])
-        while j < len(rows) and _row_key(rows[j]) == key:
-            j += 1
-        if j - i > 1:
-            rows[i:j] = sorted(rows[i:j], key=lambda r: sorted((k, repr(v)) for k, v in r.items()))
-        i = j
-
-
 class _WriteShardFn(beam.DoFn):
     def __init__(self, kind, schema, out_dir, metadata, compression, level, shard_bytes, row_group_bytes, size_of):
         self.kind = kind
@@ -182,8 +155,16 @@ class _TableBuilder:
     Python row dicts took 6-8x the shard's estimated size (a document row with its
     ~55 scores ~20 KB, a reject row ~1.7 KB; ``bench/bench_write.py``); Arrow
     columns take about the size of the data. Rows are converted ``batch_rows`` at
-    a time and sorted once at the end (:meth:`table`), in the order
-    :func:`_sort_rows` gives, so the bytes do not depend on arrival order.
+    a time and sorted once at the end (:meth:`table`): by id (or cluster, member),
+    and rows that share that key (ids must be unique, but a user's JSONL ids or a
+    WARC copied under two paths may repeat one) by all their values, so the bytes
+    do not depend on arrival order.
+
+    >>> import pyarrow as pa
+    >>> b = _TableBuilder(pa.schema([("id", pa.string()), ("text", pa.string())]), lambda r: 1)
+    >>> for r in ({"id": "b", "text": "2"}, {"id": "a", "text": "9"}, {"id": "b", "text": "1"}): b.add(r)
+    >>> [(r["id"], r["text"]) for r in b.table().to_pylist()]
+    [('a', '9'), ('b', '1'), ('b', '2')]
     """
 
     def __init__(self, schema: pa.Schema, size_of: Callable[[dict], int], batch_rows: int = 1024):
@@ -207,7 +188,7 @@ class _TableBuilder:
 
     def table(self) -> pa.Table:
         """The rows sorted by id (or cluster, member); rows that share that key, by
-        all their values (:func:`_sort_rows`). Peak: the rows in Arrow, twice."""
+        all their values. Peak: the rows in Arrow, twice."""
         self._flush()
         table = pa.Table.from_batches(self._batches, schema=self.schema)
         self._batches = []
@@ -223,7 +204,7 @@ class _TableBuilder:
     @staticmethod
     def _break_ties(table: pa.Table, keys: list[str], order: pa.Array) -> pa.Array:
         """Orders the rows that share a key (a user's repeated JSONL ids, one file
-        read under two paths) by all their values, as :func:`_sort_rows` does;
+        read under two paths) by all their values (their ``repr``, key by key);
         only those rows are converted to Python."""
         import numpy as np
 
