@@ -85,9 +85,9 @@ _E_LABEL = "[A-Za-z0-9Ａ-Ｚａ-ｚ０-９](?:[A-Za-z0-9Ａ-Ｚａ-ｚ０-９\\
 # The at sign, written plainly or obfuscated against address harvesters:
 # "info[at]example.jp", "info (at) example.jp", "info（アット）example.jp", and
 # "info★example.jp" when the text next to it says what the star stands for
-# ("★を@に"). Only a lower-case "at": "4WD(AT) HID.ETC" is a used-car listing's
-# automatic transmission; an obfuscated address also needs a lower-case TLD.
-_E_AT = r"(?P<at>[@＠]|\s?[\[(（【<＜]\s?(?:at|[@＠]|アット|あっと)\s?[\])）】>＞]\s?|[★☆])"
+# ("★を@に"). An obfuscated address needs a lower-case TLD: "4WD(AT) HID.ETC" is a
+# used-car listing's automatic transmission, "info[AT]example.jp" a mailbox.
+_E_AT = r"(?P<at>[@＠]|\s?[\[(（【<＜]\s?(?:[Aa][Tt]|[@＠]|アット|あっと)\s?[\])）】>＞]\s?|[★☆])"
 _E_DOT = r"(?:[.．]|\s?[\[(（]\s?(?:[Dd][Oo][Tt]|[.．]|ドット)\s?[\])）]\s?)"
 _EMAIL = re.compile(
     rf"(?=[{_E_LOCAL}])(?<![{_E_LOCAL}])[{_E_LOCAL}]{{1,64}}{_E_AT}(?:{_E_LABEL}{_E_DOT})+"
@@ -95,7 +95,7 @@ _EMAIL = re.compile(
     r"(?![A-Za-z0-9Ａ-Ｚａ-ｚ０-９\-－]|[.．][A-Za-z0-9Ａ-Ｚａ-ｚ０-９])"
 )
 # What a text needs for an e-mail other than a plain at sign (the detector's gate).
-_E_OBFUSCATED_AT = re.compile(r"[\[(（【<＜]\s?(?:at|アット|あっと)\s?[\])）】>＞]")
+_E_OBFUSCATED_AT = re.compile(r"[\[(（【<＜]\s?(?:[Aa][Tt]|アット|あっと)\s?[\])）】>＞]")
 # A star stands for the at sign only where the text says so, within this many
 # characters of it: "info★example.jp（★を@に）", "☆→＠".
 _STAR_NOTE_CHARS = 80

@@ -122,6 +122,23 @@ _PERMANENT_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError, NotA
                      NotImplementedError)
 
 
+def _is_permanent(exc: Exception) -> bool:
+    """A missing object or a denied access, locally or on an object store (Beam's
+    S3 client and Google's API errors carry the HTTP status as ``code``).
+
+    >>> class S3ClientError(Exception):
+    ...     code = 404
+    >>> _is_permanent(S3ClientError()), _is_permanent(FileNotFoundError()), _is_permanent(TimeoutError())
+    (True, True, False)
+    """
+    if isinstance(exc, _PERMANENT_ERRORS):
+        return True
+    try:
+        return int(getattr(exc, "code", 0) or 0) in (403, 404)
+    except (TypeError, ValueError):
+        return False
+
+
 class RetryingFile:
     """A read-only file that survives transient storage errors.
 
@@ -193,7 +210,7 @@ class RetryingFile:
                 return data
             except Exception as exc:  # noqa: BLE001 - any storage error: reopen and retry
                 self._drop()
-                if isinstance(exc, _PERMANENT_ERRORS) or attempt >= self.retries:
+                if _is_permanent(exc) or attempt >= self.retries:
                     raise ReadFailed(f"{type(exc).__name__}: {exc} (at byte {self.pos}, "
                                      f"{attempt} retries)") from exc
                 self._sleep(self.pause_s * 2 ** attempt)

@@ -108,6 +108,8 @@ def _small_size(row: dict[str, Any]) -> int:
 
     >>> _small_size({"id": "a", "url": "https://e.jp/", "scores": [{"key": "k", "value": 1.0}]})
     111
+    >>> _small_size({"id": "記事"})  # UTF-8 bytes, as Arrow stores them
+    70
     """
     strings = sum(len(v.encode("utf-8", "surrogatepass")) for v in row.values() if isinstance(v, str))
     return 64 + strings + _ENTRY_BYTES * len(row.get("scores") or ())

@@ -145,6 +145,8 @@ class _ReadFileFn(beam.DoFn):
         try:
             fh.read(0)  # opens the file (with retries)
         except Exception as exc:  # unreadable file: one counted reject, never a crash
+            if fh.retried:
+                self.c_retries.inc(fh.retried)
             self.counters.c_in.inc()
             self.counters.drop("unreadable_file")
             yield pvalue.TaggedOutput(

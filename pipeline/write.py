@@ -149,6 +149,9 @@ class _WriteShardFn(beam.DoFn):
         yield self._write(index, count, builder)
 
 
+_TIE_BLOCK_ROWS = 65_536  # rows that share a key, converted to Python per block
+
+
 class _TableBuilder:
     """Collects a shard's rows as Arrow record batches, never as a list of dicts.
 
@@ -212,16 +215,28 @@ class _TableBuilder:
         same = np.ones(len(idx) - 1, dtype=bool)
         for k in keys:
             col = table[k].take(order).combine_chunks()
-            same &= pc.equal(col.slice(1), col.slice(0, len(col) - 1)).to_numpy(zero_copy_only=False)
+            a, b = col.slice(1), col.slice(0, len(col) - 1)
+            eq = pc.or_kleene(pc.equal(a, b), pc.and_(pc.is_null(a), pc.is_null(b))).fill_null(False)
+            same &= eq.to_numpy(zero_copy_only=False).astype(bool)
         tied = np.flatnonzero(same)  # row p+1 shares row p's key
-        for positions in np.split(tied, np.flatnonzero(np.diff(tied) != 1) + 1):
-            if not positions.size:
-                continue
-            i, j = int(positions[0]), int(positions[-1]) + 1  # rows i..j share their key
-            run = idx[i : j + 1]
-            rows = table.take(pa.array(run)).to_pylist()
-            perm = sorted(range(len(rows)), key=lambda r: sorted((k, repr(v)) for k, v in rows[r].items()))
-            idx[i : j + 1] = run[perm]
+        runs = [(int(p[0]), int(p[-1]) + 1) for p in np.split(tied, np.flatnonzero(np.diff(tied) != 1) + 1)
+                if p.size]  # rows i..j share their key
+        # The tied rows are fetched in a few large takes (one take per run cost a
+        # pass over the whole shard each: quadratic when every id repeats).
+        block: list[tuple[int, int]] = []
+        size = 0
+        for n, (i, j) in enumerate(runs):
+            block.append((i, j))
+            size += j - i + 1
+            if size >= _TIE_BLOCK_ROWS or n == len(runs) - 1:
+                rows = table.take(pa.array(np.concatenate([idx[a : b + 1] for a, b in block]))).to_pylist()
+                at = 0
+                for a, b in block:
+                    run, part = idx[a : b + 1].copy(), rows[at : at + b - a + 1]
+                    at += b - a + 1
+                    perm = sorted(range(len(part)), key=lambda r: sorted((k, repr(v)) for k, v in part[r].items()))
+                    idx[a : b + 1] = run[perm]
+                block, size = [], 0
         return pa.array(idx)
 
 

@@ -59,6 +59,7 @@ def found(text: str, types=TYPES) -> list[tuple[str, str]]:
         ("info (at) example (dot) co (dot) jp まで", "info (at) example (dot) co (dot) jp"),
         ("問い合わせ：taro（アット）example.com", "taro（アット）example.com"),
         ("窓口 support【at】example.org へ", "support【at】example.org"),
+        ("info[AT]example.jp", "info[AT]example.jp"),
         ("info★example.jp（★を@に変えて送信）", "info★example.jp"),
         ("mail: shop☆example.co.jp ☆→＠", "shop☆example.co.jp"),
     ],

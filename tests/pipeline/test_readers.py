@@ -875,3 +875,33 @@ def test_a_missing_file_is_not_retried():
     with pytest.raises(ReadFailed, match="FileNotFoundError"):
         f.read(10)
     assert len(calls) == 1 and f.retried == 0
+
+
+def test_a_reopened_handle_that_cannot_get_back_to_its_byte_is_closed():
+    """A reopening whose seek and forward read both fail closes the new handle
+    (an object-store connection each) before retrying."""
+    from pipeline.readers import ReadFailed, RetryingFile
+
+    handles = []
+
+    class Broken(io.BytesIO):
+        def __init__(self):
+            super().__init__(b"abcdef")
+            self.first = not handles
+            handles.append(self)
+
+        def read(self, n=-1):
+            if not self.first:
+                raise TimeoutError("still failing")
+            if self.tell() >= 2:
+                raise ConnectionResetError("reset")
+            return super().read(n)
+
+        def seek(self, *a):
+            raise OSError("not seekable")
+
+    f = RetryingFile(Broken, sleep=lambda s: None)
+    assert f.read(2) == b"ab"
+    with pytest.raises(ReadFailed):
+        f.read(2)
+    assert len(handles) == 1 + f.retries and all(h.closed for h in handles)
