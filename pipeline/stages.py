@@ -284,6 +284,8 @@ class _ExtractFn(beam.DoFn):
             return "", "", ("crashed", str(exc))
         except TooDeep as exc:
             return "", "", ("too_deep", str(exc))
+        except MemoryError:  # the worker's state, not the page's: the runner retries the bundle
+            raise
         except Exception as exc:  # any other failure: a counted reject, never a crash
             return "", "", (f"error.{type(exc).__name__}", f"{type(exc).__name__}: {exc}")
 
@@ -392,6 +394,10 @@ class _StepsFn(beam.DoFn):
                 try:
                     new, scores = step.apply(doc)
                     reason = step.decide(scores)
+                except MemoryError:
+                    # The worker's state, not the document's: a reject would depend on
+                    # what else the worker held. The runner retries the bundle.
+                    raise
                 except Exception as exc:  # a failing step rejects this document only
                     rejects.append(self._reject(st, doc, f"error.{type(exc).__name__}", {},
                                                 f"{type(exc).__name__}: {exc}"))

@@ -9,6 +9,7 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
+import pytest
 
 from filters.base import Filter
 from filters.length import LengthFilter
@@ -64,6 +65,27 @@ class _Liar(Filter):
 
     def decide(self, scores):
         return "undeclared"
+
+
+@dataclass(frozen=True)
+class _OutOfMemory(Filter):
+    name: ClassVar[str] = "test_oom"
+    reasons: ClassVar[tuple[str, ...]] = ("never",)
+
+    def score(self, doc):
+        raise MemoryError()
+
+
+def test_a_memory_error_is_retried_by_the_runner_not_a_reject():
+    """MemoryError says how full the worker was, not what the document is: a reject
+    would make reruns differ. The bundle fails, and runners retry bundles."""
+    from pipeline.stages import _StepsFn
+
+    fn = _StepsFn((_OutOfMemory(),))
+    fn.setup()
+    fn.start_bundle()
+    with pytest.raises(MemoryError):
+        list(fn.process(doc(1, "本文")))
 
 
 def test_exceptions_and_undeclared_reasons_become_rejects():
