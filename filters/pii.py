@@ -87,7 +87,9 @@ _E_LABEL = "[A-Za-z0-9Ａ-Ｚａ-ｚ０-９](?:[A-Za-z0-9Ａ-Ｚａ-ｚ０-９\\
 # "info★example.jp" when the text next to it says what the star stands for
 # ("★を@に"). An obfuscated address needs a lower-case TLD: "4WD(AT) HID.ETC" is a
 # used-car listing's automatic transmission, "info[AT]example.jp" a mailbox.
-_E_AT = r"(?P<at>[@＠]|\s?[\[(（【<＜]\s?(?:[Aa][Tt]|[@＠]|アット|あっと)\s?[\])）】>＞]\s?|[★☆])"
+_E_OPEN, _E_CLOSE = "[\\[(（【<＜]", "[\\])）】>＞]"
+_E_AT_WORD = "[Aa][Tt]|アット|あっと"
+_E_AT = rf"(?P<at>[@＠]|\s?{_E_OPEN}\s?(?:{_E_AT_WORD}|[@＠])\s?{_E_CLOSE}\s?|[★☆])"
 _E_DOT = r"(?:[.．]|\s?[\[(（]\s?(?:[Dd][Oo][Tt]|[.．]|ドット)\s?[\])）]\s?)"
 _EMAIL = re.compile(
     rf"(?=[{_E_LOCAL}])(?<![{_E_LOCAL}])[{_E_LOCAL}]{{1,64}}{_E_AT}(?:{_E_LABEL}{_E_DOT})+"
@@ -95,7 +97,7 @@ _EMAIL = re.compile(
     r"(?![A-Za-z0-9Ａ-Ｚａ-ｚ０-９\-－]|[.．][A-Za-z0-9Ａ-Ｚａ-ｚ０-９])"
 )
 # What a text needs for an e-mail other than a plain at sign (the detector's gate).
-_E_OBFUSCATED_AT = re.compile(r"[\[(（【<＜]\s?(?:[Aa][Tt]|アット|あっと)\s?[\])）】>＞]")
+_E_OBFUSCATED_AT = re.compile(rf"{_E_OPEN}\s?(?:{_E_AT_WORD})\s?{_E_CLOSE}")
 # A star stands for the at sign only where the text says so, within this many
 # characters of it: "info★example.jp（★を@に）", "☆→＠".
 _STAR_NOTE_CHARS = 80
@@ -105,6 +107,8 @@ _E_STAR_MEANS_AT = re.compile(r"[★☆]\s?(?:を|は|→|⇒|->|=|＝)\s?(?:半
 # Words that may directly follow a phone number ("電話03-1234-5678FAX03-1234-5679");
 # any other letter or digit glued to the digits makes them part of some other id.
 _FOLLOWING_WORD = "(?i:fax|tel|e-?mail|mail|url|http|www)"
+# A number may follow TEL/FAX directly, with or without a dot ("TEL03-...", "FAX.06...").
+_AFTER_PHONE_WORD = r"(?<=[Tt][Ee][Ll])|(?<=[Tt][Ee][Ll]\.)|(?<=[Ff][Aa][Xx])|(?<=[Ff][Aa][Xx]\.)"
 # Either "+81" (optionally "(0)") then 1-4 digits, or an optional "(" then a
 # national number starting with 0. Groups are separated by a hyphen/space or by
 # parentheses: 03-1234-5678, (03)1234-5678, 03(1234)5678, +81 (0)3 1234 5678.
@@ -112,7 +116,7 @@ _FOLLOWING_WORD = "(?i:fax|tel|e-?mail|mail|url|http|www)"
 # backtrack exponentially; bare runs are one group.
 _PHONE = re.compile(
     r"(?=[+＋(（0０])"
-    rf"(?:(?<=[Tt][Ee][Ll])|(?<=[Tt][Ee][Ll]\.)|(?<=[Ff][Aa][Xx])|(?<=[Ff][Aa][Xx]\.)|(?<![{_ASCII_WORD}\-‐‑–—−ー－+＋/#=@]){_NOT_AFTER_WORD_DOT})"
+    rf"(?:{_AFTER_PHONE_WORD}|(?<![{_ASCII_WORD}\-‐‑–—−ー－+＋/#=@]){_NOT_AFTER_WORD_DOT})"
     rf"(?:[+＋]81{_SEP}?(?:[(（][0０][)）]{_SEP}?)?{_D}{{1,4}}|[(（]?[0０]{_D}{{0,10}})"
     rf"(?:(?:[)）]{_SEP}?[(（]?|{_SEP}[(（]?|[(（]){_D}{{1,8}}){{0,4}}"
     rf"(?!(?!{_FOLLOWING_WORD})[{_ASCII_WORD}]|{_HY}[{_ASCII_WORD}]|[.,]{_D})"
@@ -124,7 +128,7 @@ _DIGITS = re.compile(_D + "+")
 _DOTTED_GATE = re.compile(r"0\d{1,4}\.\d{1,4}\.\d{3,4}")
 _DOTTED_GATE_FW = re.compile(rf"[0０]{_D}{{1,4}}[.．]{_D}{{1,4}}[.．]{_D}{{3,4}}")
 _DOTTED_PHONE = re.compile(
-    rf"(?:(?<=[Tt][Ee][Ll])|(?<=[Tt][Ee][Ll]\.)|(?<=[Ff][Aa][Xx])|(?<=[Ff][Aa][Xx]\.)|(?<=(?<![A-Za-z])[TtFf]\.)"
+    rf"(?:{_AFTER_PHONE_WORD}|(?<=(?<![A-Za-z])[TtFf]\.)"
     rf"|(?<![{_ASCII_WORD}]){_NOT_AFTER_WORD_DOT})[0０]{_D}{{1,4}}(?P<dot>[.．]){_D}{{1,4}}(?P=dot){_D}{{3,4}}"
     rf"(?![{_ASCII_WORD}]|[.．]{_D})"
 )

@@ -383,7 +383,7 @@ class _WriteDedupShardFn(_WriteShardFn):
                 continue
             yield from self._route(doc, self.router.pick(decisions.get(doc.id, ())), builder)
         if held:
-            chosen = self._repeated_id_decisions(held, Counter(d.id for d in held), decisions)
+            chosen = self._repeated_id_decisions(held, decisions)
             for k, doc in enumerate(held):
                 yield from self._route(doc, chosen[k], builder)
         yield self._write(index, n_shards(totals[1], self.shard_bytes), builder)
@@ -399,7 +399,7 @@ class _WriteDedupShardFn(_WriteShardFn):
         for pair in self.stat_keys(out):
             yield beam.pvalue.TaggedOutput("stats", pair)
 
-    def _repeated_id_decisions(self, docs, ids, decisions) -> dict[int, tuple | None]:
+    def _repeated_id_decisions(self, docs, decisions) -> dict[int, tuple | None]:
         """Decisions of the documents whose id repeats (every copy is in this shard).
 
         Dedup keeps texts that share an id apart (their ranks end with their
@@ -412,10 +412,9 @@ class _WriteDedupShardFn(_WriteShardFn):
         own id, the keeper was one of them: the first such is kept (with
         ``[dedup] exact = false``, identical copies meet in near dedup).
         """
-        same: dict[str, list[int]] = {}
+        same: dict[str, list[int]] = {}  # every id here repeats
         for k, doc in enumerate(docs):
-            if ids[doc.id] > 1:
-                same.setdefault(doc.id, []).append(k)
+            same.setdefault(doc.id, []).append(k)
         chosen: dict[int, tuple | None] = {}
         for doc_id, group in same.items():
             group.sort(key=lambda k: (docs[k].source, docs[k].url, docs[k].crawl_date, docs[k].text))

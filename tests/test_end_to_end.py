@@ -177,6 +177,16 @@ def test_small_shards_write_every_index_of_n(sample_run_in_memory, tmp_path):
     assert sorted(rows(out, "documents"), key=key) == sorted(rows(sample_run_in_memory, "documents"), key=key)
 
 
+def _run_in_both_modes(tmp_path: Path):
+    """Runs the JSONL files under ``tmp_path/in/*/`` in process and on two worker
+    processes; yields each output directory once its run succeeded."""
+    for i, mode in enumerate(["--direct_running_mode=in_memory", "--direct_running_mode=multi_processing"]):
+        out = tmp_path / f"out{i}"
+        assert run([str(tmp_path / "in" / "*" / "*.jsonl"), "--output", str(out), mode,
+                    "--direct_num_workers=2"]) == 0
+        yield out
+
+
 def _kept_texts(out: Path, n: int) -> list[str]:
     # Texts that passed every filter once (and carry no PII token) pass again.
     texts = sorted(r["text"] for r in rows(out, "documents") if "<" not in r["text"])
@@ -219,10 +229,7 @@ def test_repeated_user_ids_are_counted_and_written_in_one_order(sample_run_in_me
     _jsonl(tmp_path / "in" / "x" / "p.jsonl", {"id": "doc-1", "url": "https://x.example.jp/", "text": t1})
     _jsonl(tmp_path / "in" / "y" / "p.jsonl", {"id": "doc-1", "url": "https://y.example.jp/", "text": t2})
     digests = set()
-    for i, mode in enumerate(["--direct_running_mode=in_memory", "--direct_running_mode=multi_processing"]):
-        out = tmp_path / f"out{i}"
-        assert run([str(tmp_path / "in" / "*" / "*.jsonl"), "--output", str(out), mode,
-                    "--direct_num_workers=2"]) == 0
+    for out in _run_in_both_modes(tmp_path):
         stats = json.loads((out / "stats.json").read_text())
         assert stats["duplicate_ids"] == 1 and stats["documents_out"] == 2 and stats["accounted"]
         assert "WARNING: 1 documents repeat another document's id" in capsys.readouterr().out
@@ -264,10 +271,7 @@ def test_repeated_id_on_near_duplicate_texts_keeps_exactly_one(sample_run_in_mem
     _jsonl(tmp_path / "in" / "y" / "p.jsonl",
            {"id": "page-1", "url": "https://e.example.jp/", "text": t2, "date": "2024-06-01T00:00:00Z"})
     kept = set()
-    for i, mode in enumerate(["--direct_running_mode=in_memory", "--direct_running_mode=multi_processing"]):
-        out = tmp_path / f"out{i}"
-        assert run([str(tmp_path / "in" / "*" / "*.jsonl"), "--output", str(out), mode,
-                    "--direct_num_workers=2"]) == 0
+    for out in _run_in_both_modes(tmp_path):
         (doc,) = rows(out, "documents")
         (reject,) = rows(out, "rejects")
         assert doc["text"] in (t1, t2)
@@ -290,10 +294,7 @@ def test_texts_sharing_an_id_are_deduplicated_each_on_its_own(sample_run_in_memo
            {"id": "same", "url": "https://e.example.jp/a", "text": t2})
     _jsonl(tmp_path / "in" / "y" / "p.jsonl", {"id": "same", "url": "https://e.example.jp/b", "text": edited})
     seen = set()
-    for i, mode in enumerate(["--direct_running_mode=in_memory", "--direct_running_mode=multi_processing"]):
-        out = tmp_path / f"out{i}"
-        assert run([str(tmp_path / "in" / "*" / "*.jsonl"), "--output", str(out), mode,
-                    "--direct_num_workers=2"]) == 0
+    for out in _run_in_both_modes(tmp_path):
         assert sorted((d["id"], d["text"]) for d in rows(out, "documents")) == [("k", t1), ("same", t2)]
         (reject,) = rows(out, "rejects")
         assert (reject["id"], reject["url"], reject["reason"], reject["dup_of"]) == (
