@@ -66,6 +66,7 @@ is kept (like a browser, HTTP-level damage is tolerated; WARC framing is strict)
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import os
@@ -433,6 +434,45 @@ class _Stream:
         self._i += n
         self.pos += n
         return out
+
+    def as_utf8(self, codec: str) -> "_Stream":
+        """The unread rest of this stream decoded from ``codec`` and re-encoded as
+        UTF-8, as a new stream (offsets count its UTF-8 bytes). Undecodable bytes
+        become U+FFFD; a corrupt gzip member restarts the decoder after it; this
+        stream's end (its error, or a storage failure) is the new stream's end."""
+        old = self
+
+        def chunks() -> Iterator[bytes | _Gap]:
+            decoder = codecs.getincrementaldecoder(codec)("replace")
+            pending, old._buf, old._i = old._buf[old._i :], b"", 0
+            for _, gap in old.gaps:  # met while sniffing: reported at the start
+                yield gap
+            old.gaps.clear()
+            while True:
+                if pending:
+                    text = decoder.decode(pending)
+                    if text:
+                        yield text.encode("utf-8", "surrogatepass")
+                if old._eof:
+                    break
+                try:
+                    pending = next(old._chunks)
+                except StopIteration:
+                    break
+                if isinstance(pending, _Gap):
+                    yield decoder.decode(b"", final=True).encode("utf-8", "surrogatepass")
+                    decoder.reset()
+                    yield pending
+                    pending = b""
+            tail = decoder.decode(b"", final=True)
+            if tail:
+                yield tail.encode("utf-8", "surrogatepass")
+            if old.read_failed:
+                raise ReadFailed(old.read_failed.removeprefix("storage read failed: "))
+            if old.error:
+                raise _TruncatedInput(old.error)
+
+        return _Stream(chunks())
 
 
 class _Gap:
@@ -1296,6 +1336,13 @@ def _detect(head: bytes, source: str) -> str:
         return "warc"
     if stripped.startswith(b"filedesc://") or re.match(rb"^\S+://\S* \S+ \d{14}\S* \S+ ", stripped):
         return "arc"
+    # A first line that is a whole JSON object makes JSON Lines whatever the name
+    # (JSON Lines named .warc would otherwise be resynced to nothing), unless a WARC
+    # version line follows: then it is a WARC file cut inside a JSON payload.
+    if stripped.startswith(b"{") and not _WARC_LINE.search(head):
+        end = stripped.find(b"\n")
+        if end > 0 and _is_json_object(stripped[:end]):
+            return "jsonl"
     # A crawl file that does not start with its first record (junk, or cut in the
     # middle of one): its name, or a version line further in, says what it is, so
     # the reader resyncs to the records instead of reading the file as one page.
@@ -1342,7 +1389,14 @@ def read_records(
             stream = _Stream(_gzip_chunks(first, fileobj))
         else:
             stream = _Stream(_chain(first, fileobj))
-        fmt = _detect(stream.peek(_SNIFF_BYTES * 4), source)
+        head = stream.peek(_SNIFF_BYTES * 4)
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and \
+                _detect(head.decode("utf-16", "replace").encode("utf-8"), source) == "jsonl":
+            # JSON Lines saved as UTF-16 (Windows tools do): read as UTF-8, or every
+            # 0x0A byte inside a character would end a line.
+            stream = stream.as_utf8("utf-16")
+            head = stream.peek(_SNIFF_BYTES * 4)
+        fmt = _detect(head, source)
         if not fmt:
             detail = stream.error or f"unknown format, starts with {stream.peek(40)!r}"
             yield reader.reject(reader.offset_id(0), "", "unreadable_file", detail)

@@ -7,6 +7,7 @@ are read when present (skipped otherwise) and cross-checked against warcio.
 from __future__ import annotations
 
 import ast
+import codecs
 import collections
 import gzip
 import io
@@ -278,6 +279,49 @@ def test_jsonl_records_and_bad_lines():
     assert (outs[6].url, outs[6].kind, outs[6].payload) == ("", "text", "URL のないテキストコーパスの行。".encode())
     # gzip JSONL, detected by magic bytes
     assert [type(o) for o in read(gzip.compress(data, mtime=0), "docs.jsonl.gz")] == [type(o) for o in outs]
+
+
+def _summary(outs):
+    return [(type(o).__name__, getattr(o, "kind", ""), getattr(o, "reason", ""), getattr(o, "payload", b"")) for o in outs]
+
+
+_JSONL_LINES = [
+    json.dumps({"url": "http://a.jp/", "text": "《広辞苑》第七版は二〇一八年に出た。", "id": "a"}, ensure_ascii=False),
+    json.dumps({"url": "http://b.jp/", "html": "<p>「\u300a」と「\u300b」</p>", "id": "b"}, ensure_ascii=False),
+    "{not json",
+    json.dumps({"url": "http://c.jp/", "text": "最後の行。", "id": "c"}, ensure_ascii=False),
+]
+
+
+def test_jsonl_is_read_by_its_content_whatever_its_name():
+    data = ("\n".join(_JSONL_LINES) + "\n").encode()
+    want = _summary(read(data, "docs.jsonl"))
+    assert [w[0] for w in want] == ["Record", "Record", "Reject", "Record"]
+    # Named like a crawl file (or with no telling name), it is still JSON Lines.
+    assert _summary(read(data, "crawl-00001.warc")) == want
+    assert _summary(read(gzip.compress(data, mtime=0), "crawl-00001.warc.gz")) == want
+    # But a WARC file cut inside a JSON payload is still read as WARC.
+    cut = b'{"payload": "tail of a record"}\r\n\r\n' + warc_record("response", http(HTML))
+    outs = read(cut, "part-2.warc")
+    assert [o.payload for o in outs if isinstance(o, Record)] == [HTML]
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_jsonl_is_read_as_utf8(codec):
+    # 《 is U+300A: its UTF-16 code unit holds a 0x0A byte, which must not end a line.
+    text = "\n".join(_JSONL_LINES) + "\n"
+    data = codecs.BOM_UTF16_LE + text.encode("utf-16-le") if codec == "utf-16-le" \
+        else codecs.BOM_UTF16_BE + text.encode("utf-16-be")
+    want = _summary(read(text.encode(), "docs.jsonl"))
+    assert _summary(read(data, "docs.jsonl")) == want
+    assert _summary(read(data, "export")) == want  # by content, no telling name
+    assert _summary(read(gzip.compress(data, mtime=0), "docs.jsonl.gz")) == want
+    # Cut short inside a compressed UTF-16 file: the lines before it, then one truncated reject.
+    many = codecs.BOM_UTF16_LE + (text * 200).encode("utf-16-le") if codec == "utf-16-le" \
+        else codecs.BOM_UTF16_BE + (text * 200).encode("utf-16-be")
+    outs = read(gzip.compress(many, mtime=0)[:-200], "docs.jsonl.gz")
+    assert 0 < len(outs) < 800 and outs[-1].reason == "truncated"
+    assert all(o.payload.decode() in text for o in outs if isinstance(o, Record))
 
 
 def test_html_file_is_one_record_and_too_large():
