@@ -107,6 +107,12 @@ class Filter:
         """
         return doc, self.score(doc)
 
+    def detail(self, doc: Doc, scores: Mapping[str, float], reason: str) -> str:
+        """Text for a reject's ``detail`` column, from the document :meth:`apply`
+        returned and its scores (which the rejects table already holds). Default empty;
+        steps override it when the scores alone do not say what was seen."""
+        return ""
+
     def apply_batch(self, docs: list[Doc]) -> list[tuple[Doc, dict[str, float]]]:
         """Batched :meth:`apply`; steps whose models batch well override it."""
         return [self.apply(d) for d in docs]

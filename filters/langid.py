@@ -101,6 +101,11 @@ class LanguageId(Filter):
         doc = doc._replace(lang=label, lang_score=prob, quality=prob if wanted else 0.0)
         return doc, {"score": prob, "is_wanted": 1.0 if wanted else 0.0}
 
+    def detail(self, doc: Doc, scores: Mapping[str, float], reason: str) -> str:
+        """The language fastText saw, which the scores (numbers only) cannot hold:
+        ``detected en (0.972)``."""
+        return f"detected {doc.lang or '?'} ({scores['score']:.3f})"
+
     def decide(self, scores: Mapping[str, float]) -> str | None:
         if not scores["is_wanted"]:
             return "wrong_language"

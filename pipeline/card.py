@@ -630,7 +630,8 @@ def _histogram(stats: Mapping[str, Any], name: str) -> tuple[list[float], list[i
     return None
 
 
-def plot_histogram(stats: Mapping[str, Any], name: str, path: str, xlabel: str, title: str) -> bool:
+def plot_histogram(stats: Mapping[str, Any], name: str, path: str, xlabel: str, title: str,
+                   ylabel: str = "documents") -> bool:
     """Bar plot of a pre-binned histogram ``stats["histograms"][name]``."""
     hist = _histogram(stats, name)
     if hist is None:
@@ -666,7 +667,7 @@ def plot_histogram(stats: Mapping[str, Any], name: str, path: str, xlabel: str, 
         values, step = _nice_ticks(lo, hi)
         xticks = [(t, _tick_label(t, step)) for t in values]
     svg.text(350, 20, title, 14, anchor="middle", cls="title")
-    to_y = _y_axis(svg, left, right, top, bottom, 0, max(counts) * 1.05, False, "documents")
+    to_y = _y_axis(svg, left, right, top, bottom, 0, max(counts) * 1.05, False, ylabel)
     for a, b, count in zip(edges, edges[1:], counts):
         if count <= 0:
             continue
@@ -756,7 +757,11 @@ def write_plots(out_dir: str, stats: Mapping[str, Any]) -> dict[str, str]:
             stats, "n_chars", p, "characters per document", "Document length"
         ),
         "lang_score": lambda p: plot_histogram(
-            stats, "lang_score", p, "language-ID score for ja", "Language-ID score"
+            # Every page that reached language ID (kept or not): the probability of
+            # the language fastText detected, which for a wrong_language reject is
+            # that other language's.
+            stats, "lang_score", p, "probability of the detected language (fastText)",
+            "Language ID: every page that reached it", ylabel="pages",
         ),
         "cluster_size": lambda p: plot_cluster_sizes(stats, p),
     }
@@ -1074,7 +1079,7 @@ def _funnel_section(stats, records_in, plots) -> list[str]:
     ]
     lines += _table(["Stage", "Filter", "Reason", "Dropped", "Of step input", "Of all input"], reason_rows)
     lines.append("")
-    for name, caption in (("n_chars", "Document length"), ("lang_score", "Language score")):
+    for name, caption in (("n_chars", "Document length"), ("lang_score", "Language-ID confidence of every page that reached language ID")):
         if name in plots:
             lines += [f"![{caption}]({plots[name]})", ""]
     return lines

@@ -394,6 +394,7 @@ class _StepsFn(beam.DoFn):
                 try:
                     new, scores = step.apply(doc)
                     reason = step.decide(scores)
+                    detail = "" if reason is None else step.detail(new, scores, reason)
                 except MemoryError:
                     # The worker's state, not the document's: a reject would depend on
                     # what else the worker held. The runner retries the bundle.
@@ -413,7 +414,7 @@ class _StepsFn(beam.DoFn):
                     rejects.append(self._reject(st, doc, "error.UndeclaredReason", prefixed,
                                                 f"undeclared reason {reason!r}"))
                 else:
-                    rejects.append(self._reject(st, doc, reason, prefixed))
+                    rejects.append(self._reject(st, doc, reason, prefixed, detail))
             spent[i] += time.perf_counter_ns() - t0
             if kept:
                 st.counters.c_kept.inc(len(kept))

@@ -78,6 +78,7 @@ def test_other_languages_spam_and_low_quality_are_rejected(sample_run):
     rejects = {r["url"]: r for r in rows(sample_run, "rejects")}
     for url in OTHER_LANGUAGES:
         assert (rejects[url]["stage"], rejects[url]["reason"]) == ("langid", "wrong_language")
+        assert rejects[url]["detail"].startswith("detected ") and "detected ja" not in rejects[url]["detail"]
     for url in SPAM_AND_LOW_QUALITY:
         assert rejects[url]["stage"] == "filter", url
 

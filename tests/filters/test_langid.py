@@ -25,6 +25,8 @@ def test_japanese_kept_english_rejected(lid):
     assert new.lang == "ja" and lid.decide(scores) is None and new.quality == new.lang_score
     new, scores = lid.apply(doc("The quick brown fox jumps over the lazy dog near the river bank."))
     assert new.lang == "en" and lid.decide(scores) == "wrong_language"
+    # The reject says what was seen: the scores hold only numbers.
+    assert lid.detail(new, scores, "wrong_language") == f"detected en ({scores['score']:.3f})"
 
 
 def test_low_score_boundary():

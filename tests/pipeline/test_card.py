@@ -18,6 +18,7 @@ from pipeline.card import (
     size_category,
     strip_userinfo,
     write_card,
+    write_plots,
 )
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -200,11 +201,14 @@ def test_histogram_plot_has_one_bar_per_non_empty_bin(tmp_path):
     assert {"1,000", "10,000"} <= set(_texts(root, "xtick"))
     assert len(_texts(root, "ytick")) >= 3
 
-    path = str(tmp_path / "lang_score.svg")
-    assert plot_histogram(stats, "lang_score", path, "language-ID score for ja", "Language-ID score")
-    root = _svg(path)
+    # The card's language-ID plot: every page that reached language ID, kept or
+    # rejected, by the probability of the language detected (not a "ja score").
+    made = write_plots(str(tmp_path / "card"), stats)
+    root = _svg(str(tmp_path / "card" / made["lang_score"]))
     assert [int(b.get("data-count")) for b in _rects(root, "bar")] == [1, 4, 10, 25]
-    assert "language-ID score for ja" in _texts(root)  # closed bins: no suffix
+    texts = _texts(root)
+    assert "probability of the detected language (fastText)" in texts  # closed bins: no suffix
+    assert "pages" in texts and "documents" not in texts
     assert _texts(root, "xtick") == ["0.5", "0.6", "0.7", "0.8", "0.9", "1.0"]  # linear axis
 
 
