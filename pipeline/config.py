@@ -73,6 +73,9 @@ class ExtractConfig:
         favor: ``balanced``, ``precision`` or ``recall`` (trafilatura's modes).
         include_tables: keep table text.
         include_comments: keep user comments.
+        join_wrapped_lines: join the lines a page's source wraps inside a paragraph,
+            as a browser shows them (``pipeline.extract.join_wrapped_lines``); false
+            gives trafilatura's text as it is, source line breaks included.
     """
 
     timeout_s: float = 10.0
@@ -80,6 +83,7 @@ class ExtractConfig:
     favor: str = "balanced"
     include_tables: bool = True
     include_comments: bool = False
+    join_wrapped_lines: bool = True
 
     def __post_init__(self) -> None:
         if self.favor not in ("balanced", "precision", "recall"):

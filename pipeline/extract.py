@@ -228,6 +228,7 @@ class ExtractOptions:
     favor: str = "balanced"  # "precision", "recall" or "balanced"
     include_tables: bool = True
     include_comments: bool = False
+    join_wrapped_lines: bool = True  # see join_wrapped_lines()
 
 
 class TooDeep(Exception):
@@ -268,6 +269,105 @@ def _deep_parser():
     return _parser or None
 
 
+# East Asian wide and fullwidth characters other than Hangul (CSS Text 3, segment
+# break transformation): CJK symbols and punctuation, kana, CJK ideographs (BMP and
+# the supplementary planes), compatibility forms, full- and half-width forms.
+_WIDE = ("\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3200-\u33ff"
+         "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff")
+_BREAK = r"[ \t\r\f]*\n[ \t\r\n\f]*"  # a run of white space with a line break in it
+_BREAK_BETWEEN_WIDE = re.compile(f"(?<=[{_WIDE}]){_BREAK}(?=[{_WIDE}])")
+_LEADING_BREAK = re.compile(f"^{_BREAK}")
+_TRAILING_BREAK = re.compile(f"{_BREAK}$")
+_ANY_BREAK = re.compile(_BREAK)
+_WIDE_CHAR = re.compile(f"[{_WIDE}]")
+# What a break between wide characters becomes until trafilatura is done: one
+# character, as the break was after trafilatura's white-space trimming, so its
+# length-based rules (link density, section sizes) decide as they did without
+# the join; removed from its text afterwards (U+2060 WORD JOINER: invisible, and
+# not white space, which trafilatura would turn into a space).
+_JOINED = "\u2060"
+# Text nodes with a line break and something besides white space, outside the
+# elements whose white space is kept (pre and its relatives) or that are not text.
+_WRAPPED_TEXT = None
+
+
+def _joined_or_space(prev: str, nxt: str) -> str:
+    """What a break between ``prev`` and ``nxt`` becomes ("" = unknown: the other decides)."""
+    known = [c for c in (prev, nxt) if c]
+    return _JOINED if known and all(_WIDE_CHAR.match(c) for c in known) else " "
+
+
+def join_wrapped_lines(tree) -> int:
+    r"""Joins the lines of text that the page's source wraps inside a paragraph.
+
+    Hand-written and generated HTML (DocBook, Sphinx, old sites) wraps long
+    paragraphs in its source; a browser shows them as one line, but trafilatura
+    keeps the line breaks, and in plain text they cannot be told from paragraph
+    ends: sentences come out cut in two, and line-based filters measure the wrong
+    units. As CSS Text 3 renders them, a line break (with the white space around
+    it) between two wide characters (kanji, kana, full-width forms; not Hangul)
+    disappears and any other becomes one space; a break at either end of a text
+    node is judged by the characters of the elements around it. ``<pre>``,
+    ``<textarea>``, ``<listing>``, ``<xmp>``, ``<plaintext>``, scripts and styles
+    keep their lines, and ``<br>`` (an element, not a line break in text) still
+    ends a line.
+
+    A joined break is first replaced by one U+2060 (see ``_JOINED``), which
+    :func:`extract_main_text` removes from trafilatura's output.
+
+    Modifies ``tree`` (an lxml tree) in place; returns the number of text nodes changed.
+
+    >>> from lxml import html
+    >>> tree = html.fromstring("<div><p>ハンドラ <code>cgi-script</code>\n が指定された<code>X</code>\nディレ\n"
+    ...                        "  クトリ<b>です</b>\nね<br>次の行\nand\nmore</p><pre>一行目\n二行目</pre></div>")
+    >>> join_wrapped_lines(tree), tree.xpath("string(p)").replace(_JOINED, ""), tree.xpath("string(pre)")
+    (4, 'ハンドラ cgi-script が指定されたX ディレクトリですね次の行 and more', '一行目\n二行目')
+    """
+    global _WRAPPED_TEXT
+    if _WRAPPED_TEXT is None:
+        from lxml import etree
+
+        keep = " or ".join(f"ancestor::{t}" for t in ("pre", "textarea", "listing", "xmp", "plaintext",
+                                                       "script", "style"))
+        _WRAPPED_TEXT = etree.XPath(f'//text()[contains(., "\n")][normalize-space(.) != ""][not({keep})]')
+    changed = 0
+    for node in _WRAPPED_TEXT(tree):
+        owner = node.getparent()  # the element whose text or tail this is
+        # The elements around the node: before a tail comes its owner's content;
+        # after a text comes the owner's first child, after a tail the owner's next
+        # sibling. A break at the start of an element's text, or at the end of its
+        # last text, is trimmed away by trafilatura: there it becomes nothing.
+        before = owner if node.is_tail else None
+        after = owner.getnext() if node.is_tail else (owner[0] if len(owner) else None)
+        text = _BREAK_BETWEEN_WIDE.sub(_JOINED, node)
+        m = _LEADING_BREAK.match(text)
+        if m:
+            if before is None:
+                joined = ""
+            else:
+                prev = "".join(before.itertext()).rstrip().rstrip(_JOINED)[-1:]
+                joined = _joined_or_space(prev, text[m.end()])
+            text = joined + text[m.end() :]
+        m = _TRAILING_BREAK.search(text)
+        if m:
+            if after is None:
+                joined = ""
+            else:
+                nxt = next((t for t in after.itertext() if t.strip()), "").lstrip()[:1]
+                joined = _joined_or_space(text[m.start() - 1], nxt)
+            text = text[: m.start()] + joined
+        text = _ANY_BREAK.sub(" ", text)
+        try:
+            if node.is_tail:
+                owner.tail = text
+            else:
+                owner.text = text
+        except ValueError:  # lxml refuses to set text with control characters
+            continue  # the parser kept: that node stays as it was
+        changed += 1
+    return changed
+
+
 def extract_main_text(html: str, url: str, options: ExtractOptions) -> str:
     """Runs trafilatura on one decoded page; returns '' when it finds no main text.
 
@@ -278,19 +378,23 @@ def extract_main_text(html: str, url: str, options: ExtractOptions) -> str:
 
     parser = _deep_parser()
     page = html
-    if parser is not None:
+    if parser is not None or options.join_wrapped_lines:
         # Parsed here, as trafilatura.extract would (its own load_html, with the
         # deep parser), so the parser's error log is this page's: extract()
         # parses more small snippets with the same parser, which clears the log.
-        from trafilatura.utils import load_html
-
-        tree = load_html(html)
+        try:
+            from trafilatura.utils import load_html
+        except ImportError:  # a trafilatura without it: its own parsing, no join
+            load_html = None
+        tree = load_html(html) if load_html is not None else None
         # The log is the parser's, shared by the process: read right after this
         # parse (each extraction child is single-threaded; in-process extraction
         # in a multi-threaded harness could see another thread's parse).
         if tree is not None:
-            if any(_DEPTH_ERROR in e.message for e in parser.error_log):
+            if parser is not None and any(_DEPTH_ERROR in e.message for e in parser.error_log):
                 raise TooDeep("HTML nested deeper than 2,048 elements: the parser stops there")
+            if options.join_wrapped_lines:
+                join_wrapped_lines(tree)
             page = tree
     try:
         text = _extract(trafilatura, page, url, options)
@@ -299,6 +403,8 @@ def extract_main_text(html: str, url: str, options: ExtractOptions) -> str:
         # ~700 nested lists exceed Python's limit (the old depth cap of 256 cut
         # such pages before they got there).
         raise TooDeep("HTML nested too deep for the extractor (recursion limit)") from exc
+    if text and options.join_wrapped_lines:
+        text = text.replace(_JOINED, "")
     return text or ""
 
 

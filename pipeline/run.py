@@ -130,7 +130,8 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: st
         reshuffle = cfg.io.reshuffle is True
     read = p | "ReadWarc" >> ReadWarc(inputs, cfg.io.max_payload_bytes, reshuffle)
     extracted = read["kept"] | "ExtractText" >> ExtractText(
-        ExtractOptions(cfg.extract.favor, cfg.extract.include_tables, cfg.extract.include_comments),
+        ExtractOptions(cfg.extract.favor, cfg.extract.include_tables, cfg.extract.include_comments,
+                       cfg.extract.join_wrapped_lines),
         cfg.extract.timeout_s,
         cfg.extract.isolate,
     )

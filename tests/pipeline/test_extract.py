@@ -107,6 +107,64 @@ def test_chardet_japanese_pages_decode_without_replacement():
     assert len(clean) / len(files) >= 0.95, [p.name for p in files if p not in clean]
 
 
+WRAPPED = (
+    "<html><head><title>mod_cgi</title></head><body><article><h1>概要</h1>"
+    "<p>ハンドラ cgi-script\nが指定されているファイルは CGI スクリプトとして扱われ、\n"
+    "    サーバにより実行され、その出力がクライアントに返されます。\n"
+    "ファイルは、<code>AddHandler</code> ディレクティブに\n指定された拡張子を名前に含むか、\n"
+    "<a href='x'>ScriptAlias</a>\nディレクトリに存在することによりこのハンドラになります。</p>"
+    "<p>改行要素の後は<br>次の行になり、English text\nwrapped in the source joins with a space.</p>"
+    "<pre>$ ls\n一行目\n二行目</pre></article></body></html>"
+)
+
+
+@pytest.mark.parametrize("isolate", [True, False])
+def test_lines_the_source_wraps_are_joined_as_a_browser_shows_them(isolate):
+    ex = Extractor(ExtractOptions(), timeout_s=30, isolate=isolate)
+    try:
+        lines = ex.extract(WRAPPED).split("\n")
+    finally:
+        ex.close()
+    # Between two Japanese characters a break disappears; next to a Latin one it is
+    # a space, as a browser shows it (CSS Text 3), also across inline elements.
+    assert "ハンドラ cgi-script が指定されているファイルは CGI スクリプトとして扱われ、サーバにより実行され、"\
+           "その出力がクライアントに返されます。ファイルは、AddHandler ディレクティブに指定された拡張子を名前に含むか、"\
+           " ScriptAlias ディレクトリに存在することによりこのハンドラになります。" in lines
+    # <br> still ends a line; wrapped English gets a space; <pre> keeps its lines.
+    assert "改行要素の後は" in lines and "次の行になり、English text wrapped in the source joins with a space." in lines
+    assert lines[-3:] == ["$ ls", "一行目", "二行目"]
+    # Off: trafilatura's text as it is, the source's breaks included.
+    raw = Extractor(ExtractOptions(join_wrapped_lines=False), timeout_s=30, isolate=False)
+    assert "ハンドラ cgi-script" in raw.extract(WRAPPED).split("\n")
+
+
+def test_real_wrapped_pages_are_joined_and_keep_the_same_content():
+    """Debian's Apache manual wraps paragraphs in its source (Japanese pages, and the
+    English pages of the same folder). Joining them leaves trafilatura's choice of
+    content unchanged on every page (a break becomes one character until it is done),
+    and removes most breaks between two Japanese characters: those left are
+    headings, table cells and list items."""
+    import re
+
+    root = shared("html", "debian-docs", "apache2-doc", "usr", "share", "doc", "apache2-doc", "manual", "ja")
+    pages = sorted(root.rglob("*.html"))
+    assert len(pages) >= 200
+    between_kana_kanji = re.compile(r"[\u3041-\u30ff\u4e00-\u9fff]\n[\u3041-\u30ff\u4e00-\u9fff]")
+    raw_ex = Extractor(ExtractOptions(join_wrapped_lines=False), timeout_s=60, isolate=False)
+    joined_ex = Extractor(ExtractOptions(), timeout_s=60, isolate=False)
+    before = after = 0
+    for page in pages:
+        html = decode_html(page.read_bytes())[0]
+        raw, text = raw_ex.extract(html), joined_ex.extract(html)
+        assert re.sub(r"\s", "", raw) == re.sub(r"\s", "", text), page.name
+        before += len(between_kana_kanji.findall(raw))
+        after += len(between_kana_kanji.findall(text))
+        if page.name == "mod_cgi.html" and page.parent.name == "mod":
+            assert "ハンドラ cgi-script が指定されているファイルは CGI スクリプトとして扱われ、サーバにより実行され、" \
+                   "その出力がクライアントに返されます。ファイルは、AddHandler ディレクティブに指定された" in text
+    assert before >= 50 and after <= before / 4, (before, after)
+
+
 @pytest.mark.parametrize("isolate", [True, False])
 def test_extraction_keeps_article_drops_boilerplate(isolate):
     ex = Extractor(ExtractOptions(), timeout_s=30, isolate=isolate)
