@@ -308,9 +308,10 @@ def join_wrapped_lines(tree) -> int:
     it) between two wide characters (kanji, kana, full-width forms; not Hangul)
     disappears and any other becomes one space; a break at either end of a text
     node is judged by the characters of the elements around it. ``<pre>``,
-    ``<textarea>``, ``<listing>``, ``<xmp>``, ``<plaintext>``, scripts and styles
-    keep their lines, and ``<br>`` (an element, not a line break in text) still
-    ends a line.
+    ``<textarea>``, ``<listing>``, ``<xmp>``, ``<plaintext>``, scripts, styles and
+    elements styled ``white-space: pre``/``pre-wrap``/``pre-line`` inline keep their
+    lines (a stylesheet's ``white-space`` is not seen), and ``<br>`` (an element,
+    not a line break in text) still ends a line.
 
     A joined break is first replaced by one U+2060 (see ``_JOINED``), which
     :func:`extract_main_text` removes from trafilatura's output.
@@ -319,9 +320,13 @@ def join_wrapped_lines(tree) -> int:
 
     >>> from lxml import html
     >>> tree = html.fromstring("<div><p>ハンドラ <code>cgi-script</code>\n が指定された<code>X</code>\nディレ\n"
-    ...                        "  クトリ<b>です</b>\nね<br>次の行\nand\nmore</p><pre>一行目\n二行目</pre></div>")
+    ...                        "  クトリ<b>です</b>\nね<br>次の行\nand\nmore</p><pre>一行目\n二行目</pre>"
+    ...                        "<div style='white-space: pre-line'>春の\n<b>夜</b>の夢</div></div>")
     >>> join_wrapped_lines(tree), tree.xpath("string(p)").replace(_JOINED, ""), tree.xpath("string(pre)")
     (4, 'ハンドラ cgi-script が指定されたX ディレクトリですね次の行 and more', '一行目\n二行目')
+    >>> tree.xpath("string(div)")
+    '春の\n夜の夢'
+
     """
     global _WRAPPED_TEXT
     if _WRAPPED_TEXT is None:
@@ -329,6 +334,9 @@ def join_wrapped_lines(tree) -> int:
 
         keep = " or ".join(f"ancestor::{t}" for t in ("pre", "textarea", "listing", "xmp", "plaintext",
                                                        "script", "style"))
+        # An inline style that keeps line breaks (white-space: pre, pre-wrap, pre-line:
+        # poems, lyrics, posts pasted as they were typed). Stylesheets cannot be seen.
+        keep += ' or ancestor::*[contains(@style, "white-space") and contains(@style, "pre")]'
         _WRAPPED_TEXT = etree.XPath(f'//text()[contains(., "\n")][normalize-space(.) != ""][not({keep})]')
     changed = 0
     for node in _WRAPPED_TEXT(tree):
