@@ -919,7 +919,10 @@ _LIMITATIONS = [
     " are kept, and duplicates are removed only within this run, not against other"
     " corpora or earlier runs.",
     "Main-text extraction (trafilatura) can keep boilerplate (menus, footers) or drop"
-    " parts of the article.",
+    " parts of the article; lines repeated across many pages of one site (a template's"
+    " header or footer) are not removed.",
+    "Text is NFKC-normalised (unless configured off): full-width punctuation becomes"
+    " ASCII and circled numbers become digits.",
     "Documents are web pages written by third parties; copyright and terms of use of"
     " the original pages apply regardless of the license field of this card.",
     "Funnel counts come from the run's statistics; on runners that report only"
