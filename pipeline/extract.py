@@ -271,9 +271,11 @@ def _deep_parser():
 
 # East Asian wide and fullwidth characters other than Hangul (CSS Text 3, segment
 # break transformation): CJK symbols and punctuation, kana, CJK ideographs (BMP and
-# the supplementary planes), compatibility forms, full- and half-width forms.
+# the supplementary planes), compatibility forms, full-width forms and half-width
+# katakana (not half-width Hangul, U+FFA0-FFDC).
 _WIDE = ("\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3200-\u33ff"
-         "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff")
+         "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff9f\uffe0-\uffee"
+         "\U00020000-\U0003ffff")
 _BREAK = r"[ \t\r\f]*\n[ \t\r\n\f]*"  # a run of white space with a line break in it
 _BREAK_BETWEEN_WIDE = re.compile(f"(?<=[{_WIDE}]){_BREAK}(?=[{_WIDE}])")
 _LEADING_BREAK = re.compile(f"^{_BREAK}")
@@ -286,15 +288,140 @@ _WIDE_CHAR = re.compile(f"[{_WIDE}]")
 # the join; removed from its text afterwards (U+2060 WORD JOINER: invisible, and
 # not white space, which trafilatura would turn into a space).
 _JOINED = "\u2060"
-# Text nodes with a line break and something besides white space, outside the
-# elements whose white space is kept (pre and its relatives) or that are not text.
+_BLANK = " \t\r\n\f" + _JOINED
+# Elements that flow inside a line. A break at the edge of any other element is a
+# block edge, which trafilatura itself may use as a line or item separator: it is
+# left as it is.
+_INLINE = frozenset(
+    "a abbr acronym b bdi bdo big cite code data del dfn em font i ins kbd label mark nobr q "
+    "img rb rp rt rtc ruby s samp small span strike strong sub sup time tt u var wbr".split()
+)
+# How many elements a neighbour lookup visits at most (deeply nested inline tags
+# would otherwise make it quadratic); past it the neighbour is unknown.
+_LOOKUP_STEPS = 32
+# Text nodes with a line break and something besides white space; the elements
+# whose white space is kept (pre and its relatives) or that are not text.
 _WRAPPED_TEXT = None
+_KEEP_LINES = None
+
+
+def _inline(el) -> bool:
+    return not isinstance(el.tag, str) or el.tag in _INLINE  # comments flow with the text
+
+
+def _edge(text, last: bool) -> str | None:
+    s = (text or "").strip(_BLANK)
+    return (s[-1] if last else s[0]) if s else None
+
+
+def _last_char(el, budget: list[int]) -> str | None:
+    """The last visible character of ``el``'s content: "" when it has none, None at
+    a block edge inside it or when the lookup ran out of steps."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        return None
+    for child in reversed(el):
+        c = _edge(child.tail, True)
+        if c:
+            return c
+        if not _inline(child):
+            return None
+        c = _last_char(child, budget) if isinstance(child.tag, str) else ""
+        if c != "":
+            return c
+    return (_edge(el.text, True) or "") if isinstance(el.tag, str) else ""
+
+
+def _first_char(el, budget: list[int]) -> str | None:
+    """The first visible character of ``el``'s content ("" none, None unknown)."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        return None
+    c = _edge(el.text, False) if isinstance(el.tag, str) else None
+    if c:
+        return c
+    for child in el:
+        if not _inline(child):
+            return None
+        c = _first_char(child, budget) if isinstance(child.tag, str) else ""
+        if c != "":
+            return c
+        c = _edge(child.tail, False)
+        if c:
+            return c
+    return ""
+
+
+def _char_before(el, budget: list[int]) -> str | None:
+    """The last visible character before ``el`` starts, within the same line box
+    (None at a block edge, or unknown)."""
+    while budget[0] > 0:
+        budget[0] -= 1
+        prev = el.getprevious()
+        if prev is not None:
+            c = _edge(prev.tail, True)
+            if c:
+                return c
+            if not _inline(prev):
+                return None
+            c = _last_char(prev, budget) if isinstance(prev.tag, str) else ""
+            if c != "":
+                return c
+            el = prev  # an empty inline element: look before it
+            continue
+        parent = el.getparent()
+        if parent is None:
+            return None
+        c = _edge(parent.text, True)
+        if c or not _inline(parent):
+            return c
+        el = parent
+    return None
+
+
+def _char_after(el, budget: list[int]) -> str | None:
+    """The first visible character after ``el`` ends, within the same line box
+    (None at a block edge, or unknown)."""
+    while budget[0] > 0:
+        budget[0] -= 1
+        c = _edge(el.tail, False)
+        if c:
+            return c
+        nxt = el.getnext()
+        if nxt is not None:
+            if not _inline(nxt):
+                return None
+            c = _first_char(nxt, budget) if isinstance(nxt.tag, str) else ""
+            if c != "":
+                return c
+            el = nxt  # an empty inline element: look after it
+            continue
+        parent = el.getparent()
+        if parent is None or not _inline(parent):
+            return None
+        el = parent
+    return None
 
 
 def _joined_or_space(prev: str, nxt: str) -> str:
-    """What a break between ``prev`` and ``nxt`` becomes ("" = unknown: the other decides)."""
-    known = [c for c in (prev, nxt) if c]
-    return _JOINED if known and all(_WIDE_CHAR.match(c) for c in known) else " "
+    return _JOINED if _WIDE_CHAR.match(prev) and _WIDE_CHAR.match(nxt) else " "
+
+
+def _edge_break(text: str, m, prev: str | None, nxt: str | None, direct: bool, leading: bool) -> str:
+    """``text`` with the break ``m`` at its start or end joined, made a space, or kept.
+
+    Joined when both neighbours are wide; a space only when the other neighbour is
+    in the text right across the tag (``direct``): where an element without text
+    (an image, an empty link) lies between, trafilatura drops it and keeps a line
+    break next to it, but a space there can vanish and glue two words. Otherwise,
+    or when a neighbour is unknown (a block edge), the break is kept as it is.
+    """
+    if prev is None or nxt is None:
+        return text
+    joined = _joined_or_space(prev, nxt)
+    if joined == " " and not direct:
+        return text
+    return joined + text[m.end() :] if leading else text[: m.start()] + joined
 
 
 def join_wrapped_lines(tree) -> int:
@@ -306,12 +433,18 @@ def join_wrapped_lines(tree) -> int:
     ends: sentences come out cut in two, and line-based filters measure the wrong
     units. As CSS Text 3 renders them, a line break (with the white space around
     it) between two wide characters (kanji, kana, full-width forms; not Hangul)
-    disappears and any other becomes one space; a break at either end of a text
-    node is judged by the characters of the elements around it. ``<pre>``,
-    ``<textarea>``, ``<listing>``, ``<xmp>``, ``<plaintext>``, scripts, styles and
-    elements styled ``white-space: pre``/``pre-wrap``/``pre-line`` inline keep their
-    lines (a stylesheet's ``white-space`` is not seen), and ``<br>`` (an element,
-    not a line break in text) still ends a line.
+    disappears and any other inside a text node becomes one space. A break at the
+    edge of a text node is judged by the nearest visible characters on both sides
+    when only inline elements (``a``, ``span``, ``code``...) lie between (see
+    :func:`_edge_break`); at a block element's edge (``p``, ``li``, ``div``...) or
+    with a neighbour not found within a few elements it is left as it is, since
+    trafilatura may separate blocks by it.
+    ``<pre>``, ``<textarea>``, ``<listing>``, ``<xmp>``, ``<plaintext>``, scripts,
+    styles and elements styled ``white-space: pre``/``pre-wrap``/``pre-line``
+    inline keep their lines (a stylesheet's ``white-space`` is not seen, so a
+    poem laid out by a CSS class is joined, as a browser without the stylesheet
+    would show it), and ``<br>`` (an element, not a line break in text) still
+    ends a line.
 
     A joined break is first replaced by one U+2060 (see ``_JOINED``), which
     :func:`extract_main_text` removes from trafilatura's output.
@@ -320,51 +453,100 @@ def join_wrapped_lines(tree) -> int:
 
     >>> from lxml import html
     >>> tree = html.fromstring("<div><p>ハンドラ <code>cgi-script</code>\n が指定された<code>X</code>\nディレ\n"
-    ...                        "  クトリ<b>です</b>\nね<br>次の行\nand\nmore</p><pre>一行目\n二行目</pre>"
-    ...                        "<div style='white-space: pre-line'>春の\n<b>夜</b>の夢</div></div>")
-    >>> join_wrapped_lines(tree), tree.xpath("string(p)").replace(_JOINED, ""), tree.xpath("string(pre)")
-    (4, 'ハンドラ cgi-script が指定されたX ディレクトリですね次の行 and more', '一行目\n二行目')
-    >>> tree.xpath("string(div)")
-    '春の\n夜の夢'
-
+    ...                        "  クトリ<b>です</b>\nね<br>次の行\nand\nmore <a>link\n</a>to<span>\n日本</span>\n語"
+    ...                        "</p><ul><li>zero\n</li><li>\nnext</li></ul><pre>一行目\n二行目</pre>"
+    ...                        "<div style='WHITE-SPACE: Pre-Line'>春の\n<b>夜</b>の夢</div></div>")
+    >>> n = join_wrapped_lines(tree)
+    >>> tree.xpath("string(p)").replace(_JOINED, "")
+    'ハンドラ cgi-script が指定されたX ディレクトリですね次の行 and more link to 日本語'
+    >>> tree.xpath("string(ul)"), tree.xpath("string(pre)"), tree.xpath("string(div)")
+    ('zero\n\nnext', '一行目\n二行目', '春の\n夜の夢')
     """
-    global _WRAPPED_TEXT
+    global _WRAPPED_TEXT, _KEEP_LINES
     if _WRAPPED_TEXT is None:
         from lxml import etree
 
-        keep = " or ".join(f"ancestor::{t}" for t in ("pre", "textarea", "listing", "xmp", "plaintext",
-                                                       "script", "style"))
+        _WRAPPED_TEXT = etree.XPath('//text()[contains(., "\n")][normalize-space(.) != ""]')
         # An inline style that keeps line breaks (white-space: pre, pre-wrap, pre-line:
-        # poems, lyrics, posts pasted as they were typed). Stylesheets cannot be seen.
-        keep += ' or ancestor::*[contains(@style, "white-space") and contains(@style, "pre")]'
-        _WRAPPED_TEXT = etree.XPath(f'//text()[contains(., "\n")][normalize-space(.) != ""][not({keep})]')
+        # poems, lyrics, posts pasted as they were typed), in any case and spacing.
+        upper, lower = "ABCDEFGHIJKLMNOPQRSTUVWXYZ ", "abcdefghijklmnopqrstuvwxyz"
+        _KEEP_LINES = etree.XPath(
+            "//pre | //textarea | //listing | //xmp | //plaintext | //script | //style"
+            f" | //*[contains(translate(@style, '{upper}', '{lower}'), 'white-space:pre')]"
+        )
+    nodes = _WRAPPED_TEXT(tree)
+    if not nodes:
+        return 0
+    # Elements whose lines are kept, and everything inside them: one pass over
+    # those subtrees (an XPath ancestor test per text node was quadratic in depth).
+    kept: set = set()
+    for el in _KEEP_LINES(tree):
+        if el not in kept:
+            kept.update(el.iter())
     changed = 0
-    for node in _WRAPPED_TEXT(tree):
+    for node in nodes:
+        # The element a text node flows in: its owner for a text, the owner's parent for a tail.
+        if (node.getparent().getparent() if node.is_tail else node.getparent()) in kept:
+            continue
         owner = node.getparent()  # the element whose text or tail this is
-        # The elements around the node: before a tail comes its owner's content;
-        # after a text comes the owner's first child, after a tail the owner's next
-        # sibling. A break at the start of an element's text, or at the end of its
-        # last text, is trimmed away by trafilatura: there it becomes nothing.
-        before = owner if node.is_tail else None
-        after = owner.getnext() if node.is_tail else (owner[0] if len(owner) else None)
         text = _BREAK_BETWEEN_WIDE.sub(_JOINED, node)
         m = _LEADING_BREAK.match(text)
         if m:
-            if before is None:
-                joined = ""
-            else:
-                prev = "".join(before.itertext()).rstrip().rstrip(_JOINED)[-1:]
-                joined = _joined_or_space(prev, text[m.end()])
-            text = joined + text[m.end() :]
+            # Before a text: the owner's start tag; before a tail: the owner's content.
+            # "direct": the neighbour is in the text right across the tag.
+            prev, direct = None, False
+            if node.is_tail:
+                if _inline(owner):
+                    prev = _last_char(owner, [_LOOKUP_STEPS]) if isinstance(owner.tag, str) else ""
+                    direct = bool(prev)
+                    if prev == "":  # an empty inline element: look before it
+                        prev = _char_before(owner, [_LOOKUP_STEPS])
+            elif _inline(owner):
+                before = owner.getprevious()
+                adjacent = owner.getparent().text if before is None else before.tail
+                direct = _edge(adjacent, True) is not None
+                prev = _char_before(owner, [_LOOKUP_STEPS])
+            text = _edge_break(text, m, prev, text[m.end()], direct, leading=True)
         m = _TRAILING_BREAK.search(text)
         if m:
-            if after is None:
-                joined = ""
-            else:
-                nxt = next((t for t in after.itertext() if t.strip()), "").lstrip()[:1]
-                joined = _joined_or_space(text[m.start() - 1], nxt)
-            text = text[: m.start()] + joined
-        text = _ANY_BREAK.sub(" ", text)
+            # After a text: the owner's first child, or its end tag; after a tail:
+            # the next sibling, or the parent's end tag.
+            nxt, direct = None, False
+            if node.is_tail:
+                sibling = owner.getnext()
+                if sibling is not None:
+                    if _inline(sibling):
+                        nxt = _first_char(sibling, [_LOOKUP_STEPS]) if isinstance(sibling.tag, str) else ""
+                        direct = bool(nxt)
+                        if nxt == "":
+                            nxt = _char_after(sibling, [_LOOKUP_STEPS])
+                else:
+                    parent = owner.getparent()
+                    if parent is not None and _inline(parent):
+                        direct = _edge(parent.tail, False) is not None
+                        nxt = _char_after(parent, [_LOOKUP_STEPS])
+            elif len(owner):
+                if _inline(owner[0]):
+                    first = owner[0]
+                    nxt = _first_char(first, [_LOOKUP_STEPS]) if isinstance(first.tag, str) else ""
+                    direct = bool(nxt)
+                    if nxt == "":
+                        nxt = _char_after(first, [_LOOKUP_STEPS])
+            elif _inline(owner):
+                direct = _edge(owner.tail, False) is not None
+                nxt = _char_after(owner, [_LOOKUP_STEPS])
+            text = _edge_break(text, m, text[m.start() - 1], nxt, direct, leading=False)
+        # Breaks left inside the text lie between two of its characters: a space.
+        # One left at an edge is kept as it is (see _edge_break).
+        lead = _LEADING_BREAK.match(text)
+        tail = _TRAILING_BREAK.search(text)
+        start = lead.end() if lead else 0
+        end = tail.start() if tail else len(text)
+        if start >= end:
+            continue
+        text = text[:start] + _ANY_BREAK.sub(" ", text[start:end]) + text[end:]
+        if text == node:
+            continue
         try:
             if node.is_tail:
                 owner.tail = text

@@ -436,11 +436,17 @@ class _Stream:
         return out
 
     def as_utf8(self, codec: str) -> "_Stream":
-        """The unread rest of this stream decoded from ``codec`` and re-encoded as
-        UTF-8, as a new stream (offsets count its UTF-8 bytes). Undecodable bytes
-        become U+FFFD; a corrupt gzip member restarts the decoder after it; this
-        stream's end (its error, or a storage failure) is the new stream's end."""
+        """The unread rest of this stream decoded from ``codec`` (a codec without a
+        byte-order mark: ``utf-16-le`` or ``utf-16-be``, the BOM already consumed) and
+        re-encoded as UTF-8, as a new stream (offsets count its UTF-8 bytes).
+        Undecodable bytes become U+FFFD; after a corrupt gzip member a fresh decoder
+        of the same byte order starts on the next one; this stream's end (its error,
+        or a storage failure) is the new stream's end."""
         old = self
+
+        def utf8(text: str) -> Iterator[bytes]:
+            if text:  # never an empty chunk: _Stream reads one as more data to come
+                yield text.encode("utf-8", "surrogatepass")
 
         def chunks() -> Iterator[bytes | _Gap]:
             decoder = codecs.getincrementaldecoder(codec)("replace")
@@ -450,9 +456,7 @@ class _Stream:
             old.gaps.clear()
             while True:
                 if pending:
-                    text = decoder.decode(pending)
-                    if text:
-                        yield text.encode("utf-8", "surrogatepass")
+                    yield from utf8(decoder.decode(pending))
                 if old._eof:
                     break
                 try:
@@ -460,13 +464,11 @@ class _Stream:
                 except StopIteration:
                     break
                 if isinstance(pending, _Gap):
-                    yield decoder.decode(b"", final=True).encode("utf-8", "surrogatepass")
-                    decoder.reset()
+                    yield from utf8(decoder.decode(b"", final=True))  # a dangling byte: U+FFFD
+                    decoder = codecs.getincrementaldecoder(codec)("replace")
                     yield pending
                     pending = b""
-            tail = decoder.decode(b"", final=True)
-            if tail:
-                yield tail.encode("utf-8", "surrogatepass")
+            yield from utf8(decoder.decode(b"", final=True))
             if old.read_failed:
                 raise ReadFailed(old.read_failed.removeprefix("storage read failed: "))
             if old.error:
@@ -1328,9 +1330,20 @@ def _is_json_object(line: bytes) -> bool:
     except (ValueError, RecursionError):
         return False
 
+_FORMAT_BY_NAME = {".warc": "warc", ".wet": "warc", ".arc": "arc", ".jsonl": "jsonl", ".json": "jsonl",
+                   ".ndjson": "jsonl", ".html": "html", ".htm": "html", ".xhtml": "html"}
+# How far a file named as a crawl file but starting with JSON is searched for a record.
+_NAMED_CRAWL_SNIFF_BYTES = 1 << 20
+
+
+def _format_by_name(source: str) -> str:
+    """The format a file's name (compression suffix removed) says, or ""."""
+    name = _basename(source).lower()
+    return next((fmt for suffix, fmt in _FORMAT_BY_NAME.items() if name.endswith(suffix)), "")
+
+
 def _detect(head: bytes, source: str) -> str:
     """Returns ``warc``, ``arc``, ``jsonl``, ``html`` or ``""`` (unknown)."""
-    name = _basename(source).lower()
     stripped = head.lstrip(b"\xef\xbb\xbf\x00\r\n\t ")
     if stripped.startswith(b"WARC/"):
         return "warc"
@@ -1338,7 +1351,8 @@ def _detect(head: bytes, source: str) -> str:
         return "arc"
     # A first line that is a whole JSON object makes JSON Lines whatever the name
     # (JSON Lines named .warc would otherwise be resynced to nothing), unless a WARC
-    # version line follows: then it is a WARC file cut inside a JSON payload.
+    # version line follows: then it is a WARC file cut inside a JSON payload
+    # (read_records searches 1 MB of a file named as a crawl file for one).
     if stripped.startswith(b"{") and not _WARC_LINE.search(head):
         end = stripped.find(b"\n")
         if end > 0 and _is_json_object(stripped[:end]):
@@ -1346,11 +1360,9 @@ def _detect(head: bytes, source: str) -> str:
     # A crawl file that does not start with its first record (junk, or cut in the
     # middle of one): its name, or a version line further in, says what it is, so
     # the reader resyncs to the records instead of reading the file as one page.
-    by_name = {".warc": "warc", ".wet": "warc", ".arc": "arc", ".jsonl": "jsonl", ".json": "jsonl",
-               ".ndjson": "jsonl", ".html": "html", ".htm": "html", ".xhtml": "html"}
-    for suffix, fmt in by_name.items():
-        if name.endswith(suffix):
-            return fmt
+    fmt = _format_by_name(source)
+    if fmt:
+        return fmt
     if stripped.lower().startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
         return "html"  # a page (that may quote a WARC record), not a cut WARC file
     if _WARC_LINE.search(head):
@@ -1394,9 +1406,19 @@ def read_records(
                 _detect(head.decode("utf-16", "replace").encode("utf-8"), source) == "jsonl":
             # JSON Lines saved as UTF-16 (Windows tools do): read as UTF-8, or every
             # 0x0A byte inside a character would end a line.
-            stream = stream.as_utf8("utf-16")
+            codec = "utf-16-le" if head.startswith(codecs.BOM_UTF16_LE) else "utf-16-be"
+            stream.read(2)  # the byte-order mark
+            stream = stream.as_utf8(codec)
             head = stream.peek(_SNIFF_BYTES * 4)
         fmt = _detect(head, source)
+        if fmt == "jsonl" and _format_by_name(source) in ("warc", "arc"):
+            # JSON first in a file named as a crawl file: JSON Lines, unless a record
+            # follows further in (a WARC cut inside a JSON payload of any length).
+            wide = stream.peek(_NAMED_CRAWL_SNIFF_BYTES)
+            if _WARC_LINE.search(wide):
+                fmt = "warc"
+            elif _format_by_name(source) == "arc" and _ARC_HEADER_IN_BLOCK.search(wide):
+                fmt = "arc"
         if not fmt:
             detail = stream.error or f"unknown format, starts with {stream.peek(40)!r}"
             yield reader.reject(reader.offset_id(0), "", "unreadable_file", detail)

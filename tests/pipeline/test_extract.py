@@ -138,6 +138,43 @@ def test_lines_the_source_wraps_are_joined_as_a_browser_shows_them(isolate):
     assert "ハンドラ cgi-script" in raw.extract(WRAPPED).split("\n")
 
 
+@pytest.mark.parametrize("html, want", [
+    # Inline edges: judged by the characters across the tag.
+    ("<p>Hello<span>\nworld</span> again</p>", "Hello world again"),
+    ("<p>Click <a href='/x'>here\n</a>to continue</p>", "Click here to continue"),
+    ("<p>See<a href='/x'>\n  the manual\n</a>for details</p>", "See the manual for details"),
+    ("<p>日本<span>\n語</span>\nの文</p>", "日本語の文"),
+    # An element without text between: a break next to Latin is kept, never a space
+    # that trafilatura could drop; between wide characters it is joined.
+    ("<p>費用）\n<a href='/x'><img src='a.gif'></a>\neBANK の口座</p>", "費用）\n\neBANK の口座"),
+    ("<p>費用）\n<a href='/x'><img src='a.gif'>eBANK</a>の口座</p>", "費用） eBANKの口座"),
+    ("<p>費用\n<a href='/x'><img src='a.gif'></a>\nの口座</p>", "費用の口座"),
+    # Block edges stay as they are: trafilatura may separate items by them.
+    ("<ul><li>set <code>X</code> to zero\n</li><li>\nset Y</li></ul>", "set X to zero\n\nset Y"),
+])
+def test_wrapped_line_edges(html, want):
+    from lxml.html import fromstring
+
+    from pipeline.extract import _JOINED, join_wrapped_lines
+
+    tree = fromstring(f"<div>{html}</div>")
+    join_wrapped_lines(tree)
+    assert tree.text_content().replace(_JOINED, "") == want
+
+
+def test_real_list_items_and_blocks_stay_apart():
+    """Block edges are left alone: the list items and warning boxes of the Apache
+    manual are separate lines with or without the join."""
+    root = shared("html", "debian-docs", "apache2-doc", "usr", "share", "doc", "apache2-doc", "manual")
+    ex = Extractor(ExtractOptions(), timeout_s=60, isolate=False)
+    worker = ex.extract(decode_html((root / "en" / "mod" / "worker.html").read_bytes())[0])
+    assert "MaxConnectionsPerChild to zero\n" in worker and "to zeroMax" not in worker
+    dns = ex.extract(decode_html((root / "ja" / "dns-caveats.html").read_bytes())[0])
+    assert "VirtualHost で IP アドレスを使用する。\n" in dns and "使用する。Listen" not in dns
+    core = ex.extract(decode_html((root / "en" / "mod" / "core.html").read_bytes())[0])
+    assert "to the Listen directive.\n" in core and "directive.Define" not in core
+
+
 def test_real_wrapped_pages_are_joined_and_keep_the_same_content():
     """Debian's Apache manual wraps paragraphs in its source (Japanese pages, and the
     English pages of the same folder). Joining them leaves trafilatura's choice of

@@ -300,10 +300,15 @@ def test_jsonl_is_read_by_its_content_whatever_its_name():
     # Named like a crawl file (or with no telling name), it is still JSON Lines.
     assert _summary(read(data, "crawl-00001.warc")) == want
     assert _summary(read(gzip.compress(data, mtime=0), "crawl-00001.warc.gz")) == want
-    # But a WARC file cut inside a JSON payload is still read as WARC.
+    # But a WARC file cut inside a JSON payload is still read as WARC, however long
+    # the JSON before its first record (here ~9 KB of NDJSON, past the 4 KB sniff).
     cut = b'{"payload": "tail of a record"}\r\n\r\n' + warc_record("response", http(HTML))
     outs = read(cut, "part-2.warc")
     assert [o.payload for o in outs if isinstance(o, Record)] == [HTML]
+    ndjson = b"".join(json.dumps({"n": i, "pad": "x" * 120}).encode() + b"\n" for i in range(60))
+    outs = read(ndjson + b"\r\n\r\n" + warc_record("response", http(HTML)) * 3, "part-3.warc.gz")
+    assert [o.payload for o in outs if isinstance(o, Record)] == [HTML] * 3
+    assert [o.reason for o in outs if isinstance(o, Reject)] == ["malformed_record"]  # the cut record
 
 
 @pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
@@ -322,6 +327,25 @@ def test_utf16_jsonl_is_read_as_utf8(codec):
     outs = read(gzip.compress(many, mtime=0)[:-200], "docs.jsonl.gz")
     assert 0 < len(outs) < 800 and outs[-1].reason == "truncated"
     assert all(o.payload.decode() in text for o in outs if isinstance(o, Record))
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_jsonl_with_a_corrupt_gzip_member_loses_only_that_member(codec):
+    lines = [json.dumps({"id": f"x{i}", "text": f"第{i}行の本文。" * 20}, ensure_ascii=False) + "\n" for i in range(600)]
+    bom = codecs.BOM_UTF16_LE if codec == "utf-16-le" else codecs.BOM_UTF16_BE
+
+    def members(encode, first_prefix=b""):
+        parts = [first_prefix + encode("".join(lines[:200])), encode("".join(lines[200:400])),
+                 encode("".join(lines[400:]))]
+        out = [gzip.compress(p, mtime=0) for p in parts]
+        out[1] = out[1][:100] + b"\xff" * 60 + out[1][160:]  # corrupt the middle member
+        return b"".join(out)
+
+    utf8 = read(members(str.encode), "docs.jsonl.gz")
+    utf16 = read(members(lambda t: t.encode(codec), bom), "docs.jsonl.gz")
+    assert collections.Counter(type(o).__name__ for o in utf16) == collections.Counter(type(o).__name__ for o in utf8)
+    assert sum(isinstance(o, Record) for o in utf16) == 400
+    assert [o.id for o in utf16 if isinstance(o, Record)][-1] == "x599"  # read on after the gap
 
 
 def test_html_file_is_one_record_and_too_large():
