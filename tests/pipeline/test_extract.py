@@ -151,6 +151,14 @@ def test_lines_the_source_wraps_are_joined_as_a_browser_shows_them(isolate):
     ("<p>費用\n<a href='/x'><img src='a.gif'></a>\nの口座</p>", "費用の口座"),
     # Block edges stay as they are: trafilatura may separate items by them.
     ("<ul><li>set <code>X</code> to zero\n</li><li>\nset Y</li></ul>", "set X to zero\n\nset Y"),
+    # trafilatura drops <time>/<label> with their text: a neighbour inside is unknown.
+    ("<p>Released 2020<time>年</time>\n版です</p>", "Released 2020年\n版です"),
+    # Text lxml would refuse to take back (a control character) is left as it is,
+    # not emptied; a node of breaks and a form feed only is no crash.
+    ("<p><b>x</b>alpha&#12;beta\ngamma</p>", "xalpha\x0cbeta\ngamma"),
+    ("<p>見出し<b>x</b>&#12;\n<i>y</i></p>", "見出しx\x0c\ny"),
+    # A long run of spaces before a break (searched from the run's start only).
+    ("<p>x" + " " * 40_000 + "y\nz</p>", "x" + " " * 40_000 + "y z"),
 ])
 def test_wrapped_line_edges(html, want):
     from lxml.html import fromstring
