@@ -415,19 +415,20 @@ def _joined_or_space(prev: str, nxt: str) -> str:
 
 
 def _edge_break(text: str, m, prev: str | None, nxt: str | None, direct: bool, leading: bool) -> str:
-    """``text`` with the break ``m`` at its start or end removed, made a space, or kept.
+    """``text`` with the break ``m`` at its start or end joined, made a space, or kept.
 
     Joined (U+2060 until trafilatura is done) when both neighbours are wide: at
     the parent's level the break counted as one character in trafilatura's
     lengths, and with nothing in its place a short section with links fell below
     its link-density limit (a paragraph of mod_log_config.html was lost). Inside a
     link's own text the joiner makes the link one character longer, which can tip
-    that test the other way on a crafted page (none of 966 shared pages). A space
-    only when the other
-    neighbour is in the text right across the tag (``direct``): where an element
-    without text (an image, an empty link) lies between, trafilatura drops it and
-    keeps a line break next to it, but a space there can vanish and glue two words.
-    Otherwise, or when a neighbour is unknown (a block edge), the break is kept.
+    that test the other way on a crafted page (none of 966 shared pages).
+
+    Made a space only when the other neighbour is in the text right across the
+    tag (``direct``): where an element without text (an image, an empty link) lies
+    between, trafilatura drops it and keeps a line break next to it, but a space
+    there can vanish and glue two words. Otherwise, or when a neighbour is unknown
+    (a block edge), the break is kept as it is.
     """
     if prev is None or nxt is None:
         return text
