@@ -1330,6 +1330,7 @@ def _is_json_object(line: bytes) -> bool:
     except (ValueError, RecursionError):
         return False
 
+
 _FORMAT_BY_NAME = {".warc": "warc", ".wet": "warc", ".arc": "arc", ".jsonl": "jsonl", ".json": "jsonl",
                    ".ndjson": "jsonl", ".html": "html", ".htm": "html", ".xhtml": "html"}
 # How far a file named as a crawl file but starting with JSON is searched for a record.
