@@ -324,6 +324,8 @@ def _edge(text, last: bool) -> str | None:
 def _last_char(el, budget: list[int]) -> str | None:
     """The last visible character of ``el``'s content: "" when it has none, None at
     a block edge inside it or when the lookup ran out of steps."""
+    if not isinstance(el.tag, str):  # a comment or processing instruction: no text
+        return ""
     budget[0] -= 1
     if budget[0] < 0:
         return None
@@ -333,24 +335,26 @@ def _last_char(el, budget: list[int]) -> str | None:
             return c
         if not _inline(child):
             return None
-        c = _last_char(child, budget) if isinstance(child.tag, str) else ""
+        c = _last_char(child, budget)
         if c != "":
             return c
-    return (_edge(el.text, True) or "") if isinstance(el.tag, str) else ""
+    return _edge(el.text, True) or ""
 
 
 def _first_char(el, budget: list[int]) -> str | None:
     """The first visible character of ``el``'s content ("" none, None unknown)."""
+    if not isinstance(el.tag, str):
+        return ""
     budget[0] -= 1
     if budget[0] < 0:
         return None
-    c = _edge(el.text, False) if isinstance(el.tag, str) else None
+    c = _edge(el.text, False)
     if c:
         return c
     for child in el:
         if not _inline(child):
             return None
-        c = _first_char(child, budget) if isinstance(child.tag, str) else ""
+        c = _first_char(child, budget)
         if c != "":
             return c
         c = _edge(child.tail, False)
@@ -371,7 +375,7 @@ def _char_before(el, budget: list[int]) -> str | None:
                 return c
             if not _inline(prev):
                 return None
-            c = _last_char(prev, budget) if isinstance(prev.tag, str) else ""
+            c = _last_char(prev, budget)
             if c != "":
                 return c
             el = prev  # an empty inline element: look before it
@@ -398,7 +402,7 @@ def _char_after(el, budget: list[int]) -> str | None:
         if nxt is not None:
             if not _inline(nxt):
                 return None
-            c = _first_char(nxt, budget) if isinstance(nxt.tag, str) else ""
+            c = _first_char(nxt, budget)
             if c != "":
                 return c
             el = nxt  # an empty inline element: look after it
@@ -408,6 +412,16 @@ def _char_after(el, budget: list[int]) -> str | None:
             return None
         el = parent
     return None
+
+
+def _across(el, last: bool) -> tuple[str | None, bool]:
+    """The visible character at the end (``last``) or start of inline ``el``'s
+    content, and whether it is inside ``el`` itself ("direct"); for an element
+    without text, the character beyond it (before or after), not direct."""
+    c = _last_char(el, [_LOOKUP_STEPS]) if last else _first_char(el, [_LOOKUP_STEPS])
+    if c == "":
+        return (_char_before if last else _char_after)(el, [_LOOKUP_STEPS]), False
+    return c, c is not None
 
 
 def _joined_or_space(prev: str, nxt: str) -> str:
@@ -513,10 +527,7 @@ def join_wrapped_lines(tree) -> int:
             prev, direct = None, False
             if node.is_tail:
                 if _inline(owner):
-                    prev = _last_char(owner, [_LOOKUP_STEPS]) if isinstance(owner.tag, str) else ""
-                    direct = bool(prev)
-                    if prev == "":  # an empty inline element: look before it
-                        prev = _char_before(owner, [_LOOKUP_STEPS])
+                    prev, direct = _across(owner, last=True)
             elif _inline(owner):
                 before, parent = owner.getprevious(), owner.getparent()
                 adjacent = before.tail if before is not None else parent.text if parent is not None else None
@@ -532,10 +543,7 @@ def join_wrapped_lines(tree) -> int:
                 sibling = owner.getnext()
                 if sibling is not None:
                     if _inline(sibling):
-                        nxt = _first_char(sibling, [_LOOKUP_STEPS]) if isinstance(sibling.tag, str) else ""
-                        direct = bool(nxt)
-                        if nxt == "":
-                            nxt = _char_after(sibling, [_LOOKUP_STEPS])
+                        nxt, direct = _across(sibling, last=False)
                 else:
                     parent = owner.getparent()
                     if parent is not None and _inline(parent):
@@ -543,11 +551,7 @@ def join_wrapped_lines(tree) -> int:
                         nxt = _char_after(parent, [_LOOKUP_STEPS])
             elif len(owner):
                 if _inline(owner[0]):
-                    first = owner[0]
-                    nxt = _first_char(first, [_LOOKUP_STEPS]) if isinstance(first.tag, str) else ""
-                    direct = bool(nxt)
-                    if nxt == "":
-                        nxt = _char_after(first, [_LOOKUP_STEPS])
+                    nxt, direct = _across(owner[0], last=False)
             elif _inline(owner):
                 direct = _edge(owner.tail, False) is not None
                 nxt = _char_after(owner, [_LOOKUP_STEPS])

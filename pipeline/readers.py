@@ -1411,14 +1411,14 @@ def read_records(
             stream.read(2)  # the byte-order mark
             stream = stream.as_utf8(codec)
             head = stream.peek(_SNIFF_BYTES * 4)
-        fmt = _detect(head, source)
-        if fmt == "jsonl" and _format_by_name(source) in ("warc", "arc"):
+        fmt, named = _detect(head, source), _format_by_name(source)
+        if fmt == "jsonl" and named in ("warc", "arc"):
             # JSON first in a file named as a crawl file: JSON Lines, unless a record
             # follows further in (a WARC cut inside a JSON payload of any length).
             wide = stream.peek(_NAMED_CRAWL_SNIFF_BYTES)
             if _WARC_LINE.search(wide):
                 fmt = "warc"
-            elif _format_by_name(source) == "arc" and _ARC_HEADER_IN_BLOCK.search(wide):
+            elif named == "arc" and _ARC_HEADER_IN_BLOCK.search(wide):
                 fmt = "arc"
         if not fmt:
             detail = stream.error or f"unknown format, starts with {stream.peek(40)!r}"
