@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 
 USAGE = """usage: furui <command> [args]
@@ -50,6 +51,126 @@ def _not_beam_bigquery_noise(record: logging.LogRecord) -> bool:
     return not is_bigquery_noise(record)
 
 
+def _not_job_server_routine(record: logging.LogRecord) -> bool:
+    """False for what a portable run (Flink, Spark, a job service) logs as warnings
+    or errors although nothing is wrong: Beam's "Really starting/destroying service"
+    warnings around the job server (furui logs where its output goes instead), and
+    a LOOPBACK worker's "Failed to read inputs in the data plane" with the
+    traceback of a stream the runner cancelled after a stage (:func:`_is_channel_hangup`).
+
+    >>> rec = logging.LogRecord("apache_beam.utils.subprocess_server", logging.WARNING, "", 0,
+    ...                         "Really starting service at %s with cmd: %s", ("localhost:1", "java"), None)
+    >>> _not_job_server_routine(rec)
+    False
+    >>> rec.msg = "Failed to start job service with %s"; _not_job_server_routine(rec)
+    True
+    """
+    if record.name == "apache_beam.utils.subprocess_server":
+        return not str(record.msg).startswith(("Really starting service", "Really destroying service"))
+    if record.exc_info and record.name.startswith("apache_beam.runners.worker"):
+        return not _is_channel_hangup(record.exc_info[1])
+    return True
+
+
+class _JobServerOutput(logging.Filter):
+    """A Java job server's output (Flink, Spark) goes to a file; only its errors reach the console.
+
+    Beam logs every line a job server prints, at INFO, under a logger named after
+    its class (``FlinkJarJobServer``). Embedded Flink printed ~24,000 lines for
+    2,000 pages (operator names, metric dumps, harmless WARNs), which buried the
+    funnel. Every line is written to ``furui-jobserver-*.log`` in the temporary
+    directory (created on the first line, readable by its owner only; its path is
+    logged once), and a line passes on to the console only when its Java level is
+    ERROR or FATAL, with the lines that continue it (a stack trace), or when it
+    comes before the server's first leveled line (a JVM that cannot start says why
+    that way). A failed job still fails with Beam's own error.
+
+    >>> f = _JobServerOutput()
+    >>> rec = lambda msg: logging.LogRecord("FlinkJarJobServer", logging.INFO, "", 0, msg, None, None)
+    >>> [f.filter(rec(m)) for m in ["Error: Unable to access jarfile x.jar",
+    ...   "[main] INFO org.apache.beam.runners.jobsubmission.JobServerDriver - JobService started",
+    ...   "[MapPartition at [21]{ReadWarc} (1/2)#0] WARN org.apache.flink.metrics.MetricGroup - name too long",
+    ...   "java.lang.IllegalStateException: call already closed",
+    ...   "[main] ERROR org.apache.flink.Job - failed", "\\tat org.apache.flink.Job.run(Job.java:1)"]]
+    [True, False, False, False, True, True]
+    >>> f.filter(logging.LogRecord("furui", logging.INFO, "", 0, "x", None, None))
+    True
+    >>> f.close(); os.path.exists(f.path) and "JobService started" in open(f.path).read()
+    True
+    >>> os.remove(f.path)
+    """
+
+    #: Java's ``[thread] LEVEL logger - message`` (thread names may hold brackets).
+    _LEVELED = re.compile(r"\[.*?\] (TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL) ")
+    _SHOWN = ("ERROR", "FATAL")
+
+    def __init__(self) -> None:
+        super().__init__()
+        import threading
+
+        self.path: str | None = None
+        self._fh = None
+        self._level = "ERROR"  # until the first leveled line
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.endswith("JobServer"):
+            return True
+        line = record.getMessage()
+        with self._lock:
+            m = self._LEVELED.match(line)
+            if m:
+                self._level = m.group(1)
+            self._write(line)
+            return self._level in self._SHOWN
+
+    def _write(self, line: str) -> None:
+        if self._fh is None:
+            if self.path is not None:  # the file could not be opened: console only
+                return
+            import tempfile
+
+            try:
+                fd, self.path = tempfile.mkstemp(prefix="furui-jobserver-", suffix=".log")
+                self._fh = open(fd, "w", encoding="utf-8", buffering=1)
+            except OSError as exc:
+                self.path = ""
+                logging.getLogger("furui").warning("job server output not saved (%s); errors are shown here", exc)
+                return
+            logging.getLogger("furui").info("job server output: %s (its errors are shown here too)", self.path)
+        self._fh.write(line + "\n")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fh is not None:
+                self._fh.close()
+                self._fh = None
+
+
+_JOB_SERVER_OUTPUT = _JobServerOutput()
+
+
+def _is_channel_hangup(exc: BaseException | None) -> bool:
+    """True for the error a LOOPBACK SDK worker's gRPC threads raise when the runner
+    cancels their streams after a stage: status ``CANCELLED`` ("Multiplexer hanging
+    up", "Stream removed (RST_STREAM ...)").
+
+    Embedded Flink releases a stage's environment when the stage ends, and each
+    release printed thread tracebacks in the middle of a successful run. A job
+    that really fails still fails, with the runner's own error.
+    """
+    try:
+        import grpc
+    except ImportError:  # pragma: no cover - a Beam dependency
+        return False
+    if not isinstance(exc, grpc.RpcError):
+        return False
+    try:
+        return exc.code() == grpc.StatusCode.CANCELLED
+    except Exception:  # noqa: BLE001 - an RpcError without call details is not this one
+        return False
+
+
 class _Interrupt:
     """Ctrl-C during ``furui run``: one line, not a page of tracebacks.
 
@@ -61,6 +182,9 @@ class _Interrupt:
     those reports are dropped; every earlier log line and error is untouched.
     A second Ctrl-C while the first is handled stops the process at once. A run
     started with SIGINT ignored (a background job) is left alone.
+
+    Its thread hook also drops, at any time, the ``CANCELLED`` errors of LOOPBACK
+    workers whose streams the runner closed (:func:`_is_channel_hangup`).
     """
 
     #: What a thread reports when a local SDK worker was stopped by Ctrl-C.
@@ -105,6 +229,10 @@ class _Interrupt:
             handler.removeFilter(self._log_filter)
 
     def _thread_hook(self, args) -> None:
+        if _is_channel_hangup(args.exc_value):
+            logging.getLogger("furui").debug("%s: %s (the runner closed a finished worker's channel)",
+                                             getattr(args.thread, "name", "thread"), args.exc_value)
+            return
         # A worker stopped by the same Ctrl-C may be reported before the main
         # thread has run the handler: that report is itself the sign.
         if self.handling and str(args.exc_value) in self._WORKER_STOPPED:
@@ -138,7 +266,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
-        for log_filter in (_not_beam_bigquery_noise, _not_forwarded_worker_log):
+        # The job server's output filter stays for the life of the process: Beam
+        # stops the server at exit, and its last lines come after main returns.
+        for log_filter in (_not_beam_bigquery_noise, _not_forwarded_worker_log, _not_job_server_routine,
+                           _JOB_SERVER_OUTPUT):
             if log_filter not in handler.filters:
                 handler.addFilter(log_filter)
     for noisy in ("apache_beam", "trafilatura", "htmldate", "courlan", "botocore", "urllib3"):

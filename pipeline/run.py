@@ -504,14 +504,47 @@ def check_options(beam_args: list[str], strict: bool | None = None) -> None:
             raise UsageError(f"unknown option {name}{hint}: not a furui or Apache Beam option")
 
 
-def check_runner(runner: str) -> None:
-    """Fails before the output is touched when ``--runner`` names no runner."""
+#: Runners that start a Java job server from a jar, and the option that names the jar.
+#: Without it Beam downloads the jar from Maven Central when the job starts.
+_JOB_SERVER_JAR_OPTION = {"FlinkRunner": "flink_job_server_jar", "SparkRunner": "spark_job_server_jar"}
+
+
+def check_runner(runner: str, options: dict | None = None) -> None:
+    """Fails before the output is touched when ``--runner`` names no runner, or
+    names a runner that would download its job server at run time.
+
+    Beam's FlinkRunner and SparkRunner start a Java job server; unless
+    ``--flink_job_server_jar`` (``--spark_job_server_jar``) names one or
+    ``--job_endpoint`` points at a running one, Beam downloads the jar from Maven
+    Central after the output has been cleared. furui downloads nothing at run
+    time: offline that was a traceback and an empty output directory, and Beam
+    2.77.0's Flink job server is not published there anyway.
+
+    >>> check_runner("FlinkRunner", {"flink_master": "[local]"})
+    Traceback (most recent call last):
+    ...
+    pipeline.run.UsageError: FlinkRunner needs a job server: pass --flink_job_server_jar=PATH (JAR=$(scripts/fetch_flink_jobserver.sh) fetches one) or --job_endpoint=HOST:PORT of a running job server; furui does not let Beam download one while the job starts
+    >>> check_runner("FlinkRunner", {"job_endpoint": "localhost:8099"})
+    """
     from apache_beam.runners.runner import create_runner
 
     try:
-        create_runner(runner)
+        runner_obj = create_runner(runner)
     except (ValueError, ImportError) as exc:
         raise UsageError(str(exc).split(" Valid values are")[0]) from exc
+    opts = options or {}
+    jar_option = _JOB_SERVER_JAR_OPTION.get(type(runner_obj).__name__)
+    if jar_option is None or opts.get("job_endpoint"):
+        return
+    jar = opts.get(jar_option)
+    if not jar:
+        fetch = " (JAR=$(scripts/fetch_flink_jobserver.sh) fetches one)" if jar_option.startswith("flink") else ""
+        raise UsageError(
+            f"{type(runner_obj).__name__} needs a job server: pass --{jar_option}=PATH{fetch} or "
+            "--job_endpoint=HOST:PORT of a running job server; furui does not let Beam download one "
+            "while the job starts")
+    if "://" not in jar and not os.path.isfile(jar):
+        raise UsageError(f"--{jar_option}: no such file: {jar}")
 
 
 def check_resources(cfg: Config) -> None:
@@ -645,7 +678,7 @@ def run(argv: list[str] | None = None, interrupted=lambda: False) -> int:
             if is_local(runner):  # remote workers may see other paths than this machine
                 check_resources(cfg)
             else:
-                check_runner(runner)
+                check_runner(runner, options.get_all_options())
             dry_run = bool(options.get_all_options().get("dry_run"))
             # The driver lists inputs and prepares the output itself: give the
             # filesystems (s3://, gs://) the same options the workers get.

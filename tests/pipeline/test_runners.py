@@ -337,13 +337,45 @@ def flink_jar() -> str:
 
 
 def test_flink_runner_embedded_matches_direct_runner(reference, tmp_path):
+    """Through the CLI, as a user runs it: the same outputs as the local runner, and
+    a console that shows furui's lines, not the job server's (thousands of INFO
+    lines, kept in a file) nor the harmless tracebacks of closed worker channels."""
     jar = flink_jar()
-    got = run_sample(
-        tmp_path / "out", "FlinkRunner([local], LOOPBACK)",
-        ["--runner=FlinkRunner", "--flink_master=[local]", f"--flink_job_server_jar={jar}",
-         "--environment_type=LOOPBACK", "--parallelism=2"],
-    )
-    assert_same_as_reference(got, reference)
+    out = tmp_path / "out"
+    env = {**os.environ, "FURUI_PROGRESS_SECONDS": "0", "TMPDIR": str(tmp_path)}
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "run", "--output", str(out), "--runner=FlinkRunner",
+         "--flink_master=[local]", f"--flink_job_server_jar={jar}", "--environment_type=LOOPBACK",
+         "--parallelism=2"], capture_output=True, text=True, env=env, timeout=600, cwd=REPO)
+    WALL["FlinkRunner([local], LOOPBACK)"] = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert_same_as_reference(outputs(out), reference)
+    assert "accounted: yes" in proc.stdout
+    logs = list(tmp_path.glob("furui-jobserver-*.log"))
+    assert len(logs) == 1, proc.stderr[-3000:]
+    saved = logs[0].read_text()
+    assert "JobServerDriver - JobService started" in saved and len(saved.splitlines()) > 100
+    assert f"job server output: {logs[0]}" in proc.stderr
+    assert "FlinkJarJobServer" not in proc.stderr, proc.stderr[-3000:]
+    assert "Multiplexer hanging up" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-3000:]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--runner=FlinkRunner", "--flink_master=[local]"], "FlinkRunner needs a job server: pass --flink_job_server_jar"),
+    (["--runner=FlinkRunner", "--flink_job_server_jar=/nonexistent/job-server.jar"],
+     "--flink_job_server_jar: no such file: /nonexistent/job-server.jar"),
+    (["--runner=SparkRunner"], "SparkRunner needs a job server: pass --spark_job_server_jar"),
+])
+def test_job_server_runner_without_a_jar_fails_before_touching_the_output(tmp_path, capsys, args, message):
+    """Beam would download the job server from Maven Central after the output was
+    cleared (offline: a traceback and an empty directory); furui refuses first."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("a previous run")
+    assert run(["--output", str(out), *args]) == 2
+    assert message in capsys.readouterr().err
+    assert (out / "keep.txt").read_text() == "a previous run"
 
 
 # ---------------------------------------------------------------------------
