@@ -78,12 +78,13 @@ class _JobServerOutput(logging.Filter):
     Beam logs every line a job server prints, at INFO, under a logger named after
     its class (``FlinkJarJobServer``). Embedded Flink printed ~25,000 lines per
     run, even on the 53-record sample (operator names, metric dumps, harmless
-    WARNs), which buried the funnel. Every line is written to ``furui-jobserver-*.log`` in the temporary
-    directory (created on the first line, readable by its owner only; its path is
-    logged once), and a line passes on to the console only when its Java level is
-    ERROR or FATAL, with the lines that continue it (a stack trace), or when it
-    comes before the server's first leveled line (a JVM that cannot start says why
-    that way). A failed job still fails with Beam's own error.
+    WARNs), which buried the funnel. Every line is written to
+    ``furui-jobserver-*.log`` in the temporary directory (created on the first
+    line, readable by its owner only; its path is logged once), and a line
+    passes on to the console only when its Java level is ERROR or FATAL, with the
+    lines that continue it (a stack trace), or when it comes before the server's
+    first leveled line (a JVM that cannot start says why that way). A failed job
+    still fails with Beam's own error.
 
     >>> f = _JobServerOutput()
     >>> rec = lambda msg: logging.LogRecord("FlinkJarJobServer", logging.INFO, "", 0, msg, None, None)
@@ -112,17 +113,23 @@ class _JobServerOutput(logging.Filter):
         self._fh = None
         self._level = "ERROR"  # until the first leveled line
         self._lock = threading.Lock()
+        self._last: tuple[logging.LogRecord, bool] | None = None  # (the last record, shown?)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not record.name.endswith("JobServer"):
             return True
-        line = record.getMessage()
         with self._lock:
+            # The filter sits on every root handler: a record it has just seen
+            # (through another handler) is neither written nor judged again.
+            if self._last is not None and self._last[0] is record:
+                return self._last[1]
+            line = record.getMessage()
             m = self._LEVELED.match(line)
             if m:
                 self._level = m.group(1)
             self._write(line)
-            return self._level in self._SHOWN
+            self._last = (record, self._level in self._SHOWN)
+            return self._last[1]
 
     def _write(self, line: str) -> None:
         if self._fh is None:

@@ -106,3 +106,18 @@ def test_job_server_output_file_is_private_and_keeps_every_line(tmp_path, monkey
         assert stat.S_IMODE(os.stat(f.path).st_mode) == 0o600
     assert [r.getMessage() for r in caplog.records] == [
         f"job server output: {f.path} (its errors are shown here too)"]
+
+
+def test_job_server_line_seen_by_two_handlers_is_saved_once(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    f = cli._JobServerOutput()
+    rec = _record("FlinkJarJobServer", logging.INFO, "[main] INFO x - started")
+    err = _record("FlinkJarJobServer", logging.INFO, "[main] ERROR x - failed")
+    assert [f.filter(rec), f.filter(rec), f.filter(err), f.filter(err)] == [False, False, True, True]
+    again = _record("FlinkJarJobServer", logging.INFO, "[main] INFO x - started")  # a new record, same text
+    assert f.filter(again) is False
+    f.close()
+    assert open(f.path, encoding="utf-8").read().splitlines() == [
+        "[main] INFO x - started", "[main] ERROR x - failed", "[main] INFO x - started"]
