@@ -51,6 +51,26 @@ def _not_beam_bigquery_noise(record: logging.LogRecord) -> bool:
     return not is_bigquery_noise(record)
 
 
+def _not_beam_root_info(record: logging.LogRecord) -> bool:
+    """False for INFO (and lower) lines that Beam's own code logs through the root
+    logger rather than an ``apache_beam`` one ("starting control server on port
+    ...", "Requesting worker at ...", seven per portable run): the CLI keeps
+    Beam's loggers at WARNING, and these escaped that by their logger's name.
+
+    >>> import apache_beam.runners.portability.fn_api_runner.worker_handlers as wh
+    >>> rec = logging.LogRecord("root", logging.INFO, wh.__file__, 1, "starting data server on port %s", (1,), None)
+    >>> _not_beam_root_info(rec)
+    False
+    >>> rec.levelno = logging.WARNING; _not_beam_root_info(rec)
+    True
+    >>> _not_beam_root_info(logging.LogRecord("root", logging.INFO, __file__, 1, "x", None, None))
+    True
+    """
+    if record.name != "root" or record.levelno >= logging.WARNING:
+        return True
+    return f"{os.sep}apache_beam{os.sep}" not in (record.pathname or "")
+
+
 def _not_job_server_routine(record: logging.LogRecord) -> bool:
     """False for what a portable run (Flink, Spark, a job service) logs as warnings
     or errors although nothing is wrong: Beam's "Really starting/destroying service"
@@ -275,8 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     for handler in logging.getLogger().handlers:
         # The job server's output filter stays for the life of the process: Beam
         # stops the server at exit, and its last lines come after main returns.
-        for log_filter in (_not_beam_bigquery_noise, _not_forwarded_worker_log, _not_job_server_routine,
-                           _JOB_SERVER_OUTPUT):
+        for log_filter in (_not_beam_bigquery_noise, _not_forwarded_worker_log, _not_beam_root_info,
+                           _not_job_server_routine, _JOB_SERVER_OUTPUT):
             if log_filter not in handler.filters:
                 handler.addFilter(log_filter)
     for noisy in ("apache_beam", "trafilatura", "htmldate", "courlan", "botocore", "urllib3"):

@@ -311,12 +311,28 @@ def local_job_service(tmp_path):
             proc.wait()
 
 
+def run_cli(out: Path, name: str, beam_args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
+    """``furui run`` on the sample in a subprocess, as a user runs it (the CLI's
+    console filters apply); temporary files go under ``tmp_path``."""
+    env = {**os.environ, "FURUI_PROGRESS_SECONDS": "0", "TMPDIR": str(tmp_path)}
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", "--output", str(out), *beam_args],
+                          capture_output=True, text=True, env=env, timeout=600, cwd=REPO)
+    WALL[name] = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "accounted: yes" in proc.stdout
+    return proc
+
+
 def test_portable_runner_matches_direct_runner(reference, local_job_service, tmp_path):
-    got = run_sample(
-        tmp_path / "out", "PortableRunner(LOOPBACK)",
-        ["--runner=PortableRunner", f"--job_endpoint={local_job_service}", "--environment_type=LOOPBACK"],
-    )
-    assert_same_as_reference(got, reference)
+    """Through the CLI: the same outputs, and none of the INFO lines Beam's portable
+    code logs on the root logger ("starting control server on port ...")."""
+    out = tmp_path / "out"
+    proc = run_cli(out, "PortableRunner(LOOPBACK)",
+                   ["--runner=PortableRunner", f"--job_endpoint={local_job_service}", "--environment_type=LOOPBACK"],
+                   tmp_path)
+    assert_same_as_reference(outputs(out), reference)
+    assert " INFO root: " not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-3000:]
 
 
 def flink_jar() -> str:
@@ -342,16 +358,10 @@ def test_flink_runner_embedded_matches_direct_runner(reference, tmp_path):
     lines, kept in a file) nor the harmless tracebacks of closed worker channels."""
     jar = flink_jar()
     out = tmp_path / "out"
-    env = {**os.environ, "FURUI_PROGRESS_SECONDS": "0", "TMPDIR": str(tmp_path)}
-    started = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "run", "--output", str(out), "--runner=FlinkRunner",
-         "--flink_master=[local]", f"--flink_job_server_jar={jar}", "--environment_type=LOOPBACK",
-         "--parallelism=2"], capture_output=True, text=True, env=env, timeout=600, cwd=REPO)
-    WALL["FlinkRunner([local], LOOPBACK)"] = time.monotonic() - started
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = run_cli(out, "FlinkRunner([local], LOOPBACK)",
+                   ["--runner=FlinkRunner", "--flink_master=[local]", f"--flink_job_server_jar={jar}",
+                    "--environment_type=LOOPBACK", "--parallelism=2"], tmp_path)
     assert_same_as_reference(outputs(out), reference)
-    assert "accounted: yes" in proc.stdout
     logs = list(tmp_path.glob("furui-jobserver-*.log"))
     assert len(logs) == 1, proc.stderr[-3000:]
     saved = logs[0].read_text()
