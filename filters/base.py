@@ -51,6 +51,31 @@ class Filter:
     name: ClassVar[str] = ""
     stage: ClassVar[str] = "filter"
     reasons: ClassVar[tuple[str, ...]] = ()
+    #: Allowed range of each numeric threshold, inclusive: ``{field: (low, high)}``,
+    #: ``None`` for no bound. Checked when the step is built, so a share written as
+    #: a percentage (``20`` for 0.2) or a negative count is a config error, not a
+    #: filter that silently drops every document or none.
+    bounds: ClassVar[Mapping[str, tuple[float | None, float | None]]] = {}
+    #: ``(low_field, high_field)`` pairs that must not cross (no document could pass).
+    ordered: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    def __post_init__(self) -> None:
+        """Checks :attr:`bounds` and :attr:`ordered` (subclasses that override this call it).
+
+        >>> from filters.hiragana import HiraganaRatioFilter
+        >>> HiraganaRatioFilter(min_ratio=20)
+        Traceback (most recent call last):
+        ...
+        ValueError: min_ratio must be a share between 0 and 1 (0.2 means 20%), got 20
+        """
+        for field, (low, high) in self.bounds.items():
+            value = getattr(self, field)
+            if (low is not None and value < low) or (high is not None and value > high):
+                raise ValueError(f"{field} must be {_range_text(low, high)}, got {value!r}")
+        for low_field, high_field in self.ordered:
+            low, high = getattr(self, low_field), getattr(self, high_field)
+            if low > high:
+                raise ValueError(f"{low_field} ({low!r}) is above {high_field} ({high!r}): no document could pass")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -78,14 +103,17 @@ class Filter:
         """Loads heavy resources. Idempotent; called once per worker in ``DoFn.setup``."""
 
     def check(self) -> None:
-        """Checks, cheaply and without loading them, that the step's resources exist here.
+        """Checks, cheaply, that the step's resources exist here and can be read.
 
         The driver of a local run calls it before anything is written, so a wrong
         model or word-list path is one clear error instead of a failure in every
-        worker. (On a distributed runner the workers may see other paths.)
+        worker after the previous output was cleared. (On a distributed runner
+        the workers may see other paths.) Small resources (word lists, regexes)
+        are read; large ones are only recognised by their header.
 
         Raises:
-            FileNotFoundError: a resource is missing.
+            FileNotFoundError: a resource is missing or is not what it should be.
+            ValueError: a resource is present but cannot be used (encoding, syntax).
         """
 
     # -- the three operations -----------------------------------------------
@@ -120,6 +148,26 @@ class Filter:
     def thresholds(self) -> dict[str, Any]:
         """The thresholds in force (``dataclasses.asdict``), for reports and cards."""
         return dataclasses.asdict(self)
+
+
+#: The bounds of a share (a ratio of counts).
+SHARE = (0.0, 1.0)
+#: The bounds of a count or a length.
+COUNT = (0, None)
+
+
+def _range_text(low: float | None, high: float | None) -> str:
+    """
+    >>> _range_text(0.0, 1.0), _range_text(0, None), _range_text(-1, 9)
+    ('a share between 0 and 1 (0.2 means 20%)', 'at least 0', 'between -1 and 9')
+    """
+    if (low, high) == SHARE:
+        return "a share between 0 and 1 (0.2 means 20%)"
+    if high is None:
+        return f"at least {low}"
+    if low is None:
+        return f"at most {high}"
+    return f"between {low} and {high}"
 
 
 def _type_ok(value: Any, hint: Any) -> bool:
@@ -170,6 +218,8 @@ def check_types(cls: type, params: Mapping[str, Any], where: str) -> None:
     for key, value in params.items():
         hint = hints.get(key)
         if hint is not None and not _type_ok(value, hint):
+            if isinstance(value, tuple):  # the config's lists arrive as tuples
+                value = list(value)
             raise ConfigError(f"{where}: {key} must be {_type_name(hint)}, got {value!r} ({type(value).__name__})")
 
 

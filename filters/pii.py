@@ -910,6 +910,7 @@ class PiiRedactor(Filter):
     address: bool = True
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.policy not in ("redact", "reject"):
             raise ValueError(f"policy must be 'redact' or 'reject', not {self.policy!r}")
         if not 0.0 <= self.max_char_ratio <= 1.0:

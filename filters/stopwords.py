@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Mapping
 
-from filters.base import Filter
+from filters.base import COUNT, SHARE, Filter
 from schemas.records import Doc
 
 # FineWeb-2's Japanese stop words (the language's most frequent word tokens).
@@ -48,14 +48,19 @@ class StopwordFilter(Filter):
 
     name: ClassVar[str] = "stopwords"
     reasons: ClassVar[tuple[str, ...]] = ("too_few_stopwords",)
+    bounds: ClassVar = {"min_stopwords": COUNT}
     min_stopwords: int = 2
     stopwords: tuple[str, ...] = FINEWEB2_JA_STOPWORDS
 
     def __post_init__(self) -> None:
         # TOML gives lists; keep the dataclass hashable and immutable.
         object.__setattr__(self, "stopwords", tuple(self.stopwords))
+        super().__post_init__()
         if not all(self.stopwords):
             raise ValueError("stopwords must be non-empty strings")
+        if self.min_stopwords > len(set(self.stopwords)):
+            raise ValueError(f"min_stopwords ({self.min_stopwords}) is above the number of distinct stopwords "
+                             f"({len(set(self.stopwords))}): no document could pass")
 
     def score(self, doc: Doc) -> dict[str, float]:
         text = doc.text

@@ -46,7 +46,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Mapping
 
-from filters.base import Filter
+from filters.base import COUNT, SHARE, Filter
 from filters.textstats import DUP_NGRAM_NS, SWALLOW_ELLIPSES, TOP_NGRAM_NS, duplicate_fractions, text_stats
 from schemas.records import Doc
 
@@ -84,6 +84,7 @@ class SwallowLengthFilter(Filter):
 
     name: ClassVar[str] = "swallow_length"
     reasons: ClassVar[tuple[str, ...]] = ("too_short", "too_few_japanese_chars")
+    bounds: ClassVar = {"min_chars": COUNT, "min_japanese_chars": COUNT}
     min_chars: int = 400
     min_japanese_chars: int = 400
 
@@ -133,6 +134,7 @@ class SwallowCharRatioFilter(Filter):
 
     name: ClassVar[str] = "swallow_char_ratio"
     reasons: ClassVar[tuple[str, ...]] = ("too_few_hiragana", "too_much_katakana", "too_few_japanese_letters")
+    bounds: ClassVar = {"min_hiragana_ratio": SHARE, "max_katakana_ratio": SHARE, "min_japanese_letter_ratio": SHARE}
     min_hiragana_ratio: float = 0.2
     max_katakana_ratio: float = 0.5
     min_japanese_letter_ratio: float = 0.5
@@ -199,6 +201,9 @@ class SwallowSentenceFilter(Filter):
         "sentence_too_long",
         "too_many_ellipsis_sentences",
     )
+    bounds: ClassVar = {"min_avg_sentence_chars": COUNT, "max_avg_sentence_chars": COUNT,
+                        "max_sentence_chars": (1, None), "max_ellipsis_sentence_ratio": SHARE}
+    ordered: ClassVar = (("min_avg_sentence_chars", "max_avg_sentence_chars"),)
     min_avg_sentence_chars: float = 20.0
     max_avg_sentence_chars: float = 90.0
     max_sentence_chars: int = 200
@@ -267,6 +272,8 @@ class SwallowDuplicateFilter(Filter):
 
     name: ClassVar[str] = "swallow_duplicate"
     reasons: ClassVar[tuple[str, ...]] = ("dup_lines", "dup_sentences", "dup_line_chars", "dup_sentence_chars")
+    bounds: ClassVar = {f: SHARE for f in ("max_dup_line_ratio", "max_dup_line_char_ratio", "max_dup_sentence_ratio",
+                                           "max_dup_sentence_char_ratio")}
     max_dup_line_ratio: float = 0.30
     max_dup_line_char_ratio: float = 0.20
     max_dup_sentence_ratio: float = 0.30
@@ -333,6 +340,8 @@ class SwallowNgramFilter(Filter):
     reasons: ClassVar[tuple[str, ...]] = tuple(f"top_{n}gram" for n in TOP_NGRAM_NS) + tuple(
         f"dup_{n}gram" for n in DUP_NGRAM_NS
     )
+    bounds: ClassVar = {**{f"max_top_{n}gram_ratio": SHARE for n in TOP_NGRAM_NS},
+                        **{f"max_dup_{n}gram_ratio": SHARE for n in DUP_NGRAM_NS}}
     max_top_2gram_ratio: float = 0.20
     max_top_3gram_ratio: float = 0.18
     max_top_4gram_ratio: float = 0.16

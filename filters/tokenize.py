@@ -133,6 +133,7 @@ class SudachiTokenizer(Filter):
     max_chars: int = 0
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.max_chars < 0:
             raise ValueError("max_chars must be >= 0 (0 = whole text)")
         if self.mode not in ("A", "B", "C"):
@@ -147,6 +148,13 @@ class SudachiTokenizer(Filter):
         if self.dict.endswith(".dic"):
             if not os.path.isfile(self.dict):
                 raise ResourceMissingError(f"Sudachi dictionary not found: {self.dict}")
+            try:  # opening a dictionary maps it (~40 ms for the core one): a wrong file fails here
+                from sudachipy import Dictionary
+
+                Dictionary(dict_type=None, dict=self.dict)
+            except Exception as exc:  # noqa: BLE001 - SudachiError and friends
+                raise ResourceMissingError(f"not a Sudachi system dictionary: {self.dict} "
+                                           f"({str(exc)[:120]})") from None
         elif importlib.util.find_spec(f"sudachidict_{self.dict}") is None:
             raise ResourceMissingError(f"Sudachi dictionary {self.dict!r} not available: install sudachidict-{self.dict} "
                                        "or give a system.dic path")
@@ -164,10 +172,8 @@ class SudachiTokenizer(Filter):
             else:
                 dictionary = Dictionary(dict=self.dict)
         except Exception as exc:
-            raise ResourceMissingError(
-                f"Sudachi dictionary {self.dict!r} not available: install sudachidict-{self.dict} "
-                f"or give a system.dic path ({exc})"
-            ) from exc
+            fix = "" if self.dict.endswith(".dic") else f": install sudachidict-{self.dict} or give a system.dic path"
+            raise ResourceMissingError(f"Sudachi dictionary {self.dict!r} not available{fix} ({exc})") from exc
         tokenizer = dictionary.tokenizer(mode=self.mode, fields={"pos"})
         # Map POS id -> first-level POS once; morphemes then only return an int.
         first = []

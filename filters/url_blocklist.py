@@ -28,6 +28,16 @@ def _read_entries(path: str | Path) -> list[str]:
     return out
 
 
+#: ``host[:port]`` followed by the end, ``/``, ``?`` or ``#``: a URL written without its scheme.
+_SCHEMELESS_HOST = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::\d+)?(?:[/?#]|$)")
+
+
+def _with_netloc(url: str) -> str:
+    """``url`` stripped, with ``//`` before a host that has no scheme (so urlsplit sees a host)."""
+    url = url.strip()
+    return "//" + url if "//" not in url and _SCHEMELESS_HOST.match(url) else url
+
+
 def url_host(url: str) -> str:
     """Lower-cased host of ``url`` without port, trailing dot or leading ``www.``.
 
@@ -35,9 +45,15 @@ def url_host(url: str) -> str:
     'example.co.jp'
     >>> url_host("not a url")
     ''
+
+    A URL without a scheme (as JSON Lines inputs often give them) is read as
+    host and path when it starts with a host name:
+
+    >>> url_host("casino.example:8080/x"), url_host("mailto:a@casino.example")
+    ('casino.example', '')
     """
     try:
-        host = urlsplit(url.strip()).hostname or ""
+        host = urlsplit(_with_netloc(url)).hostname or ""
     except ValueError:
         return ""
     host = host.rstrip(".")
@@ -116,7 +132,7 @@ def _read_domains(path: str | Path) -> tuple[set[str], set[str]]:
 def _url_key(url: str) -> str:
     # UT1/squidGuard `urls` entries are "host/path" without scheme or www.
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(_with_netloc(url))
     except ValueError:
         return ""
     return url_host(url) + (parts.path or "")
@@ -179,13 +195,26 @@ class UrlBlocklistFilter(Filter):
     def __post_init__(self) -> None:
         for field in ("domain_files", "suffix_files", "regex_files", "categories"):
             object.__setattr__(self, field, tuple(str(x) for x in getattr(self, field)))
+        super().__post_init__()
         if self.categories and not self.ut1_dir:
             raise ValueError("categories needs ut1_dir")
+        if self.ut1_dir and not self.categories:
+            # Reading no category would block nothing (and ut1_dir turns the bundled list off).
+            raise ValueError("ut1_dir needs categories, the UT1 folders to use (e.g. [\"adult\", \"gambling\"])")
 
     def check(self) -> None:
         for path in (*self.domain_files, *self.suffix_files, *self.regex_files):
             if not os.path.isfile(path):
                 raise FileNotFoundError(f"blocklist file not found: {path}")
+        for path in self.regex_files:  # compiled here, not first in every worker
+            for entry in _read_entries(path):
+                try:
+                    re.compile(entry)
+                except re.error as exc:
+                    raise ValueError(f"blocklist regex file {path}: {entry!r} is not a regular expression "
+                                     f"({exc})") from None
+        if self.ut1_dir and not Path(self.ut1_dir).is_dir():
+            raise FileNotFoundError(f"UT1 folder not found: {self.ut1_dir}")
         for category in self.categories:
             if not (Path(self.ut1_dir) / category).is_dir():
                 raise FileNotFoundError(f"UT1 category folder not found: {Path(self.ut1_dir) / category}")
@@ -193,52 +222,78 @@ class UrlBlocklistFilter(Filter):
     def load(self) -> None:
         if "suffixes" in self._state:
             return
-        exact: set[str] = set()
-        suffixes: set[str] = set()
-        prefixes: set[str] = set()
+        # entry -> the list it came from (a file name or "ut1:<category>"), for the
+        # reject's detail; the strings are shared, so this costs little over a set.
+        exact: dict[str, str] = {}
+        suffixes: dict[str, str] = {}
+        prefixes: dict[str, str] = {}
         regexes: list[str] = []
         for path in self.domain_files:
             hosts, wildcards = _read_domains(path)
-            exact.update(hosts)
-            suffixes.update(wildcards)  # "*.host" in an exact list still means its subdomains
+            source = os.path.basename(path)
+            exact.update(dict.fromkeys(hosts, source))
+            suffixes.update(dict.fromkeys(wildcards, source))  # "*.host" in an exact list still means its subdomains
         suffix_files = list(self.suffix_files)
         if not (self.domain_files or self.suffix_files or self.regex_files or self.ut1_dir):
             suffix_files.append(str(DEFAULT_BLOCKLIST))
         for path in suffix_files:
-            suffixes.update(*_read_domains(path))
+            source = os.path.basename(path)
+            for hosts in _read_domains(path):
+                suffixes.update(dict.fromkeys(hosts, source))
         for path in self.regex_files:
             regexes.extend(_read_entries(path))
         for category in self.categories:
             folder = Path(self.ut1_dir) / category
             if not folder.is_dir():
                 raise FileNotFoundError(f"UT1 category folder not found: {folder}")
+            source = f"ut1:{category}"
             if (folder / "domains").exists():
-                suffixes.update(*_read_domains(folder / "domains"))
+                for hosts in _read_domains(folder / "domains"):
+                    suffixes.update(dict.fromkeys(hosts, source))
             if (folder / "urls").exists():
-                prefixes.update(_url_key("http://" + e).rstrip("/") for e in _read_entries(folder / "urls"))
-        self._state["exact"] = frozenset(exact)
-        self._state["suffixes"] = frozenset(suffixes)
-        self._state["prefixes"] = frozenset(prefixes)
+                prefixes.update(dict.fromkeys(
+                    (_url_key("http://" + e).rstrip("/") for e in _read_entries(folder / "urls")), source))
+        self._state["exact"] = exact
+        self._state["suffixes"] = suffixes
+        self._state["prefixes"] = prefixes
         self._state["regex"] = re.compile("|".join(f"(?:{r})" for r in regexes)) if regexes else None
 
-    def score(self, doc: Doc) -> dict[str, float]:
+    def _match(self, url: str) -> tuple[str, str] | None:
+        """(reason, what matched) for ``url``, domain entries first; ``None`` if nothing."""
         self.load()
         st = self._state
-        host = url_host(doc.url) if doc.url else ""
+        host = url_host(url) if url else ""
         if not host:
-            return {"blocked_domain": 0.0, "blocked_url": 0.0}
-        domain = host in st["exact"] or any(s in st["suffixes"] for s in _host_suffixes(host))
-        url = False
+            return None
+        if host in st["exact"]:
+            return "blocked_domain", f"domain {host} ({st['exact'][host]})"
+        for suffix in _host_suffixes(host):
+            if suffix in st["suffixes"]:
+                return "blocked_domain", f"domain suffix {suffix} ({st['suffixes'][suffix]})"
         if st["prefixes"]:
-            key = _url_key(doc.url)
+            key = _url_key(url)
             # Prefix match on path-segment boundaries: "a.jp/x" blocks "a.jp/x/y", not "a.jp/xy".
             cut = len(key)
-            while cut > 0 and not url:
-                url = key[:cut].rstrip("/") in st["prefixes"]
+            while cut > 0:
+                prefix = key[:cut].rstrip("/")
+                if prefix in st["prefixes"]:
+                    return "blocked_url", f"url prefix {prefix} ({st['prefixes'][prefix]})"
                 cut = key.rfind("/", 0, cut)
-        if not url and st["regex"] is not None:
-            url = st["regex"].search(doc.url) is not None
-        return {"blocked_domain": float(domain), "blocked_url": float(url)}
+        if st["regex"] is not None:
+            m = st["regex"].search(url)
+            if m is not None:
+                return "blocked_url", f"url pattern matched {m.group(0)[:80]!r}"
+        return None
+
+    def score(self, doc: Doc) -> dict[str, float]:
+        match = self._match(doc.url)
+        reason = match[0] if match else ""
+        return {"blocked_domain": float(reason == "blocked_domain"), "blocked_url": float(reason == "blocked_url")}
+
+    def detail(self, doc: Doc, scores: Mapping[str, float], reason: str) -> str:
+        """Which entry of which list matched: ``domain suffix casino.example (ut1:gambling)``."""
+        match = self._match(doc.url)
+        return match[1] if match else ""
 
     def decide(self, scores: Mapping[str, float]) -> str | None:
         if scores["blocked_domain"]:

@@ -809,11 +809,26 @@ def _yaml_str(value: str) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
-def _front_matter(pretty_name: str, license_id: str, n_docs: int) -> list[str]:
+def card_languages(config: Mapping[str, Any]) -> list[str]:
+    """The languages the run kept: ``langid``'s ``languages`` (``ja`` without a langid step).
+
+    >>> card_languages({"filters": [{"name": "normalize"}, {"name": "langid", "languages": ["ja", "en"]}]})
+    ['ja', 'en']
+    >>> card_languages({})
+    ['ja']
+    """
+    for entry in config.get("filters") or []:
+        if isinstance(entry, Mapping) and entry.get("name") == "langid":
+            langs = [str(x) for x in entry.get("languages", ["ja"]) if str(x)]
+            return langs or ["ja"]
+    return ["ja"]
+
+
+def _front_matter(pretty_name: str, license_id: str, n_docs: int, languages: list[str] | None = None) -> list[str]:
     return [
         "---",
         "language:",
-        "- ja",
+        *(f"- {lang if re.fullmatch(r'[A-Za-z0-9_-]+', lang) else _yaml_str(lang)}" for lang in (languages or ["ja"])),
         f"license: {_yaml_str(license_id)}",
         f"pretty_name: {_yaml_str(pretty_name)}",
         "size_categories:",
@@ -946,7 +961,7 @@ def render_card(out_dir: str, stats: Mapping[str, Any], config_text: str, config
     if not sha and config_text:
         sha = hashlib.sha256(config_text.encode("utf-8")).hexdigest()
 
-    lines = _front_matter(pretty_name, license_id, n_docs)
+    lines = _front_matter(pretty_name, license_id, n_docs, card_languages(config))
     lines += ["", f"# {pretty_name}", "", description, ""]
     lines += _table(
         ["", ""],

@@ -102,7 +102,8 @@ class OutputConfig:
         row_group_bytes: target uncompressed bytes per row group (default 64 MB,
             small enough for streaming readers, large enough for good compression).
         compression: Parquet codec (default zstd).
-        compression_level: codec level (zstd 3: fast, ~30% smaller than snappy).
+        compression_level: codec level (zstd 3: fast, ~30% smaller than snappy);
+            leave it out for the codec's own default; snappy and none take none.
         dataset_name: name shown on the dataset card.
         license: license identifier for the card (HF style, e.g. ``other``).
         description: one paragraph for the card.
@@ -112,7 +113,7 @@ class OutputConfig:
     shard_bytes: int = 256_000_000
     row_group_bytes: int = 64_000_000
     compression: str = "zstd"
-    compression_level: int = 3
+    compression_level: int | None = None
     dataset_name: str = "furui-ja"
     license: str = "other"
     description: str = "Japanese web text curated with furui."
@@ -129,6 +130,17 @@ class OutputConfig:
         if not ok:
             raise ValueError(f"compression {self.compression!r} is not a Parquet codec pyarrow has here "
                              "(zstd, snappy, gzip, brotli, lz4, none)")
+        level = self.compression_level
+        if codec == "none" or not pa.Codec.supports_compression_level(codec):
+            if level is not None:  # pyarrow would refuse it in the writer, after the output was cleared
+                raise ValueError(f"compression {self.compression!r} has no levels: remove compression_level")
+            return
+        if level is None:
+            level = 3 if codec == "zstd" else pa.Codec.default_compression_level(codec)
+            object.__setattr__(self, "compression_level", level)
+        low, high = pa.Codec.minimum_compression_level(codec), pa.Codec.maximum_compression_level(codec)
+        if not low <= level <= high:
+            raise ValueError(f"compression_level for {codec} must be between {low} and {high}, got {level}")
 
 
 @dataclass(frozen=True)
@@ -166,7 +178,7 @@ def _dedup(data: Mapping[str, Any] | None):
     from dedup.params import DedupParams
 
     data = dict(data or {})
-    if "keeper" in data:
+    if isinstance(data.get("keeper"), list):  # a string is left for the type check to name
         data["keeper"] = tuple(data["keeper"])
     return _section(DedupParams, data, "dedup")
 
@@ -188,7 +200,7 @@ def parse_config(text: str) -> Config:
     if unknown:
         raise ConfigError(f"unknown top-level key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_TOP_KEYS))}")
     version = data.get("config_version")
-    if version != CONFIG_VERSION:
+    if type(version) is not int or version != CONFIG_VERSION:  # TOML's true and 1.0 equal 1 in Python
         raise ConfigError(f"config_version must be {CONFIG_VERSION}, got {version!r}")
     steps: list[Filter] = []
     for i, entry in enumerate(data.get("filters", [])):
@@ -200,7 +212,9 @@ def parse_config(text: str) -> Config:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ConfigError(f"[[filters]]: step(s) listed twice: {', '.join(dupes)}")
-    if not steps or steps[0].name != "normalize":
+    if not steps:
+        raise ConfigError("[[filters]]: no steps; list at least normalize (see the bundled default config)")
+    if steps[0].name != "normalize":
         raise ConfigError("[[filters]]: the first step must be 'normalize' (every later step expects NFKC text)")
     if "noun_ratio" in names and ("tokenize" not in names or names.index("tokenize") > names.index("noun_ratio")):
         raise ConfigError("[[filters]]: 'noun_ratio' reads the score of 'tokenize', which must come before it "
@@ -238,10 +252,13 @@ def load_config(path: str | None = None) -> Config:
             from apache_beam.io.filesystems import FileSystems
 
             with FileSystems.open(path) as fh:
-                text = fh.read().decode("utf-8")
+                data = fh.read()
         else:
-            with open(path, encoding="utf-8") as fh:
-                text = fh.read()
+            with open(path, "rb") as fh:
+                data = fh.read()
+        # Bytes as they are (no newline translation), so the config's SHA-256 is the
+        # file's on every filesystem; a UTF-8 byte-order mark is allowed and dropped.
+        text = data.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError, Exception) as exc:  # noqa: B014 - any IO failure
         raise ConfigError(f"cannot read config {path}: {exc}") from exc
     return parse_config(text)

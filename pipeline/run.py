@@ -552,7 +552,7 @@ def check_resources(cfg: Config) -> None:
     for step in cfg.steps:
         try:
             step.check()
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, ValueError) as exc:  # missing, or present and unreadable
             raise UsageError(f"step {step.name!r}: {exc}") from exc
 
 

@@ -65,8 +65,16 @@ def test_noun_ratio_needs_tokenize_before_it():
     parse_config(base + '[[filters]]\nname = "tokenize"\n[[filters]]\nname = "noun_ratio"\n')
 
 
+def _patched(old: str, new: str) -> str:
+    import re
+
+    text, n = re.subn(old, new, default_config_text(), count=1, flags=re.M)
+    assert n == 1, old
+    return text
+
+
 def test_right_types_still_load():
-    text = default_config_text().replace('compression = "zstd"', 'compression = "none"', 1)
+    text = _patched(r"^compression_level = .*\n", "").replace('compression = "zstd"', 'compression = "none"', 1)
     assert parse_config(text).output.compression == "none"
     # An integer where a number is expected is a number.
     assert parse_config(default_config_text().replace("min_score = 0.5", "min_score = 1", 1))
@@ -113,3 +121,123 @@ def test_missing_dedup_section_means_defaults_not_off():
     assert cfg.dedup.exact and cfg.dedup.near
     off = parse_config(text + "[dedup]\nexact = false\nnear = false\n")
     assert not off.dedup.exact and not off.dedup.near
+
+
+# -- values that type-check but could never work (a review's findings) --------
+
+@pytest.mark.parametrize("old, new, message", [
+    (r"^min_ratio = .*$", "min_ratio = 20", "min_ratio must be a share between 0 and 1"),
+    (r"^max_noun_ratio = .*$", "max_noun_ratio = 80", "max_noun_ratio must be a share"),
+    (r"^max_top_2gram_ratio = .*$", "max_top_2gram_ratio = 20", "max_top_2gram_ratio must be a share"),
+    (r"^max_special_ratio = .*$", "max_special_ratio = -0.1", "max_special_ratio must be a share"),
+    (r"^max_char_run = .*$", "max_char_run = -1", "max_char_run must be at least 1"),
+    (r"^max_bbs_matches = .*$", "max_bbs_matches = -1", "max_bbs_matches must be at least 0"),
+    (r"^min_stopwords = .*$", "min_stopwords = 50", "above the number of distinct stopwords"),
+    (r"^min_score = .*$", "min_score = 5", "min_score must be a share"),
+    (r"^languages = .*$", "languages = []", "languages must name at least one language"),
+    (r"^max_chars = 4000.*$", "max_chars = -4000", "max_chars must be at least 0"),
+    (r"^max_compression_ratio = .*$", "max_compression_ratio = 0.1", "min_compression_ratio (0.3) is above"),
+    (r"^max_avg_sentence_chars = .*$", "max_avg_sentence_chars = 10", "min_avg_sentence_chars (20.0) is above"),
+    (r"^max_ng_ratio = .*$", "max_ng_ratio = 5", "max_ng_ratio must be a share"),
+])
+def test_thresholds_out_of_range_are_config_errors(old, new, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_config(_patched(old, new))
+
+
+def test_compression_ratio_level_is_zlibs():
+    from filters.compression import CompressionRatioFilter
+
+    with pytest.raises(ValueError, match="level must be between -1 and 9"):
+        CompressionRatioFilter(level=12)
+    assert CompressionRatioFilter(level=9).level == 9
+
+
+@pytest.mark.parametrize("value", ["true", "1.0"])
+def test_config_version_must_be_the_integer_1(value):
+    with pytest.raises(ConfigError, match="config_version must be 1"):
+        parse_config(_patched(r"^config_version = 1$", f"config_version = {value}"))
+
+
+@pytest.mark.parametrize("codec, level, error", [
+    ("snappy", "3", "compression 'snappy' has no levels: remove compression_level"),
+    ("none", "3", "compression 'none' has no levels"),
+    ("gzip", "99", "compression_level for gzip must be between 1 and 9, got 99"),
+    ("snappy", None, None),
+    ("gzip", "6", None),
+    ("zstd", None, None),
+])
+def test_parquet_compression_level_is_checked_against_the_codec(codec, level, error):
+    text = _patched(r'^compression = "zstd".*$', f'compression = "{codec}"')
+    text = text.replace("compression_level = 3", f"compression_level = {level}" if level else "", 1)
+    if error:
+        with pytest.raises(ConfigError, match=error):
+            parse_config(text)
+        return
+    out = parse_config(text).output
+    assert out.compression_level == {"snappy": None, "gzip": 6, "zstd": 3}[codec]
+    # and pyarrow takes it: what the writer will do
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"a": ["x"]}), io.BytesIO(), compression=codec,
+                   compression_level=out.compression_level)
+
+
+def test_config_sha256_is_the_files_and_a_bom_is_allowed(tmp_path):
+    import hashlib
+
+    crlf = tmp_path / "crlf.toml"
+    crlf.write_bytes(default_config_text().replace("\n", "\r\n").encode("utf-8"))
+    assert load_config(str(crlf)).sha256 == hashlib.sha256(crlf.read_bytes()).hexdigest()
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes(b"\xef\xbb\xbf" + default_config_text().encode("utf-8"))
+    assert load_config(str(bom)).sha256 == load_config().sha256
+
+
+def test_keeper_given_as_a_string_names_the_type():
+    with pytest.raises(ConfigError, match="keeper must be a list of strings, got 'id_asc'"):
+        parse_config(_patched(r"^keeper = .*$", 'keeper = "id_asc"'))
+
+
+def test_no_steps_says_so():
+    with pytest.raises(ConfigError, match="no steps"):
+        parse_config("config_version = 1\n")
+
+
+def test_list_of_wrong_items_is_reported_as_a_list():
+    with pytest.raises(ConfigError, match=r"got \[1, 2\] \(list\)"):
+        parse_config(_patched(r"^stopwords = \[.*$", "stopwords = [1, 2]"))
+
+
+@pytest.mark.parametrize("resource", ["bad_regex", "sjis_ng_words"])
+def test_unusable_resource_stops_the_run_before_the_output_is_touched(tmp_path, capsys, resource):
+    from pipeline.run import run
+
+    if resource == "bad_regex":
+        (tmp_path / "re.txt").write_text("banned(\n", encoding="utf-8")
+        text = _patched(r"^regex_files = .*$", f'regex_files = ["{tmp_path / "re.txt"}"]')
+        message = "is not a regular expression"
+    else:
+        (tmp_path / "ng.txt").write_bytes("オンラインカジノ\n".encode("cp932"))
+        text = _patched(r"^word_files = .*$", f'word_files = ["{tmp_path / "ng.txt"}"]')
+        message = "is not UTF-8"
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "_SUCCESS").write_text("")
+    (out / "stats.json").write_text("{}")
+    assert run(["--output", str(out), "--config", str(cfg), "--direct_running_mode=in_memory"]) == 2
+    assert message in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["_SUCCESS", "stats.json"]
+
+
+def test_card_front_matter_lists_the_languages_kept():
+    from pipeline.card import _front_matter, card_languages
+
+    cfg = tomllib.loads(_patched(r'^languages = \["ja"\]', 'languages = ["ja", "ko"]'))
+    assert card_languages(cfg) == ["ja", "ko"]
+    assert _front_matter("x", "other", 10, card_languages(cfg))[1:4] == ["language:", "- ja", "- ko"]
