@@ -70,7 +70,7 @@ class Filter:
         """
         for field, (low, high) in self.bounds.items():
             value = getattr(self, field)
-            if (low is not None and value < low) or (high is not None and value > high):
+            if value != value or (low is not None and value < low) or (high is not None and value > high):  # NaN too
                 raise ValueError(f"{field} must be {_range_text(low, high)}, got {value!r}")
         for low_field, high_field in self.ordered:
             low, high = getattr(self, low_field), getattr(self, high_field)

@@ -42,7 +42,8 @@ class CompressionRatioFilter(Filter):
 
     name: ClassVar[str] = "compression_ratio"
     reasons: ClassVar[tuple[str, ...]] = ("too_compressible", "too_incompressible")
-    bounds: ClassVar = {"min_compression_ratio": SHARE, "max_compression_ratio": SHARE, "level": (-1, 9)}
+    # Tiny texts compress to more than their size (zlib's header): a maximum above 1 is legitimate.
+    bounds: ClassVar = {"min_compression_ratio": SHARE, "max_compression_ratio": COUNT, "level": (-1, 9)}
     ordered: ClassVar = (("min_compression_ratio", "max_compression_ratio"),)
     min_compression_ratio: float = 0.30
     max_compression_ratio: float = 0.70

@@ -148,9 +148,11 @@ class SudachiTokenizer(Filter):
         if self.dict.endswith(".dic"):
             if not os.path.isfile(self.dict):
                 raise ResourceMissingError(f"Sudachi dictionary not found: {self.dict}")
-            try:  # opening a dictionary maps it (~40 ms for the core one): a wrong file fails here
+            try:
                 from sudachipy import Dictionary
-
+            except ImportError as exc:  # pragma: no cover - a hard dependency
+                raise ResourceMissingError("sudachipy is not installed") from exc
+            try:  # opening a dictionary maps it (~40 ms for the core one): a wrong file fails here
                 Dictionary(dict_type=None, dict=self.dict)
             except Exception as exc:  # noqa: BLE001 - SudachiError and friends
                 raise ResourceMissingError(f"not a Sudachi system dictionary: {self.dict} "

@@ -32,10 +32,21 @@ def _read_entries(path: str | Path) -> list[str]:
 _SCHEMELESS_HOST = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::\d+)?(?:[/?#]|$)")
 
 
+def _join_regexes(entries) -> re.Pattern[str]:
+    """One pattern searching for any of ``entries``."""
+    return re.compile("|".join(f"(?:{r})" for r in entries))
+
+
 def _with_netloc(url: str) -> str:
     """``url`` stripped, with ``//`` before a host that has no scheme (so urlsplit sees a host)."""
     url = url.strip()
-    return "//" + url if "//" not in url and _SCHEMELESS_HOST.match(url) else url
+    if not _SCHEMELESS_HOST.match(url):
+        return url
+    try:
+        has_netloc = bool(urlsplit(url).netloc)
+    except ValueError:
+        return url
+    return url if has_netloc else "//" + url
 
 
 def url_host(url: str) -> str:
@@ -206,13 +217,19 @@ class UrlBlocklistFilter(Filter):
         for path in (*self.domain_files, *self.suffix_files, *self.regex_files):
             if not os.path.isfile(path):
                 raise FileNotFoundError(f"blocklist file not found: {path}")
-        for path in self.regex_files:  # compiled here, not first in every worker
-            for entry in _read_entries(path):
-                try:
-                    re.compile(entry)
-                except re.error as exc:
-                    raise ValueError(f"blocklist regex file {path}: {entry!r} is not a regular expression "
-                                     f"({exc})") from None
+        regexes = [(path, entry) for path in self.regex_files for entry in _read_entries(path)]
+        if regexes:  # compiled here as load() joins them, not first in every worker
+            try:
+                _join_regexes(entry for _, entry in regexes)
+            except re.error as joined_error:
+                for path, entry in regexes:  # name the culprit
+                    try:
+                        re.compile(entry)
+                    except re.error as exc:
+                        raise ValueError(f"blocklist regex file {path}: {entry!r} is not a regular expression "
+                                         f"({exc})") from None
+                raise ValueError(f"blocklist regexes {', '.join(self.regex_files)} cannot be combined into one "
+                                 f"pattern ({joined_error}; e.g. a (?i) flag must be written (?i:...))") from None
         if self.ut1_dir and not Path(self.ut1_dir).is_dir():
             raise FileNotFoundError(f"UT1 folder not found: {self.ut1_dir}")
         for category in self.categories:
@@ -256,7 +273,7 @@ class UrlBlocklistFilter(Filter):
         self._state["exact"] = exact
         self._state["suffixes"] = suffixes
         self._state["prefixes"] = prefixes
-        self._state["regex"] = re.compile("|".join(f"(?:{r})" for r in regexes)) if regexes else None
+        self._state["regex"] = _join_regexes(regexes) if regexes else None
 
     def _match(self, url: str) -> tuple[str, str] | None:
         """(reason, what matched) for ``url``, domain entries first; ``None`` if nothing."""

@@ -809,6 +809,21 @@ def _yaml_str(value: str) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
+def _yaml_lang(lang: str) -> str:
+    """A language code as YAML: bare when safe, quoted when YAML 1.1 would read a
+    boolean (fastText's Norwegian ``no``) or the code holds other characters.
+
+    >>> [_yaml_lang(x) for x in ("ja", "no", "ON", "zh-Hant")]
+    ['ja', '"no"', '"ON"', 'zh-Hant']
+    """
+    if re.fullmatch(r"[A-Za-z0-9_-]+", lang) and lang.lower() not in _YAML11_BOOLEANS:
+        return lang
+    return _yaml_str(lang)
+
+
+_YAML11_BOOLEANS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false"})
+
+
 def card_languages(config: Mapping[str, Any]) -> list[str]:
     """The languages the run kept: ``langid``'s ``languages`` (``ja`` without a langid step).
 
@@ -828,7 +843,7 @@ def _front_matter(pretty_name: str, license_id: str, n_docs: int, languages: lis
     return [
         "---",
         "language:",
-        *(f"- {lang if re.fullmatch(r'[A-Za-z0-9_-]+', lang) else _yaml_str(lang)}" for lang in (languages or ["ja"])),
+        *(f"- {_yaml_lang(lang)}" for lang in (languages or ["ja"])),
         f"license: {_yaml_str(license_id)}",
         f"pretty_name: {_yaml_str(pretty_name)}",
         "size_categories:",

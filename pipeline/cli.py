@@ -102,9 +102,10 @@ class _JobServerOutput(logging.Filter):
     ``furui-jobserver-*.log`` in the temporary directory (created on the first
     line, readable by its owner only; its path is logged once), and a line
     passes on to the console only when its Java level is ERROR or FATAL, with the
-    lines that continue it (a stack trace), or when it comes before the server's
-    first leveled line (a JVM that cannot start says why that way). A failed job
-    still fails with Beam's own error.
+    lines that continue it (a stack trace), when the JVM wrote it outside a logger
+    (``Exception in thread ...``, ``Error: ...``, with what follows), or when it
+    comes before the server's first leveled line (a JVM that cannot start says why
+    that way). A failed job still fails with Beam's own error.
 
     >>> f = _JobServerOutput()
     >>> rec = lambda msg: logging.LogRecord("FlinkJarJobServer", logging.INFO, "", 0, msg, None, None)
@@ -112,8 +113,10 @@ class _JobServerOutput(logging.Filter):
     ...   "[main] INFO org.apache.beam.runners.jobsubmission.JobServerDriver - JobService started",
     ...   "[MapPartition at [21]{ReadWarc} (1/2)#0] WARN org.apache.flink.metrics.MetricGroup - name too long",
     ...   "java.lang.IllegalStateException: call already closed",
-    ...   "[main] ERROR org.apache.flink.Job - failed", "\\tat org.apache.flink.Job.run(Job.java:1)"]]
-    [True, False, False, False, True, True]
+    ...   "[main] ERROR org.apache.flink.Job - failed", "\\tat org.apache.flink.Job.run(Job.java:1)",
+    ...   "[main] INFO org.apache.flink.Job - done", 'Exception in thread "main" java.lang.OutOfMemoryError',
+    ...   "\\tat java.base/java.util.Arrays.copyOf(Arrays.java:1)"]]
+    [True, False, False, False, True, True, False, True, True]
     >>> f.filter(logging.LogRecord("furui", logging.INFO, "", 0, "x", None, None))
     True
     >>> f.close(); os.path.exists(f.path) and "JobService started" in open(f.path).read()
@@ -124,6 +127,11 @@ class _JobServerOutput(logging.Filter):
     #: Java's ``[thread] LEVEL logger - message`` (thread names may hold brackets).
     _LEVELED = re.compile(r"\[.*?\] (TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL) ")
     _SHOWN = ("ERROR", "FATAL")
+    #: Lines the JVM writes itself, outside any logger (a crash, an uncaught exception).
+    _JVM_ERROR = re.compile(r"(Exception in thread |Caused by: |SEVERE: |Error: |# A fatal error)")
+    #: Beam's loggers of Java job servers (one per runner class).
+    LOGGERS = frozenset({"FlinkJarJobServer", "SparkJarJobServer", "JavaJarJobServer", "FlinkUberJarJobServer",
+                         "SparkUberJarJobServer"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -136,7 +144,7 @@ class _JobServerOutput(logging.Filter):
         self._last: tuple[logging.LogRecord, bool] | None = None  # (the last record, shown?)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not record.name.endswith("JobServer"):
+        if record.name not in self.LOGGERS:
             return True
         with self._lock:
             # The filter sits on every root handler: a record it has just seen
@@ -147,6 +155,8 @@ class _JobServerOutput(logging.Filter):
             m = self._LEVELED.match(line)
             if m:
                 self._level = m.group(1)
+            elif self._JVM_ERROR.match(line):
+                self._level = "ERROR"  # and the stack trace that follows it
             self._write(line)
             self._last = (record, self._level in self._SHOWN)
             return self._last[1]

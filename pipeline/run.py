@@ -552,7 +552,7 @@ def check_resources(cfg: Config) -> None:
     for step in cfg.steps:
         try:
             step.check()
-        except (FileNotFoundError, ValueError) as exc:  # missing, or present and unreadable
+        except (OSError, ValueError) as exc:  # missing, unreadable, or present and unusable
             raise UsageError(f"step {step.name!r}: {exc}") from exc
 
 

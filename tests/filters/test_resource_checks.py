@@ -118,3 +118,42 @@ def test_urls_without_a_scheme_are_matched(tmp_path):
     assert f.decide(f.score(doc("本文", "jp.casino.example/x"))) == "blocked_domain"
     assert f.decide(f.score(doc("本文", "news.example/lottery/1"))) == "blocked_url"
     assert f.decide(f.score(doc("本文", "news.example/sports/1"))) is None
+
+
+def test_regexes_that_compile_alone_but_not_joined_fail_the_check(tmp_path):
+    """load() searches one pattern made of all entries; a global flag in the middle breaks it."""
+    f = tmp_path / "re.txt"
+    f.write_text("poker\n(?i)casino\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"cannot be combined into one pattern .*\(\?i:\.\.\.\)"):
+        UrlBlocklistFilter(regex_files=(str(f),)).check()
+    f.write_text("poker\n(?i:casino)\n", encoding="utf-8")
+    ok = UrlBlocklistFilter(regex_files=(str(f),))
+    ok.check()
+    assert ok.decide(ok.score(doc("本文", "https://x.example/CASINO"))) == "blocked_url"
+
+
+def test_scheme_less_url_with_a_url_in_its_query():
+    from filters.url_blocklist import url_host
+
+    assert url_host("casino.example/r?u=http://x.jp") == "casino.example"
+    assert url_host("https://casino.example/r?u=http://x.jp") == "casino.example"
+
+
+def test_the_installed_sudachi_dictionary_passes_the_check():
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("sudachidict_core")
+    path = os.path.join(os.path.dirname(spec.origin), "resources", "system.dic")
+    SudachiTokenizer(dict=path).check()
+
+
+def test_nan_and_large_maxima():
+    from filters.compression import CompressionRatioFilter
+    from filters.hiragana import HiraganaRatioFilter
+
+    with pytest.raises(ValueError, match="min_ratio must be a share"):
+        HiraganaRatioFilter(min_ratio=float("nan"))
+    # Tiny texts compress to more than their size: a maximum above 1 is a legitimate setting.
+    f = CompressionRatioFilter(max_compression_ratio=5.0)
+    assert f.decide(f.score(doc("あ"))) is None
