@@ -39,7 +39,7 @@ class DedupParams:
         method: ``"oph"`` (one-permutation hashing with optimal densification,
             vectorised over a batch: O(shingles + num_perm) per document) or
             ``"datasketch"`` (bit-identical to ``datasketch.MinHash`` with the
-            same ``num_perm``/``seed``; O(shingles * num_perm), ~40-65x slower than
+            same ``num_perm``/``seed``; O(shingles * num_perm), ~100x slower than
             ``"oph"``, bench/RESULTS-dedup.md).
         bands: Number of LSH bands ``b``.
         rows: Rows per band ``r``; ``bands * rows`` must equal ``num_perm``.
