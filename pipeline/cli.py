@@ -117,6 +117,15 @@ class _JobServerOutput(logging.Filter):
     ...   "[main] INFO org.apache.flink.Job - done", 'Exception in thread "main" java.lang.OutOfMemoryError',
     ...   "\\tat java.base/java.util.Arrays.copyOf(Arrays.java:1)"]]
     [True, False, False, False, True, True, False, True, True]
+
+    java.util.logging records (two lines) count by their level line:
+
+    >>> g = _JobServerOutput()
+    >>> [g.filter(rec(m)) for m in ["Nov 30, 2026 5:20:50 AM io.netty.util.internal.MacAddressUtil defaultMachineId",
+    ...   "WARNING: Failed to find a usable hardware address from the network interfaces",
+    ...   "Nov 30, 2026 5:20:51 AM org.example.Server start", "SEVERE: port in use"]]
+    [False, False, False, True]
+    >>> g.close(); os.remove(g.path)
     >>> f.filter(logging.LogRecord("furui", logging.INFO, "", 0, "x", None, None))
     True
     >>> f.close(); os.path.exists(f.path) and "JobService started" in open(f.path).read()
@@ -128,7 +137,11 @@ class _JobServerOutput(logging.Filter):
     _LEVELED = re.compile(r"\[.*?\] (TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL) ")
     _SHOWN = ("ERROR", "FATAL")
     #: Lines the JVM writes itself, outside any logger (a crash, an uncaught exception).
-    _JVM_ERROR = re.compile(r"(Exception in thread |Caused by: |SEVERE: |Error: |# A fatal error)")
+    _JVM_ERROR = re.compile(r"(Exception in thread |Caused by: |Error: |# A fatal error)")
+    #: java.util.logging's two-line records (Netty uses it): a "date time class method"
+    #: header, then "LEVEL: message". The header is saved only; the level line decides.
+    _JUL_HEADER = re.compile(r"[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M \S")
+    _JUL_LEVEL = re.compile(r"(SEVERE|WARNING|INFO|CONFIG|FINE|FINER|FINEST): ")
     #: Beam's loggers of Java job servers (one per runner class).
     LOGGERS = frozenset({"FlinkJarJobServer", "SparkJarJobServer", "JavaJarJobServer", "FlinkUberJarJobServer",
                          "SparkUberJarJobServer"})
@@ -152,12 +165,17 @@ class _JobServerOutput(logging.Filter):
             if self._last is not None and self._last[0] is record:
                 return self._last[1]
             line = record.getMessage()
+            self._write(line)
             m = self._LEVELED.match(line)
             if m:
                 self._level = m.group(1)
+            elif self._JUL_HEADER.match(line):
+                self._last = (record, False)
+                return False
+            elif (jul := self._JUL_LEVEL.match(line)) is not None:
+                self._level = "ERROR" if jul.group(1) == "SEVERE" else "INFO"
             elif self._JVM_ERROR.match(line):
                 self._level = "ERROR"  # and the stack trace that follows it
-            self._write(line)
             self._last = (record, self._level in self._SHOWN)
             return self._last[1]
 

@@ -488,10 +488,13 @@ def test_ctrl_c_stops_every_process_with_one_line(tmp_path, mode):
     # the first progress line means the run is well under way.
     env = dict(os.environ, FURUI_PROGRESS_SECONDS="0.05")
     workers = "1" if mode == "in_memory" else "2"
+    # As from a terminal: SIGINT handled by default even when this test runs in a
+    # background job (which starts every child with SIGINT ignored).
     proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "run", str(warc), "--output", str(out),
                              f"--direct_running_mode={mode}", f"--direct_num_workers={workers}"],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         lines = _stderr_lines(proc)
         before = []
