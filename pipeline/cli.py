@@ -123,8 +123,10 @@ class _JobServerOutput(logging.Filter):
     >>> g = _JobServerOutput()
     >>> [g.filter(rec(m)) for m in ["Nov 30, 2026 5:20:50 AM io.netty.util.internal.MacAddressUtil defaultMachineId",
     ...   "WARNING: Failed to find a usable hardware address from the network interfaces",
-    ...   "Nov 30, 2026 5:20:51 AM org.example.Server start", "SEVERE: port in use"]]
-    [False, False, False, True]
+    ...   "Nov 30, 2026 5:20:51 AM org.example.Server start", "SEVERE: port in use",
+    ...   "SEVERE: Exception while executing runnable io.grpc.internal.ServerImpl$JumpToApplicationThread"
+    ...   "ServerStreamListener$1HalfClosed@711d963f", "java.lang.IllegalStateException: call already closed"]]
+    [False, False, False, True, False, False]
     >>> g.close(); os.remove(g.path)
     >>> f.filter(logging.LogRecord("furui", logging.INFO, "", 0, "x", None, None))
     True
@@ -142,6 +144,10 @@ class _JobServerOutput(logging.Filter):
     #: header, then "LEVEL: message". The header is saved only; the level line decides.
     _JUL_HEADER = re.compile(r"[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M \S")
     _JUL_LEVEL = re.compile(r"(SEVERE|WARNING|INFO|CONFIG|FINE|FINER|FINEST): ")
+    #: grpc-java's report of the stage-teardown race (a half-close on a call the runner
+    #: already closed: "IllegalStateException: call already closed"), logged as SEVERE
+    #: by java.util.logging although the job is unaffected; kept in the file only.
+    _TEARDOWN_RACE = re.compile(r"SEVERE: Exception while executing runnable \S*HalfClosed@")
     #: Beam's loggers of Java job servers (one per runner class).
     LOGGERS = frozenset({"FlinkJarJobServer", "SparkJarJobServer", "JavaJarJobServer", "FlinkUberJarJobServer",
                          "SparkUberJarJobServer"})
@@ -173,7 +179,8 @@ class _JobServerOutput(logging.Filter):
                 self._last = (record, False)
                 return False
             elif (jul := self._JUL_LEVEL.match(line)) is not None:
-                self._level = "ERROR" if jul.group(1) == "SEVERE" else "INFO"
+                severe = jul.group(1) == "SEVERE" and not self._TEARDOWN_RACE.match(line)
+                self._level = "ERROR" if severe else "INFO"
             elif self._JVM_ERROR.match(line):
                 self._level = "ERROR"  # and the stack trace that follows it
             self._last = (record, self._level in self._SHOWN)
