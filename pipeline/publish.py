@@ -278,7 +278,7 @@ class _Publisher:
                 " or run where an instance role is available)"
             )
         if isinstance(exc, EndpointConnectionError):
-            return PublishError(f"cannot reach the S3 endpoint while {action}: {exc}")
+            return PublishError(f"cannot reach the S3 endpoint while {action}: {strip_userinfo(str(exc))}")
         code = _error_code(exc)
         if not code and exc.__cause__ is not None:
             code = _error_code(exc.__cause__)
@@ -297,7 +297,7 @@ class _Publisher:
             return PublishError(f"bucket {self.bucket!r} does not exist (or is not visible at this endpoint)")
         if code in ("AccessDenied", "403", "AllAccessDisabled"):
             return PublishError(f"access denied to {self.where()} while {action}; check the credentials' permissions")
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        message = strip_userinfo(str(exc).splitlines()[0]) if str(exc) else type(exc).__name__
         return PublishError(f"{action} failed: {message}")
 
     def preflight(self) -> None:
@@ -418,6 +418,30 @@ class _Publisher:
             raise self.fail(exc, "writing the manifest") from None
 
 
+def check_endpoint_url(url: str | None, where: str) -> None:
+    """Refuses an S3 endpoint that is not an ``http(s)://host[:port]`` URL or that
+    embeds credentials, without echoing it (it may hold a secret).
+
+    >>> check_endpoint_url("http://127.0.0.1:9000", "--endpoint-url")
+    >>> check_endpoint_url("minio:minio123@127.0.0.1:9000", "--endpoint-url")
+    Traceback (most recent call last):
+    ...
+    pipeline.publish.PublishError: --endpoint-url must be an http:// or https:// URL such as http://127.0.0.1:9000
+    >>> check_endpoint_url("http://minio:minio123@127.0.0.1:9000", "AWS_ENDPOINT_URL")
+    Traceback (most recent call last):
+    ...
+    pipeline.publish.PublishError: AWS_ENDPOINT_URL must not embed credentials (http://127.0.0.1:9000); use the AWS credential chain
+    """
+    if not url:
+        return
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        raise PublishError(f"{where} must be an http:// or https:// URL such as http://127.0.0.1:9000")
+    authority = rest.split("/", 1)[0]
+    if "@" in authority or strip_userinfo(url) != url:
+        raise PublishError(f"{where} must not embed credentials ({strip_userinfo(url)}); use the AWS credential chain")
+
+
 def publish(
     out_dir: str,
     dest: str,
@@ -456,8 +480,9 @@ def publish(
     if not os.path.isdir(out_dir):
         raise PublishError(f"output directory not found: {out_dir}")
     bucket, prefix = parse_dest(dest)
-    if endpoint_url and strip_userinfo(endpoint_url) != endpoint_url:
-        raise PublishError("the endpoint URL must not embed credentials; use the AWS credential chain")
+    check_endpoint_url(endpoint_url, "--endpoint-url")
+    for var in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):  # boto3 reads these when no URL is given
+        check_endpoint_url(os.environ.get(var), var)
     rels = collect_files(out_dir)
     if not any(r.startswith("documents/") for r in rels):
         raise PublishError(f"no documents/ shards in {out_dir}: is it the output of `furui run`?")
@@ -471,11 +496,14 @@ def publish(
     from botocore.config import Config
 
     if client is None:
-        client = boto3.session.Session().client(
-            "s3",
-            endpoint_url=endpoint_url,
-            config=Config(retries={"max_attempts": 5, "mode": "standard"}),
-        )
+        try:
+            client = boto3.session.Session().client(
+                "s3",
+                endpoint_url=endpoint_url,
+                config=Config(retries={"max_attempts": 5, "mode": "standard"}),
+            )
+        except ValueError as exc:  # botocore: "Invalid endpoint: ..."
+            raise PublishError(f"invalid S3 endpoint ({strip_userinfo(str(exc))})") from None
     transfer_config = TransferConfig(
         multipart_threshold=multipart_threshold,
         multipart_chunksize=multipart_chunksize,

@@ -313,6 +313,27 @@ def check_urls(inputs: list[str], output: str) -> None:
                              "credential chain (AWS_PROFILE, instance roles...)")
 
 
+def check_option_urls(beam_args: list[str]) -> None:
+    """Refuses credentials written into a URL-valued Beam option (``--s3_endpoint_url=
+    http://KEY:SECRET@host``): Beam echoes the endpoint in every retry warning, and
+    such an endpoint never connects (it retried for minutes).
+
+    >>> check_option_urls(["--s3_endpoint_url=http://127.0.0.1:9000", "--runner=x"])
+    >>> check_option_urls(["--s3_endpoint_url=http://minio:minio123@127.0.0.1:9000"])
+    Traceback (most recent call last):
+    ...
+    pipeline.run.UsageError: --s3_endpoint_url embeds credentials (http://127.0.0.1:9000); use the storage's own credential chain (--s3_access_key_id/--s3_secret_access_key, AWS_PROFILE, instance roles...)
+    """
+    for arg in beam_args:
+        name, sep, value = arg.partition("=")
+        if not sep or "://" not in value:
+            continue
+        authority = value.split("://", 1)[1].split("/", 1)[0]
+        if "@" in authority or redact_url(value) != value:
+            raise UsageError(f"{name} embeds credentials ({redact_url(value)}); use the storage's own credential "
+                             "chain (--s3_access_key_id/--s3_secret_access_key, AWS_PROFILE, instance roles...)")
+
+
 def check_inputs(inputs: list[str]) -> None:
     """Fails fast, in the driver, when an input pattern matches nothing."""
     for pattern in inputs:
@@ -673,6 +694,7 @@ def run(argv: list[str] | None = None, interrupted=lambda: False) -> int:
             check_urls(inputs, args.output)
             beam_args = default_runner_args(beam_args)
             check_options(beam_args)
+            check_option_urls(beam_args)
             options = PipelineOptions(beam_args)
             runner = options.get_all_options().get("runner")
             if is_local(runner):  # remote workers may see other paths than this machine

@@ -241,3 +241,13 @@ def test_card_front_matter_lists_the_languages_kept():
     cfg = tomllib.loads(_patched(r'^languages = \["ja"\]', 'languages = ["ja", "ko"]'))
     assert card_languages(cfg) == ["ja", "ko"]
     assert _front_matter("x", "other", 10, card_languages(cfg))[1:4] == ["language:", "- ja", "- ko"]
+
+
+def test_beam_endpoint_option_with_credentials_is_refused_without_echo(tmp_path, capsys):
+    from pipeline.run import run
+
+    rc = run(["--output", str(tmp_path / "out"), "--direct_running_mode=in_memory",
+              "--s3_endpoint_url=http://minio:hunter2-secret@127.0.0.1:5099"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--s3_endpoint_url embeds credentials (http://127.0.0.1:5099)" in err
+    assert "hunter2" not in err and not (tmp_path / "out").exists()

@@ -267,8 +267,24 @@ def test_destination_with_embedded_credentials_is_refused_without_echo(synthetic
 
     err = capsys.readouterr().err
     assert rc == rc_endpoint == 1
-    assert "destination URL must not embed credentials" in err and "endpoint URL must not embed credentials" in err
+    assert "destination URL must not embed credentials" in err and "--endpoint-url must not embed credentials" in err
     assert secret not in err and "AKIAIOSFODNN7EXAMPLE" not in err
+
+
+@pytest.mark.parametrize("endpoint, env, message", [
+    ("minio:hunter2-secret@127.0.0.1:5077", {}, "--endpoint-url must be an http:// or https:// URL"),
+    (None, {"AWS_ENDPOINT_URL": "http://minio:hunter2-secret@127.0.0.1:5099"},
+     "AWS_ENDPOINT_URL must not embed credentials (http://127.0.0.1:5099)"),
+    (None, {"AWS_ENDPOINT_URL_S3": "127.0.0.1:hunter2-secret@x"}, "AWS_ENDPOINT_URL_S3 must be an http:// or https://"),
+])
+def test_endpoint_without_scheme_or_with_credentials_is_one_line_without_the_secret(
+        synthetic_output, capsys, monkeypatch, endpoint, env, message):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    args = [synthetic_output, "s3://bucket/x"] + (["--endpoint-url", endpoint] if endpoint else [])
+    assert main_publish(args) == 1
+    err = capsys.readouterr().err
+    assert message in err and "hunter2" not in err and len(err.strip().splitlines()) == 1, err
 
 
 def test_config_with_a_secret_is_not_published(make_output, config_text, s3_client, s3_bucket):
