@@ -920,8 +920,10 @@ def _pii_section(stats: Mapping[str, Any], config: Mapping[str, Any]) -> list[st
         "## Personal information",
         "",
         "Spans that look like personal information are replaced in the text by a"
-        " placeholder before deduplication; the original values are not stored in any"
-        " output, and this card reports only counts.",
+        " placeholder before deduplication; the original values are not stored in the"
+        " `text` column, and this card reports only counts. URLs (the `url` columns of"
+        " documents and rejects) are kept as crawled and can themselves contain an"
+        " address or a number.",
         "",
     ]
     if pii_cfg:
@@ -930,6 +932,8 @@ def _pii_section(stats: Mapping[str, Any], config: Mapping[str, Any]) -> list[st
         lines.append("")
     if isinstance(counts, Mapping) and counts:
         lines += _table(["Type", "Spans redacted"], [(k, f"{_int(v):,}") for k, v in sorted(counts.items())])
+    elif any(e.get("name") == "pii" for e in steps):
+        lines.append("The PII step ran and redacted nothing in the documents kept.")
     else:
         lines.append("No PII counts were recorded for this run (the PII step may be disabled).")
     lines.append("")
@@ -961,6 +965,38 @@ _LIMITATIONS = [
 ]
 
 
+def limitations(config: Mapping[str, Any]) -> list[str]:
+    """:data:`_LIMITATIONS` as they apply to the run's config: the language-ID item
+    says how much text fastText read (or goes when there is no langid step), and
+    the near-duplicate item goes when near dedup was off.
+
+    >>> cfg = {"filters": [{"name": "normalize"}, {"name": "langid", "max_chars": 0}],
+    ...        "dedup": {"near": False}}
+    >>> items = limitations(cfg)
+    >>> items[0].startswith("Language identification uses fastText `lid.176` on the whole text")
+    True
+    >>> any(i.startswith("Near-duplicate removal") for i in items), len(items) == len(_LIMITATIONS) - 1
+    (False, True)
+    >>> len(limitations({"filters": [{"name": "normalize"}]})) == len(_LIMITATIONS) - 1
+    True
+    """
+    steps = [e for e in config.get("filters") or [] if isinstance(e, Mapping)]
+    langid = next((e for e in steps if e.get("name") == "langid"), None)
+    near = (config.get("dedup") or {}).get("near", True) is not False
+    out = []
+    for item in _LIMITATIONS:
+        if item.startswith("Language identification"):
+            if steps and langid is None:
+                continue
+            chars = (langid or {}).get("max_chars", 4000)
+            read = "the whole text" if chars == 0 else f"the first {_int(chars):,} characters"
+            item = item.replace("the first characters", read)
+        if item.startswith("Near-duplicate removal") and not near:
+            continue
+        out.append(item)
+    return out
+
+
 def render_card(out_dir: str, stats: Mapping[str, Any], config_text: str, config: Mapping[str, Any], plots: Mapping[str, str]) -> str:
     """Renders the card's Markdown from the run's stats, config and plot paths."""
     output_cfg = config.get("output") or {}
@@ -984,6 +1020,8 @@ def render_card(out_dir: str, stats: Mapping[str, Any], config_text: str, config
             ("Documents", f"{n_docs:,}"),
             ("Input records", f"{records_in:,}" if records_in else "n/a"),
             ("Rejected records", f"{rejected:,}" if "rejected" in stats else "n/a"),
+            *([("Repeated document ids", f"{_int(stats['duplicate_ids']):,} (ids are not unique in this output;"
+                " see the run's warnings)")] if _int(stats.get("duplicate_ids")) else []),
             ("Document shards", f"{len(shard_paths)} ({_human_bytes(shard_bytes)})"),
             ("License", license_id),
         ],
@@ -1002,7 +1040,7 @@ def render_card(out_dir: str, stats: Mapping[str, Any], config_text: str, config
         "```",
         "",
         "Rejected records with their stage, filter, reason and scores are in"
-        " `rejects/*.parquet`; near-duplicate clusters (who was kept for whom) in"
+        " `rejects/*.parquet`; duplicate clusters, exact and near (who was kept for whom), in"
         " `clusters/*.parquet`; per-reason counts in `stats.parquet` and `stats.json`.",
         "",
     ]
@@ -1020,7 +1058,7 @@ def render_card(out_dir: str, stats: Mapping[str, Any], config_text: str, config
     lines.append("")
     lines += _dedup_section(stats, config, plots)
     lines += _pii_section(stats, config)
-    lines += ["## Known limitations", ""] + [f"- {item}" for item in _LIMITATIONS] + [""]
+    lines += ["## Known limitations", ""] + [f"- {item}" for item in limitations(config)] + [""]
     lines += [
         "## License",
         "",
@@ -1045,7 +1083,7 @@ def _sources_section(stats: Mapping[str, Any]) -> list[str]:
     lines = ["## Sources", ""]
     if not inputs:
         return lines + ["The input paths were not recorded.", ""]
-    lines.append(f"{len(inputs):,} input file(s) (credentials in URLs removed):")
+    lines.append(f"{len(inputs):,} input path(s) or pattern(s) as given (credentials in URLs removed):")
     lines.append("")
     lines += [f"- `{p}`" for p in inputs[:MAX_LISTED_INPUTS]]
     if len(inputs) > MAX_LISTED_INPUTS:
@@ -1144,8 +1182,15 @@ def _dedup_section(stats, config, plots) -> list[str]:
         lines.append("Deduplication was off (`exact = false`, `near = false`): the documents may"
                      " contain duplicates.")
     lines.append("")
-    lines += _table(["Parameter", "Value"], [(k, f"`{_toml_value(v)}`") for k, v in params.items()])
+    # Only the parameters that applied: with near dedup off, the MinHash/LSH ones did not;
+    # "clusters" is a result, not a parameter.
+    near_only = {"ngram", "tokenizer", "num_perm", "seed", "method", "bands", "rows", "threshold",
+                 "verify_threshold", "max_bucket_size", "max_rounds", "batch_size"}
+    shown = {k: v for k, v in params.items() if k != "clusters" and (near or k not in near_only)}
+    lines += _table(["Parameter", "Value"], [(k, f"`{_toml_value(v)}`") for k, v in shown.items()])
     lines.append("")
+    if "clusters" in params:
+        lines += [f"Duplicate clusters found: {_int(params['clusters']):,}.", ""]
     if "cluster_size" in plots:
         lines += [f"![Duplicate cluster sizes]({plots['cluster_size']})", ""]
     return lines

@@ -305,7 +305,7 @@ def test_long_input_lists_are_truncated(make_output):
 
     text = open(write_card(out), encoding="utf-8").read()
 
-    assert "1,000 input file(s)" in text
+    assert "1,000 input path(s) or pattern(s) as given" in text
     assert "part-00019.warc.gz" in text and "part-00020.warc.gz" not in text
     assert "... and 980 more" in text
 
@@ -425,3 +425,29 @@ def test_credentials_in_a_url_inside_prose_are_stripped(make_output, config_text
     assert "Mirror: https://data.example.com/crawl (daily)" in text
     assert strip_userinfo("see s3://AKIAIOSFODNN7EXAMPLE:wJal/rX+U@bucket/x and https://h/?X-Amz-Signature=ab") == (
         "see s3://bucket/x and https://h/?<redacted>")
+
+
+def test_card_follows_the_config_and_the_run(make_output):
+    """What a review found: fixed limitation text, a PII step that ran and found
+    nothing reported as possibly disabled, near-dedup parameters shown when near
+    dedup was off, repeated ids not mentioned, URLs said to hold no PII."""
+    import tomllib
+
+    from pipeline.config import default_config_text
+
+    text = default_config_text().replace("max_chars = 4000", "max_chars = 0", 1).replace(
+        "near = true", "near = false", 1)
+    assert tomllib.loads(text)["dedup"]["near"] is False
+    out = make_output(config_text=text)
+    stats_path = os.path.join(out, "stats.json")
+    stats = json.load(open(stats_path, encoding="utf-8"))
+    stats["pii"] = {}
+    stats["duplicate_ids"] = 2
+    json.dump(stats, open(stats_path, "w", encoding="utf-8"))
+    card = open(write_card(out), encoding="utf-8").read()
+    assert "on the whole text of each document" in card
+    assert "Near-duplicate removal is MinHash-LSH" not in card
+    assert "| bands |" not in card and "| exact |" in card
+    assert "The PII step ran and redacted nothing" in card and "may be disabled" not in card
+    assert "| Repeated document ids | 2 " in card
+    assert "URLs (the `url` columns of documents and rejects) are kept as crawled" in card
