@@ -1,4 +1,4 @@
-"""Arrow schema of the funnel statistics (``stats.parquet``), mirrored in ``stats.json``.
+"""Arrow schema of the funnel statistics (``stats.parquet``), the ``funnel`` of ``stats.json`` as rows.
 
 One row per (stage, filter, reason) count. ``reason == "kept"`` rows carry the
 number of documents that left the stage on the main output.
