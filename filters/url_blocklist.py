@@ -81,6 +81,10 @@ def url_host(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
+#: A comment after an entry of a domain list (URLs in those lists hold no " #").
+_COMMENT = re.compile(r"\s+#.*$")
+
+
 def domain_entry(entry: str) -> str:
     """The host a domain-list line names, in the form :func:`url_host` gives.
 
@@ -90,10 +94,14 @@ def domain_entry(entry: str) -> str:
     (UT1 lists sites reached by address). Returns ``""`` for a line that names
     no host.
 
+    A trailing ``# comment`` (hosts files, hand-kept lists) is dropped.
+
     >>> [domain_entry(e) for e in ["Example.JP", "https://www.example.jp/x", "0.0.0.0 ads.example",
-    ...                            "*.casino.example", ".dot.example", "例え.jp", "192.0.2.7", "a b"]]
-    ['example.jp', 'example.jp', 'ads.example', 'casino.example', 'dot.example', 'xn--r8jz45g.jp', '192.0.2.7', '']
+    ...                            "*.casino.example", ".dot.example", "例え.jp", "192.0.2.7", "a b",
+    ...                            "casino.example  # added 2026-11"]]
+    ['example.jp', 'example.jp', 'ads.example', 'casino.example', 'dot.example', 'xn--r8jz45g.jp', '192.0.2.7', '', 'casino.example']
     """
+    entry = _COMMENT.sub("", entry)
     fields = entry.split()
     if len(fields) >= 2 and _is_ip(fields[0]):  # hosts file: "0.0.0.0 host [aliases]"
         entry = fields[1]

@@ -746,6 +746,17 @@ def plot_cluster_sizes(stats: Mapping[str, Any], path: str) -> bool:
 PLOT_NAMES = ("funnel", "n_chars", "lang_score", "cluster_size")  # the plots write_plots draws
 
 
+def _remove_plots(out_dir: str) -> dict[str, str]:
+    """A card written without plots: an earlier card's plots go (unlinked, they would
+    still be published as if they described this card). Returns ``{}``."""
+    for name in PLOT_NAMES:
+        for ext in ("svg", "png"):
+            path = os.path.join(out_dir, PLOTS_DIR, f"{name}.{ext}")
+            if os.path.exists(path):
+                os.remove(path)
+    return {}
+
+
 def write_plots(out_dir: str, stats: Mapping[str, Any]) -> dict[str, str]:
     """Writes the SVG plots; returns {plot name: path relative to out_dir}."""
     plots_dir = os.path.join(out_dir, PLOTS_DIR)
@@ -1217,7 +1228,7 @@ def write_card(out_dir: str, plots: bool = True) -> str:
         raise FileNotFoundError(f"output directory not found: {out_dir}")
     stats = load_stats(out_dir)
     config_text, config = load_config(out_dir)
-    made = write_plots(out_dir, stats) if plots else {}
+    made = write_plots(out_dir, stats) if plots else _remove_plots(out_dir)
     text = render_card(out_dir, stats, config_text, config, made)
     path = os.path.join(out_dir, CARD_NAME)
     with open(path, "w", encoding="utf-8", newline="\n") as f:
@@ -1253,11 +1264,11 @@ def _write_remote_card(out_dir: str, plots: bool) -> str:
     for rel, data in uploads.items():
         with FileSystems.create(remote(rel), mime_type=content_type(rel)) as fh:
             fh.write(data)
-    if plots:  # as write_plots does locally: only this card's own plots that were not made
-        stale = [remote(f"{PLOTS_DIR}/{name}.svg") for name in PLOT_NAMES if name not in made]
-        stale = [p for p in stale if FileSystems.exists(p)]
-        if stale:
-            FileSystems.delete(stale)
+    # As locally: this card's own plots that were not made (all of them without plots).
+    stale = [remote(f"{PLOTS_DIR}/{name}.svg") for name in PLOT_NAMES if name not in made]
+    stale = [p for p in stale if FileSystems.exists(p)]
+    if stale:
+        FileSystems.delete(stale)
     path = remote(CARD_NAME)
     log.info("wrote dataset card %s (%d plot(s))", strip_userinfo(path), len(made))
     return path

@@ -451,3 +451,12 @@ def test_card_follows_the_config_and_the_run(make_output):
     assert "The PII step ran and redacted nothing" in card and "may be disabled" not in card
     assert "| Repeated document ids | 2 " in card
     assert "URLs (the `url` columns of documents and rejects) are kept as crawled" in card
+
+
+def test_card_without_plots_removes_an_earlier_cards_plots(synthetic_output):
+    write_card(synthetic_output)
+    plots = os.path.join(synthetic_output, "plots")
+    assert os.listdir(plots)
+    assert main_card([synthetic_output, "--no-plots"]) == 0
+    assert not [f for f in os.listdir(plots) if f.endswith(".svg")]
+    assert "plots/" not in open(os.path.join(synthetic_output, "README.md"), encoding="utf-8").read()
