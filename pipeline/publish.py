@@ -15,7 +15,8 @@ Guarantees:
   from the same part size. A mismatch is an error.
 * **Idempotence.** A file is skipped when the remote object passes that same
   verification (size, metadata SHA-256 and, when the store reports one, the
-  server checksum), so re-publishing an unchanged directory uploads nothing.
+  server checksum), so re-publishing an unchanged directory with the same part
+  size uploads nothing (a multipart object's checksum depends on its part size).
 * **Resumability.** Files are independent objects, so a rerun after a failure
   uploads only what is missing or different. ``_MANIFEST.json`` (every file's
   path, size and SHA-256) is written only after all files are verified; an
