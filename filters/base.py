@@ -137,9 +137,17 @@ class Filter:
 
     def detail(self, doc: Doc, scores: Mapping[str, float], reason: str) -> str:
         """Text for a reject's ``detail`` column, from the document :meth:`apply`
-        returned and its scores (which the rejects table already holds). Default empty;
-        steps override it when the scores alone do not say what was seen."""
-        return ""
+        returned and its scores (which the rejects table also holds, as numbers).
+
+        Default: the step's measurements, so a reject can be read without
+        decoding the scores column (``ratio=0.054``); steps override it when the
+        scores alone do not say what was seen.
+
+        >>> from filters.hiragana import HiraganaRatioFilter
+        >>> HiraganaRatioFilter().detail(None, {"ratio": 0.0537, "chars": 812.0}, "too_few_hiragana")
+        'ratio=0.0537 chars=812'
+        """
+        return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in scores.items())[:300]
 
     def apply_batch(self, docs: list[Doc]) -> list[tuple[Doc, dict[str, float]]]:
         """Batched :meth:`apply`; steps whose models batch well override it."""

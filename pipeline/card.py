@@ -1010,6 +1010,10 @@ def limitations(config: Mapping[str, Any]) -> list[str]:
 
 def render_card(out_dir: str, stats: Mapping[str, Any], config_text: str, config: Mapping[str, Any], plots: Mapping[str, str]) -> str:
     """Renders the card's Markdown from the run's stats, config and plot paths."""
+    if "filters" not in config and stats.get("filters"):
+        # A config without [[filters]] ran the default steps, which stats.json lists.
+        config = {**config, "filters": [{"name": f.get("name"), **(f.get("thresholds") or {})}
+                                        for f in stats["filters"] if isinstance(f, Mapping)]}
     output_cfg = config.get("output") or {}
     shard_paths, shard_bytes, footer_rows, file_meta = _documents_footers(out_dir, "documents_out" not in stats)
     n_docs = _int(stats.get("documents_out")) if "documents_out" in stats else footer_rows

@@ -202,8 +202,19 @@ def parse_config(text: str) -> Config:
     version = data.get("config_version")
     if type(version) is not int or version != CONFIG_VERSION:  # TOML's true and 1.0 equal 1 in Python
         raise ConfigError(f"config_version must be {CONFIG_VERSION}, got {version!r}")
+    # The sections first: a typo there is named even when the steps are wrong too.
+    io = _section(IoConfig, data.get("io"), "io")
+    extract = _section(ExtractConfig, data.get("extract"), "extract")
+    # Like every other section, a missing [dedup] means its defaults (both
+    # passes on): leaving it out must not silently switch dedup off. Turning
+    # it off is explicit: exact = false and near = false.
+    dedup = _dedup(data.get("dedup"))
+    output = _section(OutputConfig, data.get("output"), "output")
+    # No [[filters]] at all: the default steps, so a config can change one section
+    # (say [output] dataset_name) without copying the step list. An empty list is an error.
+    entries = data["filters"] if "filters" in data else tomllib.loads(default_config_text())["filters"]
     steps: list[Filter] = []
-    for i, entry in enumerate(data.get("filters", [])):
+    for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or "name" not in entry:
             raise ConfigError(f"[[filters]] entry {i + 1} has no name")
         params = {k: (tuple(v) if isinstance(v, list) else v) for k, v in entry.items() if k != "name"}
@@ -221,14 +232,11 @@ def parse_config(text: str) -> Config:
                           "(without it noun_ratio would keep every document)")
     return Config(
         config_version=version,
-        io=_section(IoConfig, data.get("io"), "io"),
-        extract=_section(ExtractConfig, data.get("extract"), "extract"),
+        io=io,
+        extract=extract,
         steps=tuple(steps),
-        # Like every other section, a missing [dedup] means its defaults (both
-        # passes on): leaving it out must not silently switch dedup off. Turning
-        # it off is explicit: exact = false and near = false.
-        dedup=_dedup(data.get("dedup")),
-        output=_section(OutputConfig, data.get("output"), "output"),
+        dedup=dedup,
+        output=output,
         text=text,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )

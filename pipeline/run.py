@@ -342,6 +342,8 @@ def check_inputs(inputs: list[str]) -> None:
         except Exception as exc:
             raise UsageError(f"cannot list input {redact_url(pattern)}: {exc}") from exc
         if not result.metadata_list:
+            if pattern.endswith("/**"):  # a directory given as input (expand_inputs)
+                raise UsageError(f"no files in the input directory {redact_url(pattern[:-3])}")
             raise UsageError(f"input not found: {redact_url(pattern)}")
 
 
@@ -391,6 +393,13 @@ def prepare_output(out_dir: str) -> None:
     # deleted must not leave a marker next to half of the previous shards.
     marker = join(out_dir, "_SUCCESS")
     previous_run = FileSystems.exists(marker) or FileSystems.exists(join(out_dir, "stats.json"))
+    readme = join(out_dir, "README.md")
+    if not previous_run and FileSystems.exists(readme) and not _is_furui_card(readme):
+        # The run ends by writing its dataset card there.
+        raise UsageError(f"{redact_url(out_dir)} holds a README.md that is not a furui dataset card; the run "
+                         "would replace it: choose a new or empty output directory")
+    if previous_run:
+        log.info("replacing the previous run in %s: its files are removed now", redact_url(out_dir))
     if FileSystems.exists(marker):
         FileSystems.delete([marker])
     old: list[str] = []
@@ -406,6 +415,16 @@ def prepare_output(out_dir: str) -> None:
             old.append(join(out_dir, name))
     if old:
         FileSystems.delete(old)
+
+
+def _is_furui_card(path: str) -> bool:
+    """Whether ``path`` starts like a card furui wrote (its front matter tags ``furui``)."""
+    try:
+        with FileSystems.open(path) as fh:
+            head = fh.read(4096).decode("utf-8", "replace")
+    except Exception:  # noqa: BLE001 - unreadable: not ours to overwrite
+        return False
+    return head.startswith("---\n") and "\n- furui\n" in head
 
 
 def finish_output(out_dir: str, cfg: Config) -> dict[str, Any]:

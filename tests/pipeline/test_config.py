@@ -204,7 +204,20 @@ def test_keeper_given_as_a_string_names_the_type():
 
 def test_no_steps_says_so():
     with pytest.raises(ConfigError, match="no steps"):
-        parse_config("config_version = 1\n")
+        parse_config("config_version = 1\nfilters = []\n")
+
+
+def test_a_config_without_steps_uses_the_default_steps():
+    """A config may change one section without copying the step list."""
+    cfg = parse_config('config_version = 1\n[output]\ndataset_name = "my-ja"\n')
+    assert cfg.output.dataset_name == "my-ja"
+    assert cfg.step_names() == load_config().step_names()
+    assert cfg.steps == load_config().steps
+
+
+def test_a_section_typo_is_named_before_the_steps():
+    with pytest.raises(ConfigError, match=r"\[io\]: unknown key\(s\) reshufle"):
+        parse_config("config_version = 1\nfilters = []\n[io]\nreshufle = true\n")
 
 
 def test_list_of_wrong_items_is_reported_as_a_list():
@@ -251,3 +264,24 @@ def test_beam_endpoint_option_with_credentials_is_refused_without_echo(tmp_path,
     err = capsys.readouterr().err
     assert rc == 2 and "--s3_endpoint_url embeds credentials (http://127.0.0.1:5099)" in err
     assert "hunter2" not in err and not (tmp_path / "out").exists()
+
+
+def test_output_directory_with_someone_elses_readme_is_refused(tmp_path, capsys):
+    """The run ends by writing its dataset card as README.md: a user's own file there
+    (not a previous run's card) must not be replaced."""
+    from pipeline.run import run
+
+    out = tmp_path / "mydir"
+    out.mkdir()
+    (out / "README.md").write_text("# my notes\n", encoding="utf-8")
+    assert run(["--output", str(out), "--direct_running_mode=in_memory"]) == 2
+    assert "holds a README.md that is not a furui dataset card" in capsys.readouterr().err
+    assert (out / "README.md").read_text(encoding="utf-8") == "# my notes\n"
+
+
+def test_empty_input_directory_is_named_as_such(tmp_path, capsys):
+    from pipeline.run import run
+
+    (tmp_path / "empty").mkdir()
+    assert run([str(tmp_path / "empty"), "--output", str(tmp_path / "out"), "--direct_running_mode=in_memory"]) == 2
+    assert f"no files in the input directory {tmp_path / 'empty'}" in capsys.readouterr().err
