@@ -61,13 +61,24 @@ log = logging.getLogger(__name__)
 class Progress:
     """Per-process progress line on stderr, at most every ``FURUI_PROGRESS_SECONDS`` (10 s).
 
-    Each worker process prints its own line (records read, documents that passed
-    every per-document step, rate), so a long local run shows it is alive and how
-    fast it goes. ``FURUI_PROGRESS_SECONDS=0`` turns it off.
+    Each worker process prints its own line, so a long local run shows it is alive
+    and how fast it goes: the records it read, the pages it extracted, how many of
+    those passed every per-document step, and pages per second. With several
+    workers, the one that reads a file is not always the one that extracts its
+    pages, so each part is counted where it happened. ``FURUI_PROGRESS_SECONDS=0``
+    turns it off.
+
+    >>> p = Progress(); p.interval = 10
+    >>> p.read, p.extracted, p.passed, p.started, p.last = 7367, 0, 0, 0.0, 0.0
+    >>> p.line(10.0)
+    '7,367 records read (737 records/s)'
+    >>> p.read, p.extracted, p.passed = 0, 900, 673
+    >>> p.line(10.0)
+    '900 pages extracted, 673 passed the filters (75%), 90 pages/s'
     """
 
     def __init__(self) -> None:
-        self.read = self.passed = 0
+        self.read = self.extracted = self.passed = 0
         self.started = self.last = 0.0
         try:
             self.interval = float(os.environ.get("FURUI_PROGRESS_SECONDS", "10"))
@@ -75,7 +86,7 @@ class Progress:
             self.interval = 10.0
         self.lock = threading.Lock()
 
-    def tick(self, read: int = 0, passed: int = 0) -> None:
+    def tick(self, read: int = 0, extracted: int = 0, passed: int = 0) -> None:
         if self.interval <= 0:
             return
         with self.lock:
@@ -83,14 +94,26 @@ class Progress:
             if not self.started:
                 self.started = self.last = now
             self.read += read
+            self.extracted += extracted
             self.passed += passed
             if now - self.last < self.interval:
                 return
             self.last = now
-            rate = self.read / max(now - self.started, 1e-9)
-            share = 100.0 * self.passed / self.read if self.read else 0.0
-        print(f"[furui] worker {os.getpid()}: {self.read:,} records read, {self.passed:,} documents passed "
-              f"the filters ({share:.0f}%), {rate:,.0f} records/s", file=sys.stderr, flush=True)
+            line = self.line(now - self.started)
+        print(f"[furui] worker {os.getpid()}: {line}", file=sys.stderr, flush=True)
+
+    def line(self, elapsed: float) -> str:
+        """What this worker has done so far, in ``elapsed`` seconds."""
+        elapsed = max(elapsed, 1e-9)
+        parts = []
+        if self.read:
+            parts.append(f"{self.read:,} records read" + ("" if self.extracted else
+                                                           f" ({self.read / elapsed:,.0f} records/s)"))
+        if self.extracted:
+            share = 100.0 * self.passed / self.extracted
+            parts.append(f"{self.extracted:,} pages extracted, {self.passed:,} passed the filters ({share:.0f}%), "
+                         f"{self.extracted / elapsed:,.0f} pages/s")
+        return ", ".join(parts) or "started"
 
 
 PROGRESS = Progress()
@@ -253,6 +276,7 @@ class _ExtractFn(beam.DoFn):
 
     def process(self, rec: Record):
         self.counters.c_in.inc()
+        PROGRESS.tick(extracted=1)
         # Timed without the yields: downstream DoFns run inside a yield.
         t0 = time.perf_counter_ns()
         text, charset, reject = self._extract(rec)
