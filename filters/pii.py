@@ -53,7 +53,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import ClassVar, Mapping, NamedTuple
 
-from filters.base import Filter
+from filters.base import SHARE, Filter
 from schemas.records import Doc
 
 #: PII types in overlap-priority order (earlier wins when two spans start at
@@ -898,6 +898,7 @@ class PiiRedactor(Filter):
     name: ClassVar[str] = "pii"
     stage: ClassVar[str] = "pii"
     reasons: ClassVar[tuple[str, ...]] = ("too_much_pii",)
+    bounds: ClassVar = {"max_char_ratio": SHARE}
     policy: str = "reject"
     max_char_ratio: float = 0.2
     email: bool = True
@@ -913,8 +914,6 @@ class PiiRedactor(Filter):
         super().__post_init__()
         if self.policy not in ("redact", "reject"):
             raise ValueError(f"policy must be 'redact' or 'reject', not {self.policy!r}")
-        if not 0.0 <= self.max_char_ratio <= 1.0:
-            raise ValueError("max_char_ratio must be in [0, 1]")
 
     @property
     def enabled_types(self) -> frozenset[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Iterator
 
-from filters.base import Filter
+from filters.base import COUNT, Filter
 from filters.langid import ResourceMissingError
 from schemas.records import Doc
 
@@ -127,6 +127,8 @@ class SudachiTokenizer(Filter):
     name: ClassVar[str] = "tokenize"
     stage: ClassVar[str] = "tokenize"
     reasons: ClassVar[tuple[str, ...]] = ()
+    # max_chars 0 = the whole text; chunks stay below Sudachi's input limit.
+    bounds: ClassVar = {"max_chars": COUNT, "chunk_bytes": (1, SUDACHI_MAX_BYTES - 1)}
     mode: str = "C"
     dict: str = "core"
     chunk_bytes: int = 40_000
@@ -134,12 +136,8 @@ class SudachiTokenizer(Filter):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.max_chars < 0:
-            raise ValueError("max_chars must be >= 0 (0 = whole text)")
         if self.mode not in ("A", "B", "C"):
             raise ValueError(f"mode must be A, B or C, not {self.mode!r}")
-        if not 0 < self.chunk_bytes < SUDACHI_MAX_BYTES:
-            raise ValueError(f"chunk_bytes must be in (0, {SUDACHI_MAX_BYTES})")
 
     def check(self) -> None:
         import importlib.util

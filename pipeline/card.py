@@ -158,6 +158,17 @@ def strip_userinfo(value: str) -> str:
     return _ACCESS_KEY_RE.sub(REDACTED, text)
 
 
+def url_has_credentials(url: str) -> bool:
+    """Whether a ``scheme://`` URL carries a secret: ``user[:password]@`` in its
+    authority, or anything :func:`strip_userinfo` would remove (a presigned query, a key id).
+
+    >>> url_has_credentials("http://minio:pw@127.0.0.1:9000"), url_has_credentials("http://127.0.0.1:9000/bucket")
+    (True, False)
+    """
+    authority = url.split("://", 1)[-1].split("/", 1)[0]
+    return "@" in authority or strip_userinfo(url) != url
+
+
 def _strip_url(scheme: str, rest: str) -> str:
     at = rest.find("@")
     slash = rest.find("/")

@@ -46,7 +46,7 @@ import sys
 import tomllib
 from typing import Any, Callable, Iterable
 
-from pipeline.card import content_type, secret_paths, strip_userinfo
+from pipeline.card import content_type, secret_paths, strip_userinfo, url_has_credentials
 
 log = logging.getLogger(__name__)
 
@@ -435,11 +435,10 @@ def check_endpoint_url(url: str | None, where: str) -> None:
     """
     if not url:
         return
-    scheme, sep, rest = url.partition("://")
+    scheme, sep, _ = url.partition("://")
     if not sep or scheme.lower() not in ("http", "https"):
         raise PublishError(f"{where} must be an http:// or https:// URL such as http://127.0.0.1:9000")
-    authority = rest.split("/", 1)[0]
-    if "@" in authority or strip_userinfo(url) != url:
+    if url_has_credentials(url):
         raise PublishError(f"{where} must not embed credentials ({strip_userinfo(url)}); use the AWS credential chain")
 
 

@@ -30,6 +30,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from filters.base import ConfigError
 from pipeline import report
 from pipeline.card import strip_userinfo as redact_url
+from pipeline.card import url_has_credentials
 from pipeline.config import Config, load_config
 from pipeline.extract import ExtractOptions
 from pipeline.runner import DIRECT_RUNNER_NAMES, LOCAL_RUNNER, is_local
@@ -326,10 +327,7 @@ def check_option_urls(beam_args: list[str]) -> None:
     """
     for arg in beam_args:
         name, sep, value = arg.partition("=")
-        if not sep or "://" not in value:
-            continue
-        authority = value.split("://", 1)[1].split("/", 1)[0]
-        if "@" in authority or redact_url(value) != value:
+        if sep and "://" in value and url_has_credentials(value):
             raise UsageError(f"{name} embeds credentials ({redact_url(value)}); use the storage's own credential "
                              "chain (--s3_access_key_id/--s3_secret_access_key, AWS_PROFILE, instance roles...)")
 
