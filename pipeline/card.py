@@ -922,6 +922,40 @@ def _dedup_params(stats: Mapping[str, Any], config: Mapping[str, Any]) -> dict[s
     return params
 
 
+def _boilerplate_section(stats: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
+    """What the ``site_boilerplate`` step removed (nothing when it did not run).
+
+    >>> _boilerplate_section({"site_boilerplate": {"documents_changed": 3, "lines_removed": 7,
+    ...                       "chars_removed": 120}}, {"filters": [{"name": "site_boilerplate", "min_pages": 10}]})[2]
+    'Lines that one site repeats on at least 10 different pages (headers, breadcrumbs, footers that main-text extraction kept) were removed: 7 lines (120 characters) from 3 documents. Tables count as one unit; lines without a letter or digit, and code lines that are one markup tag, are never removed.'
+    >>> _boilerplate_section({"site_boilerplate": {"lines_removed": 0}}, {})[2]
+    'No line occurred on 10 or more different pages of one site in this run, so the site boilerplate step removed nothing.'
+    >>> _boilerplate_section({}, {})
+    []
+    """
+    removed = stats.get("site_boilerplate")
+    if not isinstance(removed, Mapping):
+        return []
+    steps = [e for e in config.get("filters") or [] if isinstance(e, Mapping)]
+    entry = next((e for e in steps if e.get("name") == "site_boilerplate"), {})
+    pages = _int(entry.get("min_pages", 10))
+    lines = _int(removed.get("lines_removed"))
+    if not lines:
+        return ["## Site boilerplate", "",
+                f"No line occurred on {pages:,} or more different pages of one site in this run, so the"
+                " site boilerplate step removed nothing.", ""]
+    return [
+        "## Site boilerplate",
+        "",
+        f"Lines that one site repeats on at least {pages:,} different pages (headers, breadcrumbs, footers"
+        " that main-text extraction kept) were removed:"
+        f" {lines:,} lines ({_int(removed.get('chars_removed')):,} characters)"
+        f" from {_int(removed.get('documents_changed')):,} documents. Tables count as one unit; lines"
+        " without a letter or digit, and code lines that are one markup tag, are never removed.",
+        "",
+    ]
+
+
 def _pii_section(stats: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
     pii_cfg: dict[str, Any] = dict(scrub(config.get("pii") or {}))
     steps = [e for e in config.get("filters") or [] if isinstance(e, Mapping)]
@@ -989,8 +1023,9 @@ _LIMITATIONS = [
 
 def limitations(config: Mapping[str, Any]) -> list[str]:
     """:data:`_LIMITATIONS` as they apply to the run's config: the language-ID item
-    says how much text fastText read (or goes when there is no langid step), and
-    the near-duplicate item goes when near dedup was off.
+    says how much text fastText read (or goes when there is no langid step), the
+    near-duplicate item goes when near dedup was off, and the extraction item says
+    whether (and from how many pages on) a site's repeated lines were removed.
 
     >>> cfg = {"filters": [{"name": "normalize"}, {"name": "langid", "max_chars": 0}],
     ...        "dedup": {"near": False}}
@@ -1001,10 +1036,16 @@ def limitations(config: Mapping[str, Any]) -> list[str]:
     (False, True)
     >>> len(limitations({"filters": [{"name": "normalize"}]})) == len(_LIMITATIONS) - 1
     True
+    >>> [i for i in limitations({"filters": [{"name": "site_boilerplate", "min_pages": 20}]})
+    ...  if "at least 20 different pages" in i] != []
+    True
+    >>> [i for i in limitations({"filters": [{"name": "normalize"}]}) if i.endswith("are not removed.")] != []
+    True
     """
     steps = [e for e in config.get("filters") or [] if isinstance(e, Mapping)]
     langid = next((e for e in steps if e.get("name") == "langid"), None)
     near = (config.get("dedup") or {}).get("near", True) is not False
+    boilerplate = next((e for e in steps if e.get("name") == "site_boilerplate"), None)
     out = []
     for item in _LIMITATIONS:
         if item.startswith("Language identification"):
@@ -1015,6 +1056,13 @@ def limitations(config: Mapping[str, Any]) -> list[str]:
             item = item.replace("the first characters", read)
         if item.startswith("Near-duplicate removal") and not near:
             continue
+        if item.startswith("Main-text extraction") and (boilerplate is not None or not steps):
+            pages = _int((boilerplate or {}).get("min_pages", 10))
+            item = item.replace(
+                "lines repeated across many pages of one site (a template's header or footer) are not removed.",
+                f"lines that one site repeats on at least {pages:,} different pages (a template's header or"
+                " footer) are removed, but a template's lines on a site with fewer pages in the run, or lines"
+                " that vary from page to page, stay.")
         out.append(item)
     return out
 
@@ -1082,6 +1130,7 @@ def render_card(out_dir: str, stats: Mapping[str, Any], config_text: str, config
     else:
         lines.append("No filter settings were recorded.")
     lines.append("")
+    lines += _boilerplate_section(stats, config)
     lines += _dedup_section(stats, config, plots)
     lines += _pii_section(stats, config)
     lines += ["## Known limitations", ""] + [f"- {item}" for item in limitations(config)] + [""]

@@ -20,8 +20,9 @@ Graph (every shuffle except the last carries only small records):
 7. ``Dedup/Join``: documents keyed by id meet the (few) loser decisions in one
    ``CoGroupByKey``: the only shuffle of full documents. The pipeline instead
    uses ``join=False`` and lets the shard writer do this join inside its own
-   shuffle (``pipeline.write.WriteDeduplicatedDocuments``), so documents are
-   shuffled once in the whole run.
+   shuffle (``pipeline.write.WriteDeduplicatedDocuments``), so dedup adds no
+   shuffle of documents (the ``site_boilerplate`` step, when configured, has
+   one of its own: ``pipeline.boilerplate``).
 """
 
 from __future__ import annotations

@@ -58,6 +58,15 @@ def langid_keys(d: Doc) -> Iterable[tuple[tuple, int]]:
     yield ("hist", "lang_score", bucket(LANG_SCORE_EDGES, d.lang_score)), 1
 
 
+def boilerplate_keys(d: Doc) -> Iterable[tuple[tuple, int]]:
+    """What the ``site_boilerplate`` step removed from one document it kept."""
+    lines = int(d.scores.get("site_boilerplate.lines_removed", 0))
+    if lines:
+        yield ("boilerplate", "documents_changed"), 1
+        yield ("boilerplate", "lines_removed"), lines
+        yield ("boilerplate", "chars_removed"), int(d.scores.get("site_boilerplate.chars_removed", 0))
+
+
 def cluster_keys(row: dict) -> Iterable[tuple[tuple, int]]:
     # One row per member: a cluster of size s contributes s rows.
     yield ("cluster_rows", row["kind"], int(row["size"])), 1
@@ -95,6 +104,7 @@ def assemble_stats(pairs: Iterable[tuple[tuple, int]], base: dict[str, Any],
     hist: dict[str, dict[int, int]] = {"n_chars": {}, "lang_score": {}}
     pii: dict[str, int] = {}
     cluster_rows: dict[tuple[str, int], int] = {}
+    boilerplate = dict.fromkeys(("documents_changed", "lines_removed", "chars_removed"), 0)
     docs = records_read = duplicate_ids = 0
     for key, count in pairs:
         kind = key[0]
@@ -112,6 +122,8 @@ def assemble_stats(pairs: Iterable[tuple[tuple, int]], base: dict[str, Any],
             cluster_rows[(key[1], key[2])] = count
         elif kind == "duplicate_ids":
             duplicate_ids = count
+        elif kind == "boilerplate":
+            boilerplate[key[1]] = count
     rejected = sum(reject_counts.values())
     read_rejects = sum(c for (s, _, _), c in reject_counts.items() if s == "read")
     records_in = records_read + read_rejects
@@ -144,6 +156,8 @@ def assemble_stats(pairs: Iterable[tuple[tuple, int]], base: dict[str, Any],
             "cluster_size_by_kind": sizes,
         },
     )
+    if any(name == "site_boilerplate" for _, name in steps):
+        out["site_boilerplate"] = boilerplate
     if "dedup" in out:
         out["dedup"]["clusters"] = sum(sum(v.values()) for v in sizes.values())
     return out
@@ -210,16 +224,16 @@ def format_funnel(stats_doc: dict[str, Any], times: dict[str, float] | None = No
     ...                    "dropped": {"too_short": 1}}],
     ...        "records_in": 4, "documents_out": 3, "rejected": 1, "accounted": True}
     >>> print(format_funnel(doc, {"furui.filter.length": 0.002}))
-    stage      step                          in      kept   time s    us/doc  dropped
-    filter     length                         4         3    0.002       500  too_short=1
+    stage       step                          in      kept   time s    us/doc  dropped
+    filter      length                         4         3    0.002       500  too_short=1
     records in: 4  documents out: 3  rejected: 1  accounted: yes
     """
     timed = bool(times)
-    head = f"{'stage':<10} {'step':<22} {'in':>9} {'kept':>9}"
+    head = f"{'stage':<11} {'step':<22} {'in':>9} {'kept':>9}"
     lines = [head + (f" {'time s':>8} {'us/doc':>9}" if timed else "") + "  dropped"]
     for f in stats_doc["funnel"]:
         dropped = ", ".join(f"{r}={c}" for r, c in f["dropped"].items()) or "-"
-        row = f"{f['stage']:<10} {f['filter']:<22} {f['in']:>9} {f['kept']:>9}"
+        row = f"{f['stage']:<11} {f['filter']:<22} {f['in']:>9} {f['kept']:>9}"
         if timed:
             t = times.get(step_namespace(f["stage"], f["filter"]))
             if t is None:

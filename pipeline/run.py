@@ -104,6 +104,11 @@ def _langid_keys_of_batch(batch: list[Doc]):
         yield from report.langid_keys(d)
 
 
+def _boilerplate_keys_of_batch(batch: list[Doc]):
+    for d in batch:
+        yield from report.boilerplate_keys(d)
+
+
 def _small_size(row: dict[str, Any]) -> int:
     """A reject or cluster row: its strings, ~64 bytes of the rest, its scores.
 
@@ -143,6 +148,16 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: st
     docs = batch_docs(extracted["kept"])
     steps: list[tuple[str, str]] = [("read", "read"), ("extract", "extract")]
     for label, group in group_steps(cfg.steps):
+        if getattr(group[0], "corpus_wide", False):
+            # Steps that need the whole run (site boilerplate): a shuffle barrier.
+            from pipeline.boilerplate import ApplyCorpusSteps
+
+            out = docs | label >> ApplyCorpusSteps(group)
+            docs = out["kept"]
+            rejects.append(out[REJECTED])
+            steps.extend((step.stage, step.name) for step in group)
+            stat_pairs.append(docs | f"Stats/{label}" >> beam.FlatMap(_boilerplate_keys_of_batch))
+            continue
         out = docs | label >> ApplySteps(group, batched=True)
         docs = out["kept"]
         rejects.append(out[REJECTED])

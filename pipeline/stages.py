@@ -51,6 +51,7 @@ STAGE_LABELS = {
     "tokenize": "Tokenize",
     "filter": "Filter",
     "pii": "RedactPii",
+    "boilerplate": "SiteBoilerplate",
 }
 
 EXTRACT_REASONS = ("binary_payload", "no_text", "timeout", "crashed", "too_deep")
@@ -103,16 +104,25 @@ class Progress:
         print(f"[furui] worker {os.getpid()}: {line}", file=sys.stderr, flush=True)
 
     def line(self, elapsed: float) -> str:
-        """What this worker has done so far, in ``elapsed`` seconds."""
+        """What this worker has done so far, in ``elapsed`` seconds.
+
+        >>> p = Progress(); p.read, p.extracted = 100, 80
+        >>> p.line(2.0)
+        '100 records read, 80 pages extracted, 40 pages/s'
+        >>> p.passed = 20; p.line(2.0)
+        '100 records read, 80 pages extracted, 20 passed the filters (25%), 40 pages/s'
+        """
         elapsed = max(elapsed, 1e-9)
         parts = []
         if self.read:
             parts.append(f"{self.read:,} records read" + ("" if self.extracted else
                                                            f" ({self.read / elapsed:,.0f} records/s)"))
         if self.extracted:
-            share = 100.0 * self.passed / self.extracted
-            parts.append(f"{self.extracted:,} pages extracted, {self.passed:,} passed the filters ({share:.0f}%), "
-                         f"{self.extracted / elapsed:,.0f} pages/s")
+            # Nothing passed yet is not "0% pass": a corpus-wide step (site
+            # boilerplate) holds every page until extraction has finished.
+            passed = (f"{self.passed:,} passed the filters ({100.0 * self.passed / self.extracted:.0f}%), "
+                      if self.passed else "")
+            parts.append(f"{self.extracted:,} pages extracted, {passed}{self.extracted / elapsed:,.0f} pages/s")
         return ", ".join(parts) or "started"
 
 

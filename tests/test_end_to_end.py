@@ -633,3 +633,33 @@ def test_a_new_run_removes_the_old_success_marker_first(tmp_path, monkeypatch):
     assert [os.path.basename(p) for p in calls[0]] == ["_SUCCESS"]
     assert not any(os.path.basename(p) == "_SUCCESS" for p in calls[1])
     assert not (out / "_SUCCESS").exists() and not (out / "stats.json").exists()
+
+
+def test_site_boilerplate_goes_before_the_filters_on_both_runners(sample_run_in_memory, tmp_path):
+    """Lines that one site repeats on 10+ different pages are removed by the
+    default config (the ``site_boilerplate`` step), with the run's statistics;
+    a site with fewer pages keeps them; both local modes agree."""
+    bodies = _kept_texts(sample_run_in_memory, 12)
+    header, footer = "ブログ名 ホーム > 記事一覧", "Copyright 2026 example blog. All rights reserved."
+    big = [{"id": f"big-{i}", "url": f"https://blog.example.jp/{i}", "text": f"{header}\n{b}\n{footer}"}
+           for i, b in enumerate(bodies[:10])]
+    small = [{"id": f"small-{i}", "url": f"https://small.example.jp/{i}", "text": f"{header}\n{b}"}
+             for i, b in enumerate(bodies[10:])]
+    _jsonl(tmp_path / "in" / "a" / "p.jsonl", *big[:5], *small)
+    _jsonl(tmp_path / "in" / "b" / "p.jsonl", *big[5:])
+    results = []
+    for out in _run_in_both_modes(tmp_path):
+        docs = {d["id"]: d["text"] for d in rows(out, "documents")}
+        assert docs == {**{f"big-{i}": b for i, b in enumerate(bodies[:10])},
+                        **{f"small-{i}": f"{header}\n{b}" for i, b in enumerate(bodies[10:])}}
+        stats = json.loads((out / "stats.json").read_text())
+        assert stats["accounted"] and stats["documents_out"] == 12
+        assert stats["site_boilerplate"] == {"documents_changed": 10, "lines_removed": 20,
+                                             "chars_removed": 10 * (len(header) + len(footer) + 2)}
+        row = next(f for f in stats["funnel"] if f["filter"] == "site_boilerplate")
+        assert row == {"stage": "boilerplate", "filter": "site_boilerplate", "in": 12, "kept": 12, "dropped": {}}
+        card = (out / "README.md").read_text(encoding="utf-8")
+        assert "at least 10 different pages (headers, breadcrumbs, footers that main-text extraction kept) were " \
+               "removed: 20 lines" in card and "from 10 documents" in card
+        results.append(sorted(docs.items()))
+    assert results[0] == results[1]

@@ -1,0 +1,129 @@
+"""RemoveSiteBoilerplate on Beam's local runner: counting across the corpus, the
+join back to each document, its counters, and agreement with a plain-Python
+reference on a random corpus."""
+
+from __future__ import annotations
+
+import collections
+import random
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from filters.boilerplate import SiteBoilerplate, removable, site_of, units
+from pipeline.boilerplate import RemoveSiteBoilerplate
+from schemas.records import Doc
+from tests.conftest import IN_MEMORY
+from tests.pipeline.test_stages import counters
+
+
+def page(id: str, url: str, text: str) -> Doc:
+    return Doc(id=id, url=url, source="s", crawl_date="", text=text, n_chars=len(text),
+               scores={"normalize.chars": float(len(text))})
+
+
+def run(docs: list[Doc], step: SiteBoilerplate, expected: list[tuple[str, str]]) -> dict:
+    p = TestPipeline(options=PipelineOptions(IN_MEMORY))
+    out = p | beam.Create(docs) | "SB" >> RemoveSiteBoilerplate(step)
+    assert_that(out["kept"] | beam.Map(lambda d: (d.id, d.text)), equal_to(expected), label="texts")
+    assert_that(out["rejected"], equal_to([]), label="rejects")
+    result = p.run()
+    result.wait_until_finish()
+    return counters(result, "furui.boilerplate")
+
+
+def test_lines_a_site_repeats_go_and_everything_else_stays():
+    table = "| ホーム | 記事一覧 |\n|---|---|"
+    docs = []
+    expected = []
+    # a.example.jp: 10 different articles under one header, menu table and footer.
+    for i in range(10):
+        body = f"{i}番目の記事の本文です。"
+        docs.append(page(f"a{i}", f"https://a.example.jp/{i}", f"ヘッダー\n{table}\n{body}\n© a.example.jp"))
+        expected.append((f"a{i}", body))
+    # A page of the same site that is nothing but its template stays whole.
+    docs.append(page("a-empty", "https://a.example.jp/empty", f"ヘッダー\n{table}"))
+    expected.append(("a-empty", f"ヘッダー\n{table}"))
+    # b.example.jp: the same header on 9 pages only (min_pages is 10).
+    for i in range(9):
+        text = f"ヘッダー\nBの記事{i}。"
+        docs.append(page(f"b{i}", f"https://b.example.jp/{i}", text))
+        expected.append((f"b{i}", text))
+    # c.example.jp: one page crawled 12 times (same text) counts once.
+    for i in range(12):
+        text = "ヘッダー\n同じ本文。"
+        docs.append(page(f"c{i}", f"https://c.example.jp/?utm={i}", text))
+        expected.append((f"c{i}", text))
+    # A line two sites share, 5 pages each: per site it is below min_pages.
+    for site in ("d1", "d2"):
+        for i in range(5):
+            text = f"共通の行\n{site}の記事{i}。"
+            docs.append(page(f"{site}-{i}", f"https://{site}.example.jp/{i}", text))
+            expected.append((f"{site}-{i}", text))
+    # No URL, no site: never counted, never changed.
+    docs.append(page("nourl", "", "ヘッダー\n本文。"))
+    expected.append(("nourl", "ヘッダー\n本文。"))
+    c = run(docs, SiteBoilerplate(), expected)
+    assert c["in"] == c["kept"] == len(docs)
+    assert c["documents_changed"] == 10
+    # Frequent keys: the header, the table and the footer of a.example.jp.
+    assert c["boilerplate_keys"] == 3
+
+
+def test_scores_are_added_to_the_documents():
+    docs = [page(f"{i}", f"https://a.example.jp/{i}", f"ヘッダー\n本文{i}。") for i in range(3)]
+    p = TestPipeline(options=PipelineOptions(IN_MEMORY))
+    out = p | beam.Create(docs) | "SB" >> RemoveSiteBoilerplate(SiteBoilerplate(min_pages=3))
+    assert_that(out["kept"] | beam.Map(lambda d: (d.id, d.n_chars, sorted(d.scores.items()))), equal_to([
+        (f"{i}", 4, [("normalize.chars", 9.0), ("site_boilerplate.chars_removed", 5.0),
+                     ("site_boilerplate.lines_removed", 1.0)]) for i in range(3)]))
+    p.run().wait_until_finish()
+
+
+def test_repeated_ids_get_their_own_lines_removed():
+    """Ids are joined on; two documents sharing an id (a user's JSONL) each lose
+    only their own site's frequent lines."""
+    docs = [page(f"x{i}", f"https://x.example.jp/{i}", f"Xのヘッダー\nX{i}。") for i in range(2)]
+    docs += [page(f"y{i}", f"https://y.example.jp/{i}", f"Yのヘッダー\nY{i}。") for i in range(2)]
+    docs.append(page("same", "https://x.example.jp/s", "Xのヘッダー\nXの本文。\nYのヘッダー"))
+    docs.append(page("same", "https://y.example.jp/s", "Yのヘッダー\nYの本文。\nXのヘッダー"))
+    expected = [("x0", "X0。"), ("x1", "X1。"), ("y0", "Y0。"), ("y1", "Y1。"),
+                ("same", "Xの本文。\nYのヘッダー"), ("same", "Yの本文。\nXのヘッダー")]
+    run(docs, SiteBoilerplate(min_pages=3), expected)
+
+
+def reference(docs: list[Doc], min_pages: int) -> list[tuple[str, str]]:
+    """The step's definition in plain Python, written apart from the code under test."""
+    texts = collections.defaultdict(set)
+    for d in docs:
+        for u in set(units(d.text)):
+            if removable(u) and site_of(d.url):
+                texts[(site_of(d.url), u)].add(d.text)
+    out = []
+    for d in docs:
+        parts = units(d.text)
+        keep = [u for u in parts if not removable(u) or len(texts[(site_of(d.url), u)]) < min_pages]
+        if any(removable(u) for u in keep):
+            out.append((d.id, "\n".join(keep)))
+        else:
+            out.append((d.id, d.text))
+    return out
+
+
+def test_random_corpus_matches_the_reference():
+    rng = random.Random(7)
+    template = [f"テンプレート行{i}" for i in range(8)] + ["---", "| メニュー |\n|---|", "</div>"]
+    docs = []
+    for n in range(400):
+        site = f"s{rng.randrange(6)}.example.jp"
+        lines = rng.sample(template, rng.randrange(0, 5))
+        lines += [f"本文{rng.randrange(60)}。" for _ in range(rng.randrange(0, 4))]
+        rng.shuffle(lines)
+        text = "\n".join(lines) or "本文。"
+        docs.append(page(f"d{n}", f"https://{site}/{n}", text))
+    docs += docs[:30]  # exact copies (same id, same text): once more each
+    expected = reference(docs, 10)
+    assert sum(a != b for a, b in zip(expected, ((d.id, d.text) for d in docs))) > 100  # the case is not trivial
+    run(docs, SiteBoilerplate(min_pages=10), expected)
