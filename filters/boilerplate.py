@@ -1,33 +1,39 @@
 """Site boilerplate: lines that a site repeats on many of its pages.
 
 trafilatura removes most of a page template, but not all of it: a header line
-(``Apache HTTP サーバ バージョン 2.4``), a breadcrumb, a "関連記事" heading or a
-copyright footer often survives and then opens or closes every page of the
-site. No single page shows that such a line is boilerplate; the corpus does.
+(``Apache HTTP サーバ バージョン 2.4``), a breadcrumb, a byline or a copyright
+footer often survives and then opens or closes every page of the site. No
+single page shows that such a line is boilerplate; the corpus does.
 
 This module holds the Beam-free half of the corpus-wide step
 :class:`SiteBoilerplate`: which (site, line) keys a document has
-(:meth:`SiteBoilerplate.line_keys`) and how a document is rewritten once the
-frequent keys among them are known (:meth:`SiteBoilerplate.strip`). The
+(:meth:`SiteBoilerplate.line_keys`), what makes two pages different pages
+(:meth:`SiteBoilerplate.page_digests`) and how a document is rewritten once the
+frequent keys among its own are known (:meth:`SiteBoilerplate.strip`). The
 counting across the corpus is ``pipeline.boilerplate.RemoveSiteBoilerplate``.
 
-A line is boilerplate when it occurs on at least ``min_pages`` pages of the
-same site with *different texts* (exact copies of one page count once, so a
-page crawled ten times does not turn its own body into boilerplate). This is
-the same idea as CCNet's paragraph deduplication (Wenzek et al. 2020), limited
-to one site so that a sentence two sites share is not removed.
+A line is frequent when it occurs on at least ``min_pages`` pages of the same
+site that differ both in URL (path and query) and in text: exact copies of one
+page count once, and so do recrawls of one URL whose text changed a little (a
+view counter), so neither turns a page's own body into boilerplate. A frequent
+line is removed where templates put their lines: in the run of frequent lines
+that opens or closes the document, or next to another frequent line; a
+frequent line alone between lines of the page's own (a greeting that many posts
+of a big host share) stays. This is CCNet's paragraph deduplication (Wenzek et
+al. 2020) limited to one site and to the template's places in the page.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from typing import ClassVar, Iterable, Mapping
 
 import xxhash
 
 from filters.base import Filter
-from filters.url_blocklist import url_host
+from filters.url_blocklist import _with_netloc, url_host
 from schemas.records import Doc
 
 
@@ -95,30 +101,50 @@ def removable(unit: str) -> bool:
     return _WORD.search(unit) is not None and not (unit[:1] == "<" and _TAG_LINE.fullmatch(unit))
 
 
+_KEY_MASK = (1 << 63) - 1
+
+
 def line_key(site: str, line: str) -> int:
-    """The 64-bit key of one unit of one site (xxh3-64 of ``site \\n unit``).
+    """The 63-bit key of one unit of one site (xxh3-64 of ``site \\n unit``, top bit cleared).
 
     A site never holds a newline, so different (site, unit) pairs never share
-    the hashed bytes.
+    the hashed bytes. 63 bits keep the key a signed 64-bit integer, which Beam
+    encodes as a varint (larger ints are pickled: 2.5x the bytes, slower).
 
     >>> line_key("a.jp", "x") == line_key("a.jp", "x"), line_key("a.jp", "x") == line_key("b.jp", "x")
     (True, False)
+    >>> all(0 <= line_key("a.jp", str(i)) < 2 ** 63 for i in range(1000))
+    True
     """
-    return xxhash.xxh3_64_intdigest(f"{site}\n{line}".encode("utf-8", "surrogatepass"))
+    return xxhash.xxh3_64_intdigest(f"{site}\n{line}".encode("utf-8", "surrogatepass")) & _KEY_MASK
+
+
+def page_of(url: str) -> str:
+    """What tells two pages of one site apart: the URL's path and query (no
+    scheme, host or fragment, which name the same page).
+
+    >>> page_of("https://a.jp/x?p=1#top"), page_of("http://a.jp/x?p=1"), page_of("a.jp/y")
+    ('/x?p=1', '/x?p=1', '/y')
+    """
+    try:
+        parts = urlsplit(_with_netloc(url))
+    except ValueError:
+        return url
+    return parts.path + ("?" + parts.query if parts.query else "")
 
 
 @dataclass(frozen=True)
 class SiteBoilerplate(Filter):
     """Removes lines that the document's site repeats on ``min_pages`` or more pages.
 
-    A corpus-wide step: the pipeline counts, for every (site, line) key, on how
-    many distinct page texts of the site it occurs, joins the frequent keys back
-    to each document and calls :meth:`strip`. Where it stands in the config's
-    ``[[filters]]`` list decides which text it sees (the default: after language
-    ID and the URL blocklist, before the quality filters, so they measure the
-    page without its template). Run as a per-document step on its own
-    (notebooks, ``bench/bench_filters.py``) it has nothing to count and changes
-    nothing.
+    A corpus-wide step: the pipeline counts, for every (site, unit) key, on how
+    many different pages of the site it occurs (different in URL and in text:
+    :meth:`page_digests`), joins the frequent keys back to each document and
+    calls :meth:`strip`. Where it stands in the config's ``[[filters]]`` list
+    decides which text it sees (the default: after language ID and the URL
+    blocklist, before the quality filters, so they measure the page without its
+    template). Run as a per-document step on its own (notebooks,
+    ``bench/bench_filters.py``) it has nothing to count and changes nothing.
 
     Measured (scores ``site_boilerplate.lines_removed`` / ``chars_removed``):
     the lines and characters removed. It never drops a document:
@@ -126,17 +152,24 @@ class SiteBoilerplate(Filter):
     * a table counts as one unit (:func:`units`), and only :func:`removable`
       units are counted and removed (not separators, or code lines that are
       one tag);
-    * a document whose every removable unit is frequent is left whole (it is a
-      template page or a near-copy of other pages; the quality filters and
-      dedup decide on it, with its text intact for the rejects table);
+    * a frequent unit goes only where a template puts it: in the run of
+      frequent units that opens or closes the document, or next to another
+      frequent unit (units that are not removable do not break a run); one
+      alone between the page's own lines stays;
+    * a document whose every removable unit would go is left whole (a template
+      page or a copy of other pages: the quality filters and dedup decide on
+      it, with its text intact for the rejects table);
+    * a unit is kept when removing it would put two tables next to each other
+      (they would read as one);
     * a document that loses lines goes on to the next steps, which reject it
       if too little is left (``length``, ``swallow_length``).
 
     Thresholds:
-        min_pages: the number of different page texts of one site a line must
-            occur on to be boilerplate (default 10, at least 2). Lower finds the
-            templates of small sites too, but also removes the body of an
-            article the site publishes in that many versions.
+        min_pages: the number of different pages of one site (different URL
+            path and query, and different text) a line must occur on to be
+            boilerplate (default 10, at least 2). Lower finds the templates of
+            small sites too, but also the lines a site's articles share by
+            chance.
 
     >>> step = SiteBoilerplate()
     >>> doc = Doc(id="1", url="https://a.example.jp/1", source="", crawl_date="", text="サイト名\\n本文です。")
@@ -166,30 +199,64 @@ class SiteBoilerplate(Filter):
             return []
         return sorted({line_key(site, u) for u in units(doc.text) if removable(u)})
 
+    @staticmethod
+    def page_digests(doc: Doc) -> tuple[bytes, bytes]:
+        """8-byte digests of the document's text and of its page (:func:`page_of`):
+        a line is frequent when enough pages differ in both.
+
+        >>> a = Doc(id="1", url="http://a.jp/x?v=1", source="", crawl_date="", text="t")
+        >>> b = a._replace(url="https://a.jp/x?v=1#c")
+        >>> SiteBoilerplate.page_digests(a) == SiteBoilerplate.page_digests(b)
+        True
+        """
+        return (xxhash.xxh3_64_digest(doc.text.encode("utf-8", "surrogatepass")),
+                xxhash.xxh3_64_digest(page_of(doc.url).encode("utf-8", "surrogatepass")))
+
     def strip(self, doc: Doc, frequent: Iterable[int]) -> tuple[Doc, dict[str, float]]:
-        """Removes the :func:`removable` units of ``doc`` whose key is in ``frequent``.
+        """Removes the frequent units of ``doc`` that stand where a template's
+        lines do (see the class); ``frequent`` may hold other documents' keys.
 
-        Leaves the document whole when no removable unit would be left (see the class).
-
-        >>> d = Doc(id="1", url="http://a.jp/", source="", crawl_date="", text="x\\n---\\ny")
-        >>> SiteBoilerplate().strip(d, {line_key("a.jp", "x"), line_key("a.jp", "y")})[0].text
-        'x\\n---\\ny'
+        >>> k = lambda u: line_key("a.jp", u)
+        >>> d = Doc(id="1", url="http://a.jp/", source="", crawl_date="", text="H\\nx\\nG\\ny\\nF1\\n---\\nF2")
+        >>> SiteBoilerplate().strip(d, {k("H"), k("G"), k("F1"), k("F2")})[0].text
+        'x\\nG\\ny\\n---'
+        >>> SiteBoilerplate().strip(d, {k(u) for u in "HxGy"} | {k("F1"), k("F2")})[0] is d
+        True
         """
         frequent = frequent if isinstance(frequent, (set, frozenset)) else set(frequent)
         site = site_of(doc.url)
         if not frequent or not site:
             return doc, _scores(0, 0)
         parts = units(doc.text)
-        keep, text_left = [], False
-        for unit in parts:
-            if not removable(unit):
-                keep.append(unit)
-            elif line_key(site, unit) not in frequent:
-                keep.append(unit)
-                text_left = True
-        if not text_left or len(keep) == len(parts):
+        positions = [i for i, u in enumerate(parts) if removable(u)]
+        flags = [line_key(site, parts[i]) in frequent for i in positions]
+        n = len(flags)
+        lead = 0
+        while lead < n and flags[lead]:
+            lead += 1
+        if lead == n:  # nothing of the page's own would be left
             return doc, _scores(0, 0)
+        trail = n
+        while flags[trail - 1]:
+            trail -= 1
+        drop = {positions[k] for k in range(n) if flags[k] and (
+            k < lead or k >= trail or (k > 0 and flags[k - 1]) or (k + 1 < n and flags[k + 1]))}
+        if not drop:
+            return doc, _scores(0, 0)
+        keep: list[str] = []
+        last_kept_table = gap = False
+        for i, unit in enumerate(parts):
+            if i in drop:
+                gap = True
+                continue
+            table = _is_table_row(unit)
+            if table and last_kept_table and gap:
+                keep.append(parts[i - 1])  # two tables would merge: keep what separated them
+            keep.append(unit)
+            last_kept_table, gap = table, False
         text = "\n".join(keep)
+        if text == doc.text:
+            return doc, _scores(0, 0)
         lines = doc.text.count("\n") - text.count("\n")
         return doc._replace(text=text, n_chars=len(text)), _scores(lines, len(doc.text) - len(text))
 

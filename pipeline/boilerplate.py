@@ -1,19 +1,30 @@
 """Beam composite of the corpus-wide ``site_boilerplate`` step.
 
-Graph (two shuffles of small records, one of documents)::
+Graph::
 
-    docs --LineKeys--> ((site, line) key, (text digest, doc id))  per distinct line
-         --GroupByKey--> Frequent: if the key's group holds >= min_pages distinct
-                         text digests, (doc id, key) for every page in it
-    docs keyed by id + frequent (doc id, key) --CoGroupByKey--> Strip
+    docs --LineKeys--> (key, (text digest, page digest))    per distinct line: counting
+                       ((key, salt), doc id)                per distinct line: membership
+    counting --CombinePerKey(distinct up to min_pages)--> frequent keys
+             --Markers--> ((key, s), None) for s in 0..SALTS-1
+    markers + membership --GroupByKey--> (doc id, key) for the pages of frequent keys
+    docs keyed by id + (doc id, key) --CoGroupByKey--> Strip
 
-Cost per document entering the step: one record of ~60-80 bytes per distinct
-line (an 8-byte key, an 8-byte digest, the id), one ~50-byte record per
-boilerplate line found, and the document itself once. Memory per worker is
-bounded by the largest group: the pages of one site that share one line (the
-group is read twice, never copied: Beam's grouped values are re-iterable) and
-the frequent keys of one document. Nothing is gathered onto one worker; the
-result does not depend on bundle or worker boundaries.
+``key`` is a 63-bit hash of (site, line). Frequency is decided by a combiner
+whose accumulator holds at most ``min_pages`` text and page digests, so the
+pages of a site-wide template line are counted on every worker and merged, never
+gathered. Membership is keyed by (key, salt), the salt a hash of the document id
+modulo ``SALTS``: a template line of a site with N pages becomes SALTS groups of
+~N/SALTS document ids, and the frequent-key marker is copied into each. A
+group is read twice (is the marker there? then every id), never copied:
+Beam's grouped values are re-iterable.
+
+Cost per document entering the step: per distinct line one counting record
+(~30 bytes, fewer after the combiner) and one membership record (~60-70
+bytes: the salted key and the id), per frequent line found one ~70-byte
+(id, key) record, and the document itself once; per frequent key SALTS
+markers. Memory per worker: a combiner accumulator per key (2 x min_pages x 8
+bytes), one salted group, and the documents sharing one id (ids should be
+unique). The result does not depend on bundle or worker boundaries.
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ from __future__ import annotations
 import time
 
 import apache_beam as beam
+import xxhash
 from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 
@@ -30,11 +42,18 @@ from pipeline.report import STEP_TIME_METRIC
 from pipeline.stages import REJECTED, _Counters, _truncate, metrics_namespace
 from schemas.records import Doc, Reject
 
+#: Membership groups per frequent key (the hot-key split of a site-wide line).
+SALTS = 16
+MEMBER = "member"
 
-def _digest(text: str) -> bytes:
-    import xxhash
 
-    return xxhash.xxh3_64_digest(text.encode("utf-8", "surrogatepass"))
+def salt_of(doc_id: str) -> int:
+    """The membership salt of a document: a stable hash of its id, mod :data:`SALTS`.
+
+    >>> salt_of("urn:uuid:1") == salt_of("urn:uuid:1"), 0 <= salt_of("x") < SALTS
+    (True, True)
+    """
+    return xxhash.xxh3_64_intdigest(doc_id.encode("utf-8", "surrogatepass")) % SALTS
 
 
 class _LineKeys(beam.DoFn):
@@ -56,34 +75,71 @@ class _LineKeys(beam.DoFn):
         t0 = time.perf_counter_ns()
         try:
             keys = self.step.line_keys(doc)
+            digests = self.step.page_digests(doc) if keys else None
         except Exception:  # a document the step cannot key is only not counted (strip rejects it if it fails too)
             keys = []
-        value = (_digest(doc.text), doc.id) if keys else None
+        salt = salt_of(doc.id) if keys else 0
         self._ns += time.perf_counter_ns() - t0
         for k in keys:
-            yield k, value
+            yield k, digests
+            yield pvalue.TaggedOutput(MEMBER, ((k, salt), doc.id))
 
 
-class _Frequent(beam.DoFn):
+class _DistinctPages(beam.CombineFn):
+    """Whether a key occurs on >= ``min_pages`` distinct texts and >= ``min_pages``
+    distinct pages. Each accumulator set stops at ``min_pages`` elements, which
+    keeps that answer exact: a set below the cap holds every digest it saw."""
+
     def __init__(self, min_pages: int):
         self.min_pages = min_pages
 
+    def create_accumulator(self):
+        return set(), set()
+
+    def add_input(self, acc, digests):
+        texts, pages = acc
+        if len(texts) < self.min_pages:
+            texts.add(digests[0])
+        if len(pages) < self.min_pages:
+            pages.add(digests[1])
+        return acc
+
+    def merge_accumulators(self, accumulators):
+        texts, pages = set(), set()
+        for t, p in accumulators:
+            for x in t:
+                if len(texts) >= self.min_pages:
+                    break
+                texts.add(x)
+            for x in p:
+                if len(pages) >= self.min_pages:
+                    break
+                pages.add(x)
+        return texts, pages
+
+    def extract_output(self, acc):
+        return len(acc[0]) >= self.min_pages and len(acc[1]) >= self.min_pages
+
+
+class _Markers(beam.DoFn):
     def setup(self):
         self.frequent = Metrics.counter(metrics_namespace(SiteBoilerplate), "boilerplate_keys")
 
     def process(self, element):
-        key, pages = element
-        pages = reiterable(pages)
-        texts: set[bytes] = set()
-        for digest, _ in pages:
-            texts.add(digest)
-            if len(texts) >= self.min_pages:
-                break
-        else:
-            return
-        self.frequent.inc()
-        for _, doc_id in pages:
-            yield doc_id, key
+        key, frequent = element
+        if frequent:
+            self.frequent.inc()
+            for s in range(SALTS):
+                yield (key, s), None
+
+
+def _members_of_frequent(element):
+    (key, _), values = element
+    values = reiterable(values)
+    if any(v is None for v in values):
+        for v in values:
+            if v is not None:
+                yield v, key
 
 
 class _Strip(beam.DoFn):
@@ -150,11 +206,17 @@ class RemoveSiteBoilerplate(beam.PTransform):
 
     def expand(self, docs):
         step = self.step
+        keyed_lines = docs | "LineKeys" >> beam.ParDo(_LineKeys(step)).with_outputs(MEMBER, main="counting")
+        markers = (
+            keyed_lines.counting
+            | "CountPages" >> beam.CombinePerKey(_DistinctPages(step.min_pages))
+            | "Markers" >> beam.ParDo(_Markers())
+        )
         frequent = (
-            docs
-            | "LineKeys" >> beam.ParDo(_LineKeys(step))
-            | "GroupLines" >> beam.GroupByKey()
-            | "Frequent" >> beam.ParDo(_Frequent(step.min_pages))
+            (markers, keyed_lines[MEMBER])
+            | "MarkersAndMembers" >> beam.Flatten()
+            | "GroupMembers" >> beam.GroupByKey()
+            | "Frequent" >> beam.FlatMap(_members_of_frequent)
         )
         keyed = docs | "KeyById" >> beam.Map(lambda d: (d.id, d))
         out = (

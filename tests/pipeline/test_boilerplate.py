@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import collections
 import random
+import re
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from filters.boilerplate import SiteBoilerplate, removable, site_of, units
+from filters.boilerplate import SiteBoilerplate, page_of, removable, site_of, units
 from pipeline.boilerplate import RemoveSiteBoilerplate
 from schemas.records import Doc
 from tests.conftest import IN_MEMORY
@@ -72,6 +73,43 @@ def test_lines_a_site_repeats_go_and_everything_else_stays():
     assert c["boilerplate_keys"] == 3
 
 
+def test_recrawls_of_one_url_are_one_page():
+    """The same article crawled 10 times with a changing view counter: 10 texts,
+    one page; its body is not boilerplate (near dedup keeps one copy later)."""
+    docs, expected = [], []
+    for i in range(10):
+        text = f"ヘッダー\n記事の一段落目です。\n記事の二段落目です。\n閲覧数: {1000 + i}"
+        docs.append(page(f"r{i}", f"https://news.example.jp/a/1?from=top#c{i}", text))
+        expected.append((f"r{i}", text))
+    c = run(docs, SiteBoilerplate(), expected)
+    assert c.get("boilerplate_keys", 0) == 0 and c.get("documents_changed", 0) == 0 and c["kept"] == 10
+
+
+def test_a_frequent_line_among_the_pages_own_lines_stays():
+    """A greeting that 10 questions of one host share stays where it stands alone
+    between the question's own lines, and goes where it closes the page."""
+    docs, expected = [], []
+    for i in range(10):
+        if i % 2:
+            text = f"質問{i}の前置きです。\nよろしくお願いします。\n質問{i}の本題です。"
+            expected.append((f"q{i}", text))
+        else:
+            text = f"質問{i}の本題です。\nよろしくお願いします。"
+            expected.append((f"q{i}", f"質問{i}の本題です。"))
+        docs.append(page(f"q{i}", f"https://qa.example.jp/q/{i}", text))
+    run(docs, SiteBoilerplate(), expected)
+
+
+def test_removing_a_line_never_joins_two_tables():
+    docs, expected = [], []
+    for i in range(10):
+        text = f"本文{i}。\n| 表A | {i} |\n広告の行\n| 表B | {i} |\n広告の行2"
+        docs.append(page(f"t{i}", f"https://t.example.jp/{i}", text))
+        # "広告の行" sits next to the frequent last line (a run) but separates the tables.
+        expected.append((f"t{i}", f"本文{i}。\n| 表A | {i} |\n広告の行\n| 表B | {i} |"))
+    run(docs, SiteBoilerplate(), expected)
+
+
 def test_scores_are_added_to_the_documents():
     docs = [page(f"{i}", f"https://a.example.jp/{i}", f"ヘッダー\n本文{i}。") for i in range(3)]
     p = TestPipeline(options=PipelineOptions(IN_MEMORY))
@@ -95,20 +133,33 @@ def test_repeated_ids_get_their_own_lines_removed():
 
 
 def reference(docs: list[Doc], min_pages: int) -> list[tuple[str, str]]:
-    """The step's definition in plain Python, written apart from the code under test."""
-    texts = collections.defaultdict(set)
+    """The step's definition in plain Python, written apart from the code under test:
+    frequency by sets of texts and pages, template places by a regex over a flag string."""
+    texts, pages = collections.defaultdict(set), collections.defaultdict(set)
     for d in docs:
         for u in set(units(d.text)):
             if removable(u) and site_of(d.url):
                 texts[(site_of(d.url), u)].add(d.text)
+                pages[(site_of(d.url), u)].add(page_of(d.url))
     out = []
     for d in docs:
         parts = units(d.text)
-        keep = [u for u in parts if not removable(u) or len(texts[(site_of(d.url), u)]) < min_pages]
-        if any(removable(u) for u in keep):
-            out.append((d.id, "\n".join(keep)))
-        else:
+        idx = [i for i, u in enumerate(parts) if removable(u)]
+        key = lambda i: (site_of(d.url), parts[i])  # noqa: E731
+        flags = "".join("F" if len(texts[key(i)]) >= min_pages and len(pages[key(i)]) >= min_pages else "o"
+                        for i in idx)
+        if "o" not in flags:
             out.append((d.id, d.text))
+            continue
+        drop = {idx[k] for m in re.finditer(r"^F+|F+$|FF+", flags) for k in range(m.start(), m.end())}
+        keep = []
+        for i, u in enumerate(parts):
+            if i in drop:
+                continue
+            if u.startswith("|") and keep and keep[-1].startswith("|") and i - 1 in drop:
+                keep.append(parts[i - 1])
+            keep.append(u)
+        out.append((d.id, "\n".join(keep)))
     return out
 
 
@@ -122,7 +173,8 @@ def test_random_corpus_matches_the_reference():
         lines += [f"本文{rng.randrange(60)}。" for _ in range(rng.randrange(0, 4))]
         rng.shuffle(lines)
         text = "\n".join(lines) or "本文。"
-        docs.append(page(f"d{n}", f"https://{site}/{n}", text))
+        # Few paths per site (and query strings that are kept): distinct pages bind too.
+        docs.append(page(f"d{n}", f"https://{site}/p{rng.randrange(14)}?v={rng.randrange(2)}#{n}", text))
     docs += docs[:30]  # exact copies (same id, same text): once more each
     expected = reference(docs, 10)
     assert sum(a != b for a, b in zip(expected, ((d.id, d.text) for d in docs))) > 100  # the case is not trivial
