@@ -534,6 +534,12 @@ def per_stage_all(d: Path, isolate_sample: int = 300) -> dict:
     for step in cfg.steps:
         step.load()
         t0 = time.perf_counter()
+        if getattr(step, "corpus_wide", False):
+            # The site boilerplate step's Beam-free work: key every page, count
+            # (here in one dict, in the pipeline by a combiner), rewrite.
+            docs = _site_boilerplate_in_process(step, docs)
+            t[f"{step.stage}/{step.name}"] = time.perf_counter() - t0
+            continue
         kept = []
         for doc in docs:
             new, scores = step.apply(doc)
@@ -554,6 +560,23 @@ def per_stage_all(d: Path, isolate_sample: int = 300) -> dict:
     return {"records": len(records), "docs": n_extracted, "final_docs": len(docs), "seconds": t,
             "isolate_sample": len(sample), "isolate_ms": 1000 * t_iso / max(1, len(sample)),
             "inproc_ms": 1000 * t_inproc / max(1, len(sample))}
+
+
+def _site_boilerplate_in_process(step, docs: list) -> list:
+    """``pipeline.boilerplate.RemoveSiteBoilerplate`` without Beam, for timing."""
+    seen: dict[int, tuple[set, set]] = {}
+    keys_of = []
+    for doc in docs:
+        keys = step.line_keys(doc)
+        keys_of.append(keys)
+        if keys:
+            text_digest, page_digest = step.page_digests(doc)
+            for k in keys:
+                texts, pages = seen.setdefault(k, (set(), set()))
+                texts.add(text_digest)
+                pages.add(page_digest)
+    frequent = {k for k, (texts, pages) in seen.items() if len(texts) >= step.min_pages and len(pages) >= step.min_pages}
+    return [step.strip(doc, frequent.intersection(keys))[0] if keys else doc for doc, keys in zip(docs, keys_of)]
 
 
 def profile_furui(d: Path, top: int = 30) -> tuple[float, list[str]]:

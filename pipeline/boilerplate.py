@@ -76,7 +76,7 @@ class _LineKeys(beam.DoFn):
         try:
             keys = self.step.line_keys(doc)
             digests = self.step.page_digests(doc) if keys else None
-        except Exception:  # a document the step cannot key is only not counted (strip rejects it if it fails too)
+        except Exception:  # a page the step cannot key is neither counted nor changed
             keys = []
         salt = salt_of(doc.id) if keys else 0
         self._ns += time.perf_counter_ns() - t0

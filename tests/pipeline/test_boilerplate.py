@@ -179,3 +179,35 @@ def test_random_corpus_matches_the_reference():
     expected = reference(docs, 10)
     assert sum(a != b for a, b in zip(expected, ((d.id, d.text) for d in docs))) > 100  # the case is not trivial
     run(docs, SiteBoilerplate(min_pages=10), expected)
+
+
+class _Failing(SiteBoilerplate):
+    """Fails on chosen documents: keying ("nokeys") and rewriting ("boom")."""
+
+    def line_keys(self, doc):
+        if doc.id == "nokeys":
+            raise RuntimeError("cannot key")
+        return super().line_keys(doc)
+
+    def strip(self, doc, frequent):
+        if doc.id == "boom":
+            raise ValueError("cannot strip")
+        return super().strip(doc, frequent)
+
+
+def test_a_failing_document_is_rejected_alone_and_an_unkeyable_one_passes_unchanged():
+    docs = [page(f"a{i}", f"https://a.example.jp/{i}", f"ヘッダー\n本文{i}。") for i in range(10)]
+    docs.append(page("boom", "https://a.example.jp/boom", "ヘッダー\n爆発。"))
+    docs.append(page("nokeys", "https://a.example.jp/nokeys", "ヘッダー\n数えない。"))
+    p = TestPipeline(options=PipelineOptions(IN_MEMORY))
+    out = p | beam.Create(docs) | "SB" >> RemoveSiteBoilerplate(_Failing())
+    assert_that(out["kept"] | beam.Map(lambda d: (d.id, d.text)),
+                equal_to([(f"a{i}", f"本文{i}。") for i in range(10)] + [("nokeys", "ヘッダー\n数えない。")]),
+                label="kept")
+    assert_that(out["rejected"] | beam.Map(lambda r: (r.id, r.stage, r.filter, r.reason, r.detail)),
+                equal_to([("boom", "boilerplate", "site_boilerplate", "error.ValueError",
+                           "ValueError: cannot strip")]), label="rejected")
+    result = p.run()
+    result.wait_until_finish()
+    c = counters(result, "furui.boilerplate")
+    assert c["in"] == 12 and c["kept"] == 11 and c["error.ValueError"] == 1
