@@ -13,14 +13,15 @@ frequent keys among its own are known (:meth:`SiteBoilerplate.strip`). The
 counting across the corpus is ``pipeline.boilerplate.RemoveSiteBoilerplate``.
 
 A line is frequent when it occurs on at least ``min_pages`` pages of the same
-site that differ both in URL (path and query) and in text: exact copies of one
-page count once, and so do recrawls of one URL whose text changed a little (a
-view counter), so neither turns a page's own body into boilerplate. A frequent
-line is removed where templates put their lines: in the run of frequent lines
-that opens or closes the document, or next to another frequent line; a
-frequent line alone between lines of the page's own (a greeting that many posts
-of a big host share) stays. This is CCNet's paragraph deduplication (Wenzek et
-al. 2020) limited to one site and to the template's places in the page.
+site that differ from each other both in URL (path and query, tracking
+parameters dropped) and in text: exact copies of one page count once, and so
+do recrawls of one URL whose text changed a little (a view counter), so
+neither turns a page's own body into boilerplate. Frequent lines are removed
+where templates put them: the run of frequent lines that opens the document
+and the run that closes it. Frequent lines inside the page (shared code lines,
+a greeting that many posts of a big host share, a heading above links of the
+page's own) stay. This is CCNet's paragraph deduplication (Wenzek et al. 2020)
+limited to one site and to the page's edges.
 """
 
 from __future__ import annotations
@@ -56,10 +57,6 @@ _TAG_LINE = re.compile(r"</?[A-Za-z][^<>]*>")
 
 #: A run of table rows: whole lines that start and end with "|" (two characters at least).
 _TABLE_RUN = re.compile(r"^\|[^\n]*\|(?:\n\|[^\n]*\|)*$", re.M)
-
-
-def _is_table_row(line: str) -> bool:
-    return len(line) > 1 and line[0] == "|" and line[-1] == "|"
 
 
 def units(text: str) -> list[str]:
@@ -122,18 +119,33 @@ def line_key(site: str, line: str) -> int:
     return xxhash.xxh3_64_intdigest(f"{site}\n{line}".encode("utf-8", "surrogatepass")) & _KEY_MASK
 
 
-def page_of(url: str) -> str:
-    """What tells two pages of one site apart: the URL's path and query (no
-    scheme, host or fragment, which name the same page).
+#: Query parameters that name no other page (campaign tracking, click ids, sessions).
+_TRACKING = frozenset({"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
+                       "mc_cid", "mc_eid", "_ga", "_gl", "ref", "ref_src", "from", "phpsessid", "jsessionid",
+                       "sid", "sessionid", "session_id", "cfid", "cftoken"})
+_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid)=[^/?#]*", re.I)
 
-    >>> page_of("https://a.jp/x?p=1#top"), page_of("http://a.jp/x?p=1"), page_of("a.jp/y")
-    ('/x?p=1', '/x?p=1', '/y')
+
+def page_of(url: str) -> str:
+    """What tells two pages of one site apart: the URL's path and query, without
+    the scheme, host, fragment and tracking or session parameters, which name
+    the same page; ``/`` for an empty path.
+
+    >>> page_of("https://a.jp/x?p=1#top"), page_of("http://a.jp/x?utm_source=t&p=1&fbclid=9"), page_of("a.jp")
+    ('/x?p=1', '/x?p=1', '/')
+    >>> page_of("http://a.jp/x;jsessionid=AB12?from=top"), page_of("http://a.jp/?ref=rss")
+    ('/x', '/')
     """
     try:
         parts = urlsplit(_with_netloc(url))
     except ValueError:
         return url
-    return parts.path + ("?" + parts.query if parts.query else "")
+    path = _PATH_SESSION.sub("", parts.path) or "/"
+    if not parts.query:
+        return path
+    kept = [p for p in parts.query.split("&")
+            if p and not (name := p.split("=", 1)[0].lower()).startswith("utm_") and name not in _TRACKING]
+    return path + ("?" + "&".join(kept) if kept else "")
 
 
 @dataclass(frozen=True)
@@ -155,22 +167,21 @@ class SiteBoilerplate(Filter):
     * a table counts as one unit (:func:`units`), and only :func:`removable`
       units are counted and removed (not separators, or code lines that are
       one tag);
-    * a frequent unit goes only where a template puts it: in the run of
-      frequent units that opens or closes the document, or next to another
-      frequent unit (units that are not removable do not break a run); one
-      alone between the page's own lines stays;
-    * a document whose every removable unit would go is left whole (a template
-      page or a copy of other pages: the quality filters and dedup decide on
-      it, with its text intact for the rejects table);
-    * a unit is kept when removing it would put two tables next to each other
-      (they would read as one);
+    * frequent units go only where a template puts them: the run of frequent
+      units that opens the document and the run that closes it, with the
+      separators among them (units that are not removable do not end a run);
+      frequent units inside the page stay (shared code lines, a greeting, a
+      heading above links of the page's own);
+    * a document whose every removable unit is frequent is left whole (a
+      template page or a copy of other pages: the quality filters and dedup
+      decide on it, with its text intact for the rejects table);
     * a document that loses lines goes on to the next steps, which reject it
       if too little is left (``length``, ``swallow_length``).
 
     Thresholds:
-        min_pages: the number of different pages of one site (different URL
-            path and query, and different text) a line must occur on to be
-            boilerplate (default 10, at least 2). Lower finds the templates of
+        min_pages: the number of pages of one site, each with its own URL
+            (:func:`page_of`) and its own text, a line must occur on to be
+            boilerplate (default 10, 2 to 1,000). Lower finds the templates of
             small sites too, but also the lines a site's articles share by
             chance.
 
@@ -184,7 +195,7 @@ class SiteBoilerplate(Filter):
     name: ClassVar[str] = "site_boilerplate"
     stage: ClassVar[str] = "boilerplate"
     reasons: ClassVar[tuple[str, ...]] = ()
-    bounds: ClassVar = {"min_pages": (2, None)}
+    bounds: ClassVar = {"min_pages": (2, 1000)}
     #: This step needs the whole corpus (``pipeline.boilerplate``), not one document.
     corpus_wide: ClassVar[bool] = True
     min_pages: int = 10
@@ -205,7 +216,7 @@ class SiteBoilerplate(Filter):
     @staticmethod
     def page_digests(doc: Doc) -> tuple[bytes, bytes]:
         """8-byte digests of the document's text and of its page (:func:`page_of`):
-        a line is frequent when enough pages differ in both.
+        a line is frequent on ``min_pages`` pages that differ in both.
 
         >>> a = Doc(id="1", url="http://a.jp/x?v=1", source="", crawl_date="", text="t")
         >>> b = a._replace(url="https://a.jp/x?v=1#c")
@@ -216,14 +227,14 @@ class SiteBoilerplate(Filter):
                 xxhash.xxh3_64_digest(page_of(doc.url).encode("utf-8", "surrogatepass")))
 
     def strip(self, doc: Doc, frequent: Iterable[int]) -> tuple[Doc, dict[str, float]]:
-        """Removes the frequent units of ``doc`` that stand where a template's
-        lines do (see the class); ``frequent`` may hold other documents' keys.
+        """Removes the runs of frequent units that open and close ``doc`` (see
+        the class); ``frequent`` may hold other documents' keys.
 
         >>> k = lambda u: line_key("a.jp", u)
-        >>> d = Doc(id="1", url="http://a.jp/", source="", crawl_date="", text="H\\nx\\nG\\ny\\nF1\\n---\\nF2")
-        >>> SiteBoilerplate().strip(d, {k("H"), k("G"), k("F1"), k("F2")})[0].text
-        'x\\nG\\ny\\n---'
-        >>> SiteBoilerplate().strip(d, {k(u) for u in "HxGy"} | {k("F1"), k("F2")})[0] is d
+        >>> d = Doc(id="1", url="http://a.jp/", source="", crawl_date="", text="H\\n---\\nx\\nG\\nF1\\ny\\nF2\\n---\\nF3")
+        >>> SiteBoilerplate().strip(d, {k("H"), k("G"), k("F1"), k("F2"), k("F3")})[0].text
+        'x\\nG\\nF1\\ny'
+        >>> SiteBoilerplate().strip(d, {k(u) for u in ("H", "x", "G", "F1", "y", "F2", "F3")})[0] is d
         True
         """
         frequent = frequent if isinstance(frequent, (set, frozenset)) else set(frequent)
@@ -231,35 +242,16 @@ class SiteBoilerplate(Filter):
         if not frequent or not site:
             return doc, _scores(0, 0)
         parts = units(doc.text)
-        positions = [i for i, u in enumerate(parts) if removable(u)]
-        flags = [line_key(site, parts[i]) in frequent for i in positions]
-        n = len(flags)
-        lead = 0
-        while lead < n and flags[lead]:
-            lead += 1
-        if lead == n:  # nothing of the page's own would be left
+        own = [i for i, u in enumerate(parts) if removable(u) and line_key(site, u) not in frequent]
+        if not own:  # nothing of the page's own would be left
             return doc, _scores(0, 0)
-        trail = n
-        while flags[trail - 1]:
-            trail -= 1
-        drop = {positions[k] for k in range(n) if flags[k] and (
-            k < lead or k >= trail or (k > 0 and flags[k - 1]) or (k + 1 < n and flags[k + 1]))}
-        if not drop:
+        first, last = own[0], own[-1]
+        # Runs that hold only separators are no template evidence: left alone.
+        start = first if any(removable(u) for u in parts[:first]) else 0
+        end = last + 1 if any(removable(u) for u in parts[last + 1:]) else len(parts)
+        if start == 0 and end == len(parts):
             return doc, _scores(0, 0)
-        keep: list[str] = []
-        last_kept_table = gap = False
-        for i, unit in enumerate(parts):
-            if i in drop:
-                gap = True
-                continue
-            table = _is_table_row(unit)
-            if table and last_kept_table and gap:
-                keep.append(parts[i - 1])  # two tables would merge: keep what separated them
-            keep.append(unit)
-            last_kept_table, gap = table, False
-        text = "\n".join(keep)
-        if text == doc.text:
-            return doc, _scores(0, 0)
+        text = "\n".join(parts[start:end])
         lines = doc.text.count("\n") - text.count("\n")
         return doc._replace(text=text, n_chars=len(text)), _scores(lines, len(doc.text) - len(text))
 

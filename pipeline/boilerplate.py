@@ -4,15 +4,15 @@ Graph::
 
     docs --LineKeys--> (key, (text digest, page digest))    per distinct line: counting
                        ((key, salt), doc id)                per distinct line: membership
-    counting --CombinePerKey(distinct up to min_pages)--> frequent keys
+    counting --CombinePerKey(_DistinctPages)--> frequent keys
              --Markers--> ((key, s), None) for s in 0..SALTS-1
     markers + membership --GroupByKey--> (doc id, key) for the pages of frequent keys
     docs keyed by id + (doc id, key) --CoGroupByKey--> Strip
 
 ``key`` is a 63-bit hash of (site, line). Frequency is decided by a combiner
-whose accumulator holds at most ``min_pages`` text and page digests, so the
-pages of a site-wide template line are counted on every worker and merged, never
-gathered. Membership is keyed by (key, salt), the salt a hash of the document id
+whose accumulator holds at most ``4 * min_pages`` (page, text) digest pairs
+(``_DistinctPages``), so the pages of a site-wide template line are counted on
+every worker and merged, never gathered. Membership is keyed by (key, salt), the salt a hash of the document id
 modulo ``SALTS``: a template line of a site with N pages becomes SALTS groups of
 ~N/SALTS document ids, and the frequent-key marker is copied into each. A
 group is read twice (is the marker there? then every id), never copied:
@@ -20,10 +20,11 @@ Beam's grouped values are re-iterable.
 
 Cost per document entering the step: per distinct line one counting record
 (~30 bytes, fewer after the combiner) and one membership record (~60-70
-bytes: the salted key and the id), per frequent line found one ~70-byte
+bytes: the salted key and the id), per frequent line found one ~60-byte
 (id, key) record, and the document itself once; per frequent key SALTS
-markers. Memory per worker: a combiner accumulator per key (2 x min_pages x 8
-bytes), one salted group, and the documents sharing one id (ids should be
+markers. Memory per worker: a combiner accumulator per key and bundle (up to
+4 x min_pages entries: ~6 KB of Python objects at the default 10, ~0.7 KB
+encoded), one salted group, and the documents sharing one id (ids should be
 unique). The result does not depend on bundle or worker boundaries.
 """
 
@@ -62,6 +63,7 @@ class _LineKeys(beam.DoFn):
 
     def setup(self):
         self.time_us = Metrics.counter(metrics_namespace(self.step), STEP_TIME_METRIC)
+        self.unkeyed = Metrics.counter(metrics_namespace(self.step), "unkeyed")
 
     def start_bundle(self):
         self._ns = 0
@@ -76,8 +78,11 @@ class _LineKeys(beam.DoFn):
         try:
             keys = self.step.line_keys(doc)
             digests = self.step.page_digests(doc) if keys else None
+        except MemoryError:  # the worker's state, not the page's: the runner retries the bundle
+            raise
         except Exception:  # a page the step cannot key is neither counted nor changed
             keys = []
+            self.unkeyed.inc()
         salt = salt_of(doc.id) if keys else 0
         self._ns += time.perf_counter_ns() - t0
         for k in keys:
@@ -86,39 +91,52 @@ class _LineKeys(beam.DoFn):
 
 
 class _DistinctPages(beam.CombineFn):
-    """Whether a key occurs on >= ``min_pages`` distinct texts and >= ``min_pages``
-    distinct pages. Each accumulator set stops at ``min_pages`` elements, which
-    keeps that answer exact: a set below the cap holds every digest it saw."""
+    """Whether a key occurs on >= ``min_pages`` pages that differ from each other
+    in URL and in text.
+
+    The accumulator maps page digest -> the smallest text digest seen on that
+    page, for the ``4 * min_pages`` smallest page digests only (a bottom-k
+    sample of the key's pages). Which pages those are, and each one's smallest
+    text digest, do not depend on how inputs were split or merged, so the answer
+    is deterministic; a page outside the sample had ``4 * min_pages`` smaller
+    ones beside it in every partial accumulator. The key is frequent when the
+    sampled pages hold ``min_pages`` distinct (smallest) texts: that many pages
+    with their own URL and their own text. A page whose text changed between
+    crawls (a view counter) is one page; copies of one text under many URLs are
+    one text.
+    """
 
     def __init__(self, min_pages: int):
         self.min_pages = min_pages
+        self.sample = 4 * min_pages
 
     def create_accumulator(self):
-        return set(), set()
+        return {}
 
     def add_input(self, acc, digests):
-        texts, pages = acc
-        if len(texts) < self.min_pages:
-            texts.add(digests[0])
-        if len(pages) < self.min_pages:
-            pages.add(digests[1])
+        text, page = digests
+        seen = acc.get(page)
+        if seen is None:
+            acc[page] = text
+            if len(acc) > self.sample:
+                del acc[max(acc)]
+        elif text < seen:
+            acc[page] = text
         return acc
 
     def merge_accumulators(self, accumulators):
-        texts, pages = set(), set()
-        for t, p in accumulators:
-            for x in t:
-                if len(texts) >= self.min_pages:
-                    break
-                texts.add(x)
-            for x in p:
-                if len(pages) >= self.min_pages:
-                    break
-                pages.add(x)
-        return texts, pages
+        merged: dict[bytes, bytes] = {}
+        for acc in accumulators:
+            for page, text in acc.items():
+                seen = merged.get(page)
+                if seen is None or text < seen:
+                    merged[page] = text
+        if len(merged) > self.sample:
+            merged = {p: merged[p] for p in sorted(merged)[:self.sample]}
+        return merged
 
     def extract_output(self, acc):
-        return len(acc[0]) >= self.min_pages and len(acc[1]) >= self.min_pages
+        return len(set(acc.values())) >= self.min_pages
 
 
 class _Markers(beam.DoFn):

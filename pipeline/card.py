@@ -927,7 +927,7 @@ def _boilerplate_section(stats: Mapping[str, Any], config: Mapping[str, Any]) ->
 
     >>> _boilerplate_section({"site_boilerplate": {"documents_changed": 3, "lines_removed": 7,
     ...                       "chars_removed": 120}}, {"filters": [{"name": "site_boilerplate", "min_pages": 10}]})[2]
-    'Lines that one site repeats on at least 10 different pages (headers, breadcrumbs, footers that main-text extraction kept) were removed where templates put them, at the start or end of a page or next to another such line: 7 lines (120 characters) from 3 of the documents that reached the step. Tables count as one unit; lines without a letter or digit, and code lines that are one markup tag, are never removed.'
+    'Lines that one site repeats on at least 10 different pages (headers, breadcrumbs, footers that main-text extraction kept) were removed where templates put them, in the runs of such lines that open and close a page: 7 lines (120 characters) from 3 of the documents that reached the step. Tables count as one unit; lines without a letter or digit, and code lines that are one markup tag, are never removed.'
     >>> _boilerplate_section({"site_boilerplate": {"lines_removed": 0}}, {})[2]
     'The site boilerplate step (lines that one site repeats on at least 10 different pages) removed nothing in this run.'
     >>> _boilerplate_section({}, {})
@@ -948,8 +948,8 @@ def _boilerplate_section(stats: Mapping[str, Any], config: Mapping[str, Any]) ->
         "## Site boilerplate",
         "",
         f"Lines that one site repeats on at least {pages:,} different pages (headers, breadcrumbs, footers"
-        " that main-text extraction kept) were removed where templates put them, at the start or end of a"
-        f" page or next to another such line: {lines:,} lines ({_int(removed.get('chars_removed')):,}"
+        " that main-text extraction kept) were removed where templates put them, in the runs of such lines"
+        f" that open and close a page: {lines:,} lines ({_int(removed.get('chars_removed')):,}"
         f" characters) from {_int(removed.get('documents_changed')):,} of the documents that reached the step."
         " Tables count as one unit; lines without a letter or digit, and code lines that are one markup tag,"
         " are never removed.",
@@ -1062,9 +1062,9 @@ def limitations(config: Mapping[str, Any]) -> list[str]:
             item = item.replace(
                 "lines repeated across many pages of one site (a template's header or footer) are not removed.",
                 f"lines that one site repeats on at least {pages:,} different pages (a template's header or"
-                " footer) are removed at the start and end of a page and in runs, but a template's lines on a"
-                " site with fewer pages in the run, lines that vary from page to page, and a template line"
-                " alone between the page's own lines stay.")
+                " footer) are removed where they open or close a page, but a template's lines on a site with"
+                " fewer pages in the run, lines that vary from page to page, and template lines inside a"
+                " page stay.")
         out.append(item)
     return out
 

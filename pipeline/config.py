@@ -230,6 +230,11 @@ def parse_config(text: str) -> Config:
     if "noun_ratio" in names and ("tokenize" not in names or names.index("tokenize") > names.index("noun_ratio")):
         raise ConfigError("[[filters]]: 'noun_ratio' reads the score of 'tokenize', which must come before it "
                           "(without it noun_ratio would keep every document)")
+    if "site_boilerplate" in names:
+        late = [n for n in ("tokenize", "pii") if n in names and names.index(n) < names.index("site_boilerplate")]
+        if late:
+            raise ConfigError(f"[[filters]]: 'site_boilerplate' must come before {' and '.join(map(repr, late))}: it "
+                              "rewrites the text, which would leave their token and PII counts stale")
     return Config(
         config_version=version,
         io=io,

@@ -660,7 +660,7 @@ def test_site_boilerplate_goes_before_the_filters_on_both_runners(sample_run_in_
         assert row == {"stage": "boilerplate", "filter": "site_boilerplate", "in": 12, "kept": 12, "dropped": {}}
         card = (out / "README.md").read_text(encoding="utf-8")
         assert "at least 10 different pages (headers, breadcrumbs, footers that main-text extraction kept) were " \
-               "removed where templates put them" in card
+               "removed where templates put them, in the runs of such lines that open and close a page" in card
         assert ": 20 lines (" in card and "from 10 of the documents that reached the step" in card
         results.append(sorted(docs.items()))
     assert results[0] == results[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from filters.base import ConfigError, build_filter
-from filters.boilerplate import SiteBoilerplate, line_key, removable, site_of, units
+from filters.boilerplate import SiteBoilerplate, line_key, page_of, removable, site_of, units
 from schemas.records import Doc
 
 
@@ -68,14 +68,40 @@ def test_strip_removes_frequent_units_and_counts_lines_and_characters():
     assert step.strip(other, {key("ヘッダー")}) == (other, {"lines_removed": 0.0, "chars_removed": 0.0})
 
 
-def test_strip_leaves_a_document_whole_when_nothing_removable_would_be_left():
+def test_strip_leaves_a_document_whole_when_nothing_of_its_own_would_be_left():
     step = SiteBoilerplate()
     key = lambda u: line_key("blog.example.jp", u)  # noqa: E731
     d = doc("ヘッダー\n・・・\nフッター")
     assert step.strip(d, {key("ヘッダー"), key("フッター")})[0] is d
-    # One removable line left is enough to strip the rest.
-    d2 = doc("ヘッダー\n・・・\n本文\nフッター")
-    assert step.strip(d2, {key("ヘッダー"), key("フッター")})[0].text == "・・・\n本文"
+
+
+def test_strip_takes_the_separators_inside_an_edge_run_and_leaves_a_run_of_separators_alone():
+    step = SiteBoilerplate()
+    key = lambda u: line_key("blog.example.jp", u)  # noqa: E731
+    d = doc("ヘッダー\n・・・\n本文\n---\nフッター\n</div>")
+    new, scores = step.strip(d, {key("ヘッダー"), key("フッター")})
+    assert new.text == "本文" and scores["lines_removed"] == 5.0
+    d2 = doc("---\n本文\nフッター")
+    assert step.strip(d2, {key("フッター")})[0].text == "---\n本文"
+
+
+def test_frequent_lines_inside_the_page_stay():
+    step = SiteBoilerplate()
+    key = lambda u: line_key("blog.example.jp", u)  # noqa: E731
+    d = doc("ヘッダー\n本文1\nよろしくお願いします。\nimport os\n本文2\nフッター")
+    new, _ = step.strip(d, {key(u) for u in ("ヘッダー", "よろしくお願いします。", "import os", "フッター")})
+    assert new.text == "本文1\nよろしくお願いします。\nimport os\n本文2"
+
+
+@pytest.mark.parametrize("url, page", [
+    ("https://a.jp/x?p=1#top", "/x?p=1"),
+    ("http://a.jp/x?utm_source=t&p=1&fbclid=9&gclid=1", "/x?p=1"),  # tracking parameters name no page
+    ("http://a.jp/x;jsessionid=AB12?PHPSESSID=z", "/x"),            # nor do sessions
+    ("http://a.jp", "/"), ("http://a.jp/?ref=rss", "/"),
+    ("http://a.jp/list?page=2&sort=new", "/list?page=2&sort=new"),
+])
+def test_page_of(url, page):
+    assert page_of(url) == page
 
 
 def test_per_document_apply_changes_nothing():
@@ -87,7 +113,9 @@ def test_per_document_apply_changes_nothing():
 
 def test_min_pages_is_checked_in_the_config():
     assert build_filter("site_boilerplate", {"min_pages": 2}).min_pages == 2
-    with pytest.raises(ConfigError, match="min_pages must be at least 2, got 1"):
+    with pytest.raises(ConfigError, match="min_pages must be between 2 and 1000, got 1"):
         build_filter("site_boilerplate", {"min_pages": 1})
+    with pytest.raises(ConfigError, match="min_pages must be between 2 and 1000, got 1001"):
+        build_filter("site_boilerplate", {"min_pages": 1001})
     with pytest.raises(ConfigError, match="must be an integer"):
         build_filter("site_boilerplate", {"min_pages": 2.5})

@@ -65,6 +65,19 @@ def test_noun_ratio_needs_tokenize_before_it():
     parse_config(base + '[[filters]]\nname = "tokenize"\n[[filters]]\nname = "noun_ratio"\n')
 
 
+def test_site_boilerplate_must_come_before_tokenize_and_pii():
+    """It rewrites the text: after tokenize or pii their counts would describe lines it removed."""
+    base = 'config_version = 1\n[[filters]]\nname = "normalize"\n'
+    sb, tok, pii = ('[[filters]]\nname = "site_boilerplate"\n', '[[filters]]\nname = "tokenize"\n',
+                    '[[filters]]\nname = "pii"\n')
+    with pytest.raises(ConfigError, match="'site_boilerplate' must come before 'tokenize' and 'pii'"):
+        parse_config(base + tok + pii + sb)
+    with pytest.raises(ConfigError, match="must come before 'pii':"):
+        parse_config(base + pii + sb + tok)
+    names = [s.name for s in parse_config(base + sb + tok + pii).steps]
+    assert names == ["normalize", "site_boilerplate", "tokenize", "pii"]
+
+
 def _patched(old: str, new: str) -> str:
     import re
 
