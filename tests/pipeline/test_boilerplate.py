@@ -52,7 +52,7 @@ def test_lines_a_site_repeats_go_and_everything_else_stays():
         text = f"ヘッダー\nBの記事{i}。"
         docs.append(page(f"b{i}", f"https://b.example.jp/{i}", text))
         expected.append((f"b{i}", text))
-    # c.example.jp: one page crawled 12 times (same text) counts once.
+    # c.example.jp: one text under 12 URLs counts once.
     for i in range(12):
         text = "ヘッダー\n同じ本文。"
         docs.append(page(f"c{i}", f"https://c.example.jp/?utm={i}", text))
