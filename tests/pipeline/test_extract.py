@@ -221,15 +221,23 @@ def test_extraction_keeps_article_drops_boilerplate(isolate):
     assert "Copyright" not in text and "会社概要" not in text
 
 
+def slow_page() -> str:
+    """A page trafilatura needs ~1.3 s for (20,000 distinct paragraphs): a time
+    limit of a few ms must fire on it even when the test process is descheduled
+    between sending the page and waiting (a repeated article takes only ~5 ms,
+    which a loaded machine can spend before the wait starts)."""
+    paragraphs = "".join(f"<p>段落{i}は本文の一部で、商店街の話が続きます。</p>" for i in range(20000))
+    return ARTICLE.replace("</article>", paragraphs + "</article>")
+
+
 def test_timeout_kills_and_recovers():
     ex = Extractor(ExtractOptions(), timeout_s=0.02, isolate=True)
     try:
         ex.extract(ARTICLE)  # warm up: start the child and import trafilatura
     except ExtractionTimeout:
         pass
-    huge = ARTICLE.replace("</article>", "<p>" + "長い段落です。" * 40000 + "</p></article>") * 3
     with pytest.raises(ExtractionTimeout):
-        ex.extract(huge)
+        ex.extract(slow_page())
     ex.timeout_s = 30
     t0 = time.monotonic()
     assert "盆踊り" in ex.extract(ARTICLE)  # a fresh child took over
@@ -243,9 +251,7 @@ def test_a_restart_after_a_timeout_is_not_charged_to_the_next_page():
     Before, the next page paid the ~0.3 s start-up, and with a tight limit every
     page after one timeout timed out too. 0.15 s is ~30x this article's time."""
     ex = Extractor(ExtractOptions(), timeout_s=0.15, isolate=True)
-    # 20,000 paragraphs: ~1 s of trafilatura on this machine.
-    huge = ARTICLE.replace("</article>", "".join(
-        f"<p>段落{i}です。これは長い文章の一部です。</p>" for i in range(20000)) + "</article>")
+    huge = slow_page()
     try:
         assert "盆踊り" in ex.extract(ARTICLE)  # the first start is not charged either
         for _ in range(3):
@@ -382,7 +388,7 @@ def test_the_spawn_child_used_off_posix_still_works(monkeypatch):
         assert ex.alive and not isinstance(ex._proc, subprocess.Popen)
         ex.timeout_s = 0.001
         with pytest.raises(ExtractionTimeout):
-            ex.extract(ARTICLE * 50)
+            ex.extract(slow_page())
         assert not ex.alive
         ex.timeout_s = 60
         assert "盆踊り" in ex.extract(ARTICLE)  # a fresh child took over
