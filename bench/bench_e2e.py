@@ -533,10 +533,13 @@ def per_stage_all(d: Path, isolate_sample: int = 300) -> dict:
     n_extracted = len(docs)
     for step in cfg.steps:
         step.load()
+        corpus_wide = getattr(step, "corpus_wide", False)
+        if corpus_wide:
+            import pipeline.boilerplate  # noqa: F401  (Beam's import is not the step's time)
         t0 = time.perf_counter()
-        if getattr(step, "corpus_wide", False):
+        if corpus_wide:
             # The site boilerplate step's Beam-free work: key every page, count
-            # (here in one dict, in the pipeline by a combiner), rewrite.
+            # (with the pipeline's combiner, one accumulator per key), rewrite.
             docs = _site_boilerplate_in_process(step, docs)
             t[f"{step.stage}/{step.name}"] = time.perf_counter() - t0
             continue
@@ -563,19 +566,21 @@ def per_stage_all(d: Path, isolate_sample: int = 300) -> dict:
 
 
 def _site_boilerplate_in_process(step, docs: list) -> list:
-    """``pipeline.boilerplate.RemoveSiteBoilerplate`` without Beam, for timing."""
-    seen: dict[int, tuple[set, set]] = {}
+    """``pipeline.boilerplate.RemoveSiteBoilerplate`` without Beam, for timing:
+    the same counting (its combiner, one accumulator per key) and rewrite."""
+    from pipeline.boilerplate import _DistinctPages
+
+    count = _DistinctPages(step.min_pages)
+    accs: dict[int, dict] = {}
     keys_of = []
     for doc in docs:
         keys = step.line_keys(doc)
         keys_of.append(keys)
         if keys:
-            text_digest, page_digest = step.page_digests(doc)
+            digests = step.page_digests(doc)
             for k in keys:
-                texts, pages = seen.setdefault(k, (set(), set()))
-                texts.add(text_digest)
-                pages.add(page_digest)
-    frequent = {k for k, (texts, pages) in seen.items() if len(texts) >= step.min_pages and len(pages) >= step.min_pages}
+                accs[k] = count.add_input(accs.get(k) or count.create_accumulator(), digests)
+    frequent = {k for k, acc in accs.items() if count.extract_output(acc)}
     return [step.strip(doc, frequent.intersection(keys))[0] if keys else doc for doc, keys in zip(docs, keys_of)]
 
 

@@ -40,7 +40,7 @@ from apache_beam.metrics import Metrics
 from dedup.components import reiterable
 from filters.boilerplate import SiteBoilerplate
 from pipeline.report import STEP_TIME_METRIC
-from pipeline.stages import REJECTED, _Counters, _truncate, metrics_namespace
+from pipeline.stages import REJECTED, BundleTimer, _Counters, _truncate, metrics_namespace
 from schemas.records import Doc, Reject
 
 #: Membership groups per frequent key (the hot-key split of a site-wide line).
@@ -57,21 +57,13 @@ def salt_of(doc_id: str) -> int:
     return xxhash.xxh3_64_intdigest(doc_id.encode("utf-8", "surrogatepass")) % SALTS
 
 
-class _LineKeys(beam.DoFn):
+class _LineKeys(BundleTimer, beam.DoFn):
     def __init__(self, step: SiteBoilerplate):
         self.step = step
 
     def setup(self):
         self.time_us = Metrics.counter(metrics_namespace(self.step), STEP_TIME_METRIC)
         self.unkeyed = Metrics.counter(metrics_namespace(self.step), "unkeyed")
-
-    def start_bundle(self):
-        self._ns = 0
-
-    def finish_bundle(self):
-        if self._ns:
-            self.time_us.inc(self._ns // 1000)
-        self._ns = 0
 
     def process(self, doc: Doc):
         t0 = time.perf_counter_ns()
@@ -84,7 +76,7 @@ class _LineKeys(beam.DoFn):
             keys = []
             self.unkeyed.inc()
         salt = salt_of(doc.id) if keys else 0
-        self._ns += time.perf_counter_ns() - t0
+        self._time_ns += time.perf_counter_ns() - t0
         for k in keys:
             yield k, digests
             yield pvalue.TaggedOutput(MEMBER, ((k, salt), doc.id))
@@ -160,7 +152,7 @@ def _members_of_frequent(element):
                 yield v, key
 
 
-class _Strip(beam.DoFn):
+class _Strip(BundleTimer, beam.DoFn):
     """Rewrites each document with its frequent keys, with the step's counters."""
 
     def __init__(self, step: SiteBoilerplate):
@@ -173,14 +165,6 @@ class _Strip(beam.DoFn):
         self.time_us = Metrics.counter(ns, STEP_TIME_METRIC)
         self.changed = Metrics.counter(ns, "documents_changed")
         self.prefix = self.step.name + "."
-
-    def start_bundle(self):
-        self._ns = 0
-
-    def finish_bundle(self):
-        if self._ns:
-            self.time_us.inc(self._ns // 1000)
-        self._ns = 0
 
     def process(self, element):
         _, grouped = element
@@ -201,7 +185,7 @@ class _Strip(beam.DoFn):
                     reason=f"error.{type(exc).__name__}", detail=_truncate(f"{type(exc).__name__}: {exc}"),
                     scores={}, n_chars=len(doc.text)))
                 continue
-            self._ns += time.perf_counter_ns() - t0
+            self._time_ns += time.perf_counter_ns() - t0
             if scores["lines_removed"]:
                 self.changed.inc()
             merged = dict(new.scores)

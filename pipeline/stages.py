@@ -239,7 +239,20 @@ class ReadWarc(beam.PTransform):
 # Extraction
 
 
-class _ExtractFn(beam.DoFn):
+class BundleTimer:
+    """DoFn mixin: worker time added to ``self._time_ns`` is flushed to the
+    ``self.time_us`` counter once per bundle, not once per element."""
+
+    def start_bundle(self):
+        self._time_ns = 0
+
+    def finish_bundle(self):
+        if self._time_ns:
+            self.time_us.inc(self._time_ns // 1000)
+            self._time_ns = 0
+
+
+class _ExtractFn(BundleTimer, beam.DoFn):
     def __init__(self, options: ExtractOptions, timeout_s: float, isolate: bool):
         self.options = options
         self.timeout_s = timeout_s
@@ -275,14 +288,6 @@ class _ExtractFn(beam.DoFn):
             Reject(id=rec.id, url=rec.url, source=rec.source, stage="extract", filter="extract",
                    reason=reason, detail=_truncate(detail or charset)),
         )
-
-    def start_bundle(self):
-        self._time_ns = 0
-
-    def finish_bundle(self):
-        if self._time_ns:
-            self.time_us.inc(self._time_ns // 1000)
-            self._time_ns = 0
 
     def process(self, rec: Record):
         self.counters.c_in.inc()
