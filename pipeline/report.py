@@ -26,13 +26,19 @@ N_CHARS_EDGES = [0, 100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 51200, 1
 LANG_SCORE_EDGES = [round(i * 0.05, 2) for i in range(21)]
 
 
-def bucket(edges: list[float], value: float) -> int:
-    """Index of the histogram bin of ``value`` (last bin is open-ended).
+def bucket(edges: list[float], value: float, closed: bool = False) -> int:
+    """Index of the histogram bin of ``value``.
+
+    Open (default): one bin per edge, the last holds everything from the last
+    edge up. Closed: ``len(edges) - 1`` bins and the last edge belongs to the
+    last bin (a probability of exactly 1.0 is in [0.95, 1.0], not a bin of its own).
 
     >>> bucket([0, 10, 20], 0), bucket([0, 10, 20], 15), bucket([0, 10, 20], 99)
     (0, 1, 2)
+    >>> bucket([0, 0.5, 1.0], 0.7, closed=True), bucket([0, 0.5, 1.0], 1.0, closed=True)
+    (1, 1)
     """
-    return max(0, min(len(edges) - 1, bisect.bisect_right(edges, value) - 1))
+    return max(0, min(len(edges) - (2 if closed else 1), bisect.bisect_right(edges, value) - 1))
 
 
 # --- keys emitted by the pipeline ------------------------------------------
@@ -44,7 +50,7 @@ def record_keys(_record) -> Iterable[tuple[tuple, int]]:
 def reject_keys(r: Reject) -> Iterable[tuple[tuple, int]]:
     yield ("reject", r.stage, r.filter, r.reason), 1
     if r.filter == "langid" and "langid.score" in r.scores:
-        yield ("hist", "lang_score", bucket(LANG_SCORE_EDGES, r.scores["langid.score"])), 1
+        yield ("hist", "lang_score", bucket(LANG_SCORE_EDGES, r.scores["langid.score"], closed=True)), 1
 
 
 def doc_keys(d: Doc) -> Iterable[tuple[tuple, int]]:
@@ -55,7 +61,7 @@ def doc_keys(d: Doc) -> Iterable[tuple[tuple, int]]:
 
 
 def langid_keys(d: Doc) -> Iterable[tuple[tuple, int]]:
-    yield ("hist", "lang_score", bucket(LANG_SCORE_EDGES, d.lang_score)), 1
+    yield ("hist", "lang_score", bucket(LANG_SCORE_EDGES, d.lang_score, closed=True)), 1
 
 
 def boilerplate_keys(d: Doc) -> Iterable[tuple[tuple, int]]:
@@ -150,7 +156,7 @@ def assemble_stats(pairs: Iterable[tuple[tuple, int]], base: dict[str, Any],
         histograms={
             "n_chars": {"edges": N_CHARS_EDGES, "counts": [hist["n_chars"].get(i, 0) for i in range(len(N_CHARS_EDGES))]},
             "lang_score": {"edges": LANG_SCORE_EDGES,
-                           "counts": [hist["lang_score"].get(i, 0) for i in range(len(LANG_SCORE_EDGES))]},
+                           "counts": [hist["lang_score"].get(i, 0) for i in range(len(LANG_SCORE_EDGES) - 1)]},
             "cluster_size": {k: v for kind in sorted(sizes) for k, v in sizes[kind].items()} if len(sizes) <= 1
             else {f"{kind}:{k}": v for kind in sorted(sizes) for k, v in sizes[kind].items()},
             "cluster_size_by_kind": sizes,
