@@ -631,6 +631,24 @@ def _stable_id(source: str, offset: int) -> str:
     return hashlib.sha1(f"{_strip_compression(path)}@{offset}".encode()).hexdigest()
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def utf8_safe(value: str) -> str:
+    r"""``value`` with every lone surrogate replaced by U+FFFD, so it encodes as UTF-8.
+
+    Lone surrogates reach Python strings from JSON escapes (``"\\ud800"``, which
+    ``json.loads`` accepts) and from file names that are not UTF-8 (``os`` decodes
+    their bytes with ``surrogateescape``). Beam's coders, Arrow and every UTF-8
+    encoder refuse them: one such id, URL or file name would fail its bundle on
+    every retry, and with it the job.
+
+    >>> utf8_safe("a\ud800b\udcffc") == "a\ufffdb\ufffdc", utf8_safe("日本\U0001F600") == "日本\U0001F600"
+    (True, True)
+    """
+    return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
+
+
 def _clean_record_id(value: str) -> str:
     value = value.strip()
     if value.startswith("<") and value.endswith(">"):
@@ -1224,10 +1242,12 @@ class _Reader:
             return self.reject(rid, "", "bad_json", f"{type(exc).__name__}: {exc}"[:200])
         if not isinstance(obj, dict):
             return self.reject(rid, "", "bad_json", f"not an object: {type(obj).__name__}")
+        # Strings from JSON may hold escaped lone surrogates ("\ud800"): made safe
+        # here, since they travel through coders and into Arrow columns.
         url = obj.get("url")
-        url = url if isinstance(url, str) else ""
+        url = utf8_safe(url) if isinstance(url, str) else ""
         if obj.get("id") is not None:
-            rid = str(obj["id"])
+            rid = utf8_safe(str(obj["id"]))
         has_html = isinstance(obj.get("html"), str)
         has_text = isinstance(obj.get("text"), str)
         if not (has_html or has_text):  # url is optional: many text corpora have none
@@ -1241,7 +1261,7 @@ class _Reader:
         date = obj.get("date")
         return Record(
             id=rid if obj.get("id") is not None else _stable_id(self.source, offset),
-            url=url, source=self.source, crawl_date=str(date) if date is not None else "",
+            url=url, source=self.source, crawl_date=utf8_safe(str(date)) if date is not None else "",
             content_type="text/html; charset=utf-8" if has_html else "text/plain; charset=utf-8",
             payload=payload, kind="html" if has_html else "text",
         )

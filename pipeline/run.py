@@ -312,12 +312,21 @@ def expand_inputs(inputs: list[str]) -> list[str]:
 
 
 def check_urls(inputs: list[str], output: str) -> None:
-    """Refuses credentials written into input or output URLs (``s3://KEY:SECRET@bucket``).
+    """Refuses input or output paths that are not UTF-8, and credentials written into
+    URLs (``s3://KEY:SECRET@bucket``).
 
     They would be echoed by every error and log line that names the path, and
     ``KEY:SECRET@bucket`` is not a bucket name: Beam retries such a path for minutes.
     """
     for where, url in [*(("input", i) for i in inputs), ("output", output)]:
+        try:
+            url.encode("utf-8")
+        except UnicodeEncodeError:
+            # Beam carries patterns as UTF-8 text. Files with such names found under a
+            # directory given as input are read (they travel as bytes); the argument
+            # itself cannot be.
+            raise UsageError(f"the {where} path {url.encode('utf-8', 'surrogateescape')!r} is not valid UTF-8: "
+                             "rename it, or give a directory above it") from None
         scheme, sep, rest = url.partition("://")
         # Only the authority can hold credentials: "@" or ":" later in a key is legal
         # (s3://bucket/2024-05-01T12:00:00Z/page@2x.warc.gz). A secret may contain "/"

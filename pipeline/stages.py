@@ -168,10 +168,14 @@ class _ReadFileFn(beam.DoFn):
         self.c_files = Metrics.counter("furui.read", "files")
         self.c_retries = Metrics.counter("furui.read", "storage_retries")
 
-    def process(self, path: str):
-        from pipeline.readers import RetryingFile, read_records
+    def process(self, path: str | bytes):
+        from pipeline.readers import RetryingFile, read_records, utf8_safe
 
         self.c_files.inc()
+        # A file name that is not UTF-8 travels as its bytes (see ``path_element``):
+        # it is opened by its real name and shown, in ids and ``source``, with U+FFFD.
+        shown = path = path.decode("utf-8", "surrogateescape") if isinstance(path, bytes) else path
+        shown = utf8_safe(path)
         # Storage errors are retried by reopening at the same byte (RetryingFile),
         # so a transient one leaves no trace in the output; they are counted.
         fh = RetryingFile(lambda: FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED))
@@ -184,12 +188,12 @@ class _ReadFileFn(beam.DoFn):
             self.counters.drop("unreadable_file")
             yield pvalue.TaggedOutput(
                 REJECTED,
-                Reject(id=f"{path}@0", url="", source=path, stage="read", filter="read",
+                Reject(id=f"{shown}@0", url="", source=shown, stage="read", filter="read",
                        reason="unreadable_file", detail=_truncate(f"{type(exc).__name__}: {exc}")),
             )
             return
         with fh:
-            for item in read_records(fh, path, max_payload_bytes=self.max_payload_bytes):
+            for item in read_records(fh, shown, max_payload_bytes=self.max_payload_bytes):
                 self.counters.c_in.inc()
                 PROGRESS.tick(read=1)
                 if isinstance(item, Reject):
@@ -200,7 +204,23 @@ class _ReadFileFn(beam.DoFn):
                     yield item
         if fh.retried:
             self.c_retries.inc(fh.retried)
-            log.warning("read %s: %d storage error(s) retried by reopening the file", path, fh.retried)
+            log.warning("read %s: %d storage error(s) retried by reopening the file", shown, fh.retried)
+
+
+def path_element(metadata) -> str | bytes:
+    r"""A matched file's path as a pipeline element: its name, or its bytes when the
+    name is not UTF-8 (a local file named in Shift_JIS, say, which ``os`` decodes
+    with ``surrogateescape``): Beam's string coder cannot carry such a name.
+
+    >>> from apache_beam.io.filesystem import FileMetadata
+    >>> path_element(FileMetadata("crawl/a.warc.gz", 1)), path_element(FileMetadata("crawl/\udc8aa.warc", 1))
+    ('crawl/a.warc.gz', b'crawl/\x8aa.warc')
+    """
+    try:
+        metadata.path.encode("utf-8")
+        return metadata.path
+    except UnicodeEncodeError:
+        return metadata.path.encode("utf-8", "surrogateescape")
 
 
 class ReadWarc(beam.PTransform):
@@ -224,7 +244,7 @@ class ReadWarc(beam.PTransform):
             pbegin
             | "Patterns" >> beam.Create(self.patterns)
             | "Match" >> fileio.MatchAll(empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
-            | "Path" >> beam.Map(lambda m: m.path)
+            | "Path" >> beam.Map(path_element)
             | "Dedupe" >> beam.Distinct()
         )
         out = paths | "ReadFile" >> beam.ParDo(_ReadFileFn(self.max_payload_bytes)).with_outputs(

@@ -20,6 +20,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from pipeline.readers import utf8_safe
 from pipeline.cli import main
 from pipeline.run import run
 
@@ -239,6 +240,35 @@ def test_repeated_user_ids_are_counted_and_written_in_one_order(sample_run_in_me
     assert len(digests) == 1
 
 
+def test_lone_surrogates_in_json_and_file_names_are_replaced_not_fatal(sample_run_in_memory, tmp_path):
+    """A JSON escape of a lone surrogate in an id, URL or date, and a file name that
+    is not UTF-8 (Shift_JIS-named files from old archives), reach Python as lone
+    surrogates, which Beam's coders and Arrow refuse: one such record used to fail
+    its bundle on every retry, and the job. They are read, with U+FFFD in their place."""
+    t1, t2 = _kept_texts(sample_run_in_memory, 2)
+    _jsonl(tmp_path / "in" / "a" / "p.jsonl", {"id": "k", "url": "https://a.example.jp/", "text": t1})
+    line = json.dumps({"id": "\ud800", "url": "https://a.example.jp/\udc80", "date": "2024\udfff", "text": t2})
+    assert "\\ud800" in line  # json.dumps escapes it; json.loads gives the lone surrogate back
+    (tmp_path / "in" / "a" / "p.jsonl").open("a", encoding="utf-8").write(line + "\n")
+    # The same first text again, in a file named in Shift_JIS ("日本.jsonl"): the
+    # name's bytes are not UTF-8, so os gives it with surrogateescape.
+    bad_name = os.path.join(os.fsencode(tmp_path / "in" / "b"), "日本.jsonl".encode("shift_jis"))
+    os.makedirs(os.path.dirname(bad_name))
+    with open(bad_name, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps({"url": "https://b.example.jp/", "text": t1 + "\n追記の一文がここにあります。"}) + "\n")
+    for out in _run_in_both_modes(tmp_path):
+        stats = json.loads((out / "stats.json").read_text())
+        assert stats["records_in"] == 3 and stats["accounted"], stats["funnel"]
+        docs = {r["url"]: r for r in rows(out, "documents")}
+        gone = {r["url"]: r for r in rows(out, "rejects")}
+        both = {**docs, **gone}
+        assert set(both) == {"https://a.example.jp/", "https://a.example.jp/\ufffd", "https://b.example.jp/"}
+        odd = docs["https://a.example.jp/\ufffd"]  # t2 is a kept text: nothing else stops it
+        assert odd["id"] == "\ufffd" and odd["crawl_date"] == "2024\ufffd"
+        shown = utf8_safe(os.fsdecode(bad_name))  # "\ufffd\ufffd\ufffd{.jsonl": 0x7B of 本 is "{"
+        assert "\ufffd" in shown and both["https://b.example.jp/"]["source"] == shown
+
+
 def test_the_same_file_given_twice_keeps_one_copy_of_each_record(sample_run_in_memory, tmp_path):
     """One file under two paths (a copy, or x.jsonl next to x.jsonl.gz): its records
     share ids, so dedup cannot tell them apart by id; the writer keeps one copy of
@@ -322,6 +352,8 @@ def test_texts_sharing_an_id_are_deduplicated_each_on_its_own(sample_run_in_memo
         # Credentials in a path: refused up front, never echoed (Beam retried for minutes).
         (["run", "s3://AKIAQQQQ:supersecret123@bucket/in/*", "--output", "OUT"], "embeds credentials"),
         (["run", "--output", "s3://AKIAQQQQ:supersecret123@bucket/out"], "embeds credentials"),
+        # A path argument that is not UTF-8 (files with such names under a directory are read).
+        (["run", os.fsdecode(b"in/\x93\xfa.warc.gz"), "--output", "OUT"], "is not valid UTF-8"),
     ],
 )
 def test_user_errors_are_one_line_and_exit_2(args, message, tmp_path, capsys):
