@@ -174,7 +174,7 @@ class _ReadFileFn(beam.DoFn):
         self.c_files.inc()
         # A file name that is not UTF-8 travels as its bytes (see ``path_element``):
         # it is opened by its real name and shown, in ids and ``source``, with U+FFFD.
-        shown = path = path.decode("utf-8", "surrogateescape") if isinstance(path, bytes) else path
+        path = path.decode("utf-8", "surrogateescape") if isinstance(path, bytes) else path
         shown = utf8_safe(path)
         # Storage errors are retried by reopening at the same byte (RetryingFile),
         # so a transient one leaves no trace in the output; they are counted.
@@ -454,6 +454,9 @@ class _StepsFn(beam.DoFn):
                     new, scores = step.apply(doc)
                     reason = step.decide(scores)
                     detail = "" if reason is None else step.detail(new, scores, reason)
+                    # Inside the try: a score that is not a number (a custom step's
+                    # None) rejects its document, not the bundle.
+                    prefixed = {st.prefix + k: float(v) for k, v in scores.items()}
                 except MemoryError:
                     # The worker's state, not the document's: a reject would depend on
                     # what else the worker held. The runner retries the bundle.
@@ -462,7 +465,6 @@ class _StepsFn(beam.DoFn):
                     rejects.append(self._reject(st, doc, f"error.{type(exc).__name__}", {},
                                                 f"{type(exc).__name__}: {exc}"))
                     continue
-                prefixed = {st.prefix + k: float(v) for k, v in scores.items()}
                 if reason is None:
                     merged = doc.scores
                     merged.update(prefixed)

@@ -88,6 +88,27 @@ def test_a_memory_error_is_retried_by_the_runner_not_a_reject():
         list(fn.process(doc(1, "本文")))
 
 
+@dataclass(frozen=True)
+class _NoneScore(Filter):
+    name: ClassVar[str] = "test_none_score"
+    reasons: ClassVar[tuple[str, ...]] = ("never",)
+
+    def score(self, doc):
+        return {"ok": None if "無" in doc.text else 1.0}
+
+
+def test_a_score_that_is_not_a_number_rejects_its_document_not_the_bundle():
+    from pipeline.stages import _StepsFn
+
+    fn = _StepsFn((_NoneScore(),))
+    fn.setup()
+    fn.start_bundle()
+    (kept,) = fn.process(doc(1, "有"))
+    (rejected,) = fn.process(doc(2, "無"))
+    assert kept.scores == {"test_none_score.ok": 1.0}
+    assert (rejected.value.id, rejected.value.reason) == ("d2", "error.TypeError")
+
+
 def test_exceptions_and_undeclared_reasons_become_rejects():
     p = TestPipeline(options=PipelineOptions(IN_MEMORY))
     docs = p | beam.Create([doc(1, "平和"), doc(2, "爆発")])
