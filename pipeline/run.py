@@ -195,8 +195,10 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: st
     (all_rejects | "RejectRows" >> beam.Map(_reject_row)
                  | "WriteRejects" >> WriteShards("rejects", rejects_schema.SCHEMA, out_dir, meta,
                                                  _small_size, lambda r: r["id"], **common))
+    # Sharded by member, not by cluster: a page repeated 10 million times is one cluster,
+    # and its rows would all be one shard, held and sorted by one worker.
     (cluster_rows | "WriteClusters" >> WriteShards("clusters", clusters_schema.SCHEMA, out_dir, meta,
-                                                   _small_size, lambda r: r["cluster_id"], **common))
+                                                   _small_size, lambda r: r["doc_id"], **common))
 
     stat_pairs += [
         all_rejects | "Stats/Rejects" >> beam.FlatMap(report.reject_keys),

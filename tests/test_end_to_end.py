@@ -696,3 +696,30 @@ def test_site_boilerplate_goes_before_the_filters_on_both_runners(sample_run_in_
         assert ": 20 lines (" in card and "from 10 of the documents that reached the step" in card
         results.append(sorted(docs.items()))
     assert results[0] == results[1]
+
+
+def test_cluster_rows_are_sharded_by_member_not_by_cluster(sample_run_in_memory, tmp_path):
+    """One huge cluster (a page repeated millions of times) must not become one shard
+    that one worker holds and sorts: rows go to the shard of their ``doc_id``."""
+    import re
+
+    from pipeline.write import shard_of
+
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text((REPO / "pipeline" / "configs" / "default.toml").read_text()
+                   .replace("shard_bytes = 256_000_000", "shard_bytes = 200", 1))
+    out = tmp_path / "out"
+    assert run(["--output", str(out), "--config", str(cfg), "--direct_running_mode=in_memory"]) == 0
+    shards = sorted((out / "clusters").iterdir())
+    assert len(shards) > 1
+    spread = collections.defaultdict(set)
+    for path in shards:
+        index, count = map(int, re.search(r"-(\d+)-of-(\d+)\.parquet$", path.name).groups())
+        table = pq.read_table(path)
+        assert all(shard_of(r["doc_id"], count) == index for r in table.to_pylist())
+        assert table.to_pylist() == sorted(table.to_pylist(), key=lambda r: (r["cluster_id"], r["doc_id"]))
+        for r in table.to_pylist():
+            spread[r["cluster_id"]].add(index)
+    assert any(len(indexes) > 1 for indexes in spread.values())  # some cluster spans shards
+    key = lambda r: (r["cluster_id"], r["doc_id"])  # noqa: E731
+    assert sorted(rows(out, "clusters"), key=key) == sorted(rows(sample_run_in_memory, "clusters"), key=key)
