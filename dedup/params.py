@@ -64,7 +64,8 @@ class DedupParams:
             document in this order wins. ``id_asc`` is always appended as the
             final tie-breaker so the choice is deterministic.
         batch_size: Documents per vectorised signature batch (the batch's texts
-            are held once; the hashing buffers are capped at ~768 KB per call).
+            are held once, at most ~4 million characters of them whatever the
+            count; the hashing buffers are capped at ~768 KB per call).
     """
 
     exact: bool = True

@@ -42,6 +42,7 @@ from dedup.keeper import rank_key
 from dedup.lsh import band_hashes, star_edges
 from dedup.minhash import signatures
 from dedup.params import DedupParams
+from pipeline.stages import batch_docs
 from schemas.records import Doc, Reject
 
 NAMESPACE = "furui.dedup"
@@ -402,8 +403,7 @@ class Deduplicate(beam.PTransform):
                 p.num_perm, p.bands, p.rows, p.threshold, p.verify_threshold, p.method,
             )
         sketches = (
-            docs
-            | f"{label}/Sign/Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=p.batch_size)
+            batch_docs(docs, p.batch_size, f"{label}/Sign/Batch")
             | f"{label}/Sign/Sketch" >> beam.ParDo(_SignBatch(p))
         )
         decision_parts = []

@@ -523,11 +523,50 @@ class ApplySteps(beam.PTransform):
 # Documents per batch of the per-document steps: enough to keep each model hot in
 # the caches for a while, small enough that a batch of pages is a few MB at most.
 STEP_BATCH_SIZE = 64
+# Characters of text per batch, whatever the count: a JSONL corpus of books or dumps
+# (up to ``[io] max_payload_bytes`` each) would otherwise make a batch of 64 or 256
+# documents gigabytes. A document longer than this is a batch of its own.
+BATCH_MAX_CHARS = 4_000_000
 
 
-def batch_docs(docs, size: int = STEP_BATCH_SIZE):
-    """Lists of up to ``size`` documents (per bundle) for ``ApplySteps(batched=True)``."""
-    return docs | "Batch" >> beam.BatchElements(min_batch_size=size, max_batch_size=size)
+class _BatchDocs(beam.DoFn):
+    """Lists of consecutive documents of a bundle, at most ``max_docs`` of them and
+    at most ``max_chars`` characters of text (unless one document alone is longer).
+
+    Batches are per bundle and depend on bundle boundaries, which is harmless: every
+    step and the signatures treat each document of a batch on its own.
+    """
+
+    def __init__(self, max_docs: int, max_chars: int = BATCH_MAX_CHARS):
+        if max_docs < 1 or max_chars < 1:
+            raise ValueError(f"batch limits must be positive: {max_docs} documents, {max_chars} characters")
+        self.max_docs = max_docs
+        self.max_chars = max_chars
+
+    def start_bundle(self):
+        self._batch: list[Doc] = []
+        self._chars = 0
+
+    def process(self, doc: Doc):
+        n = len(doc.text)
+        if self._batch and (len(self._batch) >= self.max_docs or self._chars + n > self.max_chars):
+            yield self._batch
+            self._batch, self._chars = [], 0
+        self._batch.append(doc)
+        self._chars += n
+
+    def finish_bundle(self):
+        from apache_beam.transforms.window import GlobalWindows
+
+        if self._batch:
+            yield GlobalWindows.windowed_value_at_end_of_window(self._batch)
+        self._batch, self._chars = [], 0
+
+
+def batch_docs(docs, size: int = STEP_BATCH_SIZE, label: str = "Batch", max_chars: int = BATCH_MAX_CHARS):
+    """Lists of up to ``size`` documents and ``max_chars`` characters (per bundle),
+    for ``ApplySteps(batched=True)`` and the dedup signatures."""
+    return docs | label >> beam.ParDo(_BatchDocs(size, max_chars))
 
 
 def _each(batch):

@@ -270,3 +270,23 @@ def test_group_steps_labels():
     labels = [label for label, _ in group_steps(load_config().steps)]
     assert labels[:2] == ["Normalize/normalize", "IdentifyLanguage/langid"]
     assert labels[-1] == "RedactPii/pii" and "Tokenize/tokenize" in labels
+
+
+def test_batches_are_capped_by_documents_and_by_characters():
+    """A batch holds at most max_docs documents and max_chars characters of text,
+    so a JSONL corpus of books does not make batches of gigabytes; a longer
+    document is a batch of its own and nothing is lost or reordered."""
+    from pipeline.stages import _BatchDocs
+
+    fn = _BatchDocs(max_docs=3, max_chars=100)
+    fn.start_bundle()
+    sizes = [10, 10, 10, 10, 60, 50, 250, 5, 5]
+    docs = [doc(i, "あ" * n) for i, n in enumerate(sizes)]
+    batches = [b for d in docs for b in fn.process(d)]
+    (last,) = fn.finish_bundle()
+    batches.append(last.value)
+    assert [[len(d.text) for d in b] for b in batches] == [[10, 10, 10], [10, 60], [50], [250], [5, 5]]
+    assert [d.id for b in batches for d in b] == [d.id for d in docs]
+    assert list(fn.finish_bundle()) == []  # the next bundle starts empty
+    with pytest.raises(ValueError):
+        _BatchDocs(0)
