@@ -14,6 +14,21 @@ from schemas.records import Doc
 #: The first four bytes of every fastText model file (``FASTTEXT_FILEFORMAT_MAGIC_INT32``).
 FASTTEXT_MAGIC = 793712314
 
+#: The 176 labels of ``lid.176`` (fastText's language identification page), which
+#: ``languages`` is checked against when the bundled model is used: a label the model
+#: never predicts ("jp", "JA", "japanese") would reject every page as wrong_language.
+LID176_LABELS = frozenset("""
+af als am an ar arz as ast av az azb ba bar bcl be bg bh bn bo bpy br bs bxr ca cbk ce ceb ckb co
+cs cv cy da de diq dsb dty dv el eml en eo es et eu fa fi fr frr fy ga gd gl gn gom gu gv he hi
+hif hr hsb ht hu hy ia id ie ilo io is it ja jbo jv ka kk km kn ko krc ku kv kw ky la lb lez li
+lmo lo lrc lt lv mai mg mhr min mk ml mn mr mrj ms mt mwl my myv mzn nah nap nds ne new nl nn no
+oc or os pa pam pfl pl pms pnb ps pt qu rm ro ru rue sa sah sc scn sco sd sh si sk sl so sq sr su
+sv sw ta te tg th tk tl tr tt tyv ug uk ur uz vec vep vi vls vo wa war wuu xal xmf yi yo yue zh
+""".split())
+# Country codes and names written for a language code.
+_LABEL_HINTS = {"jp": "ja", "jpn": "ja", "japanese": "ja", "cn": "zh", "zho": "zh", "chinese": "zh", "kr": "ko",
+                "kor": "ko", "korean": "ko", "eng": "en", "english": "en"}
+
 
 class ResourceMissingError(FileNotFoundError):
     """A model or dictionary the step needs is not installed or not at the given path."""
@@ -77,6 +92,15 @@ class LanguageId(Filter):
         super().__post_init__()
         if not self.languages:
             raise ValueError("languages must name at least one language (fastText labels such as 'ja')")
+        if not self.model_path:  # another model may have other labels
+            unknown = [lang for lang in self.languages if lang not in LID176_LABELS]
+            if unknown:
+                hints = {lang: _LABEL_HINTS.get(lang.lower(), lang.lower()) for lang in unknown}
+                said = ", ".join(repr(lang) + (f" (did you mean {hints[lang]!r}?)" if hints[lang] in LID176_LABELS
+                                               else "") for lang in unknown)
+                raise ValueError(f"languages: {said} {'is not a label' if len(unknown) == 1 else 'are not labels'} "
+                                 "of lid.176, which would reject every page; "
+                                 "its labels are ISO 639 codes such as 'ja', 'en', 'zh'")
 
     def check(self) -> None:
         path = self.model_path or default_lid_model_path()

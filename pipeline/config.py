@@ -59,6 +59,9 @@ class IoConfig:
             raise ValueError('reshuffle must be true, false or "auto"')
 
 
+MAX_TIMEOUT_S = 3600.0  # an hour for one page: beyond any real page, far below what the runtime can wait
+
+
 @dataclass(frozen=True)
 class ExtractConfig:
     """``[extract]``: main-text extraction.
@@ -88,8 +91,11 @@ class ExtractConfig:
     def __post_init__(self) -> None:
         if self.favor not in ("balanced", "precision", "recall"):
             raise ValueError("favor must be balanced, precision or recall")
-        if self.timeout_s <= 0:
-            raise ValueError("timeout_s must be > 0")
+        # nan and inf pass "<= 0" and fail in every worker (a poll timeout must be a
+        # finite number); there is no "no limit": isolate = false runs without one.
+        if not 0 < self.timeout_s <= MAX_TIMEOUT_S:
+            raise ValueError(f"timeout_s must be > 0 and at most {MAX_TIMEOUT_S:g} seconds, got {self.timeout_s!r} "
+                             "(isolate = false extracts in process, without a limit)")
 
 
 @dataclass(frozen=True)
@@ -199,7 +205,19 @@ def parse_config(text: str) -> Config:
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
         raise ConfigError(f"unknown top-level key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_TOP_KEYS))}")
+    # The config is copied into the output (config.toml, which `furui publish` uploads)
+    # and hashed into every file: a credential in it would be published. Refused, as
+    # in input and output URLs.
+    from pipeline.card import secret_paths
+
+    leaks = secret_paths(data)
+    if leaks:
+        raise ConfigError(f"config value(s) {', '.join(leaks)} embed credentials (user:password@ in a URL); "
+                          "the config is copied into the output: use the storage's own credential chain")
     version = data.get("config_version")
+    if version is None:
+        raise ConfigError(f"config_version is missing: every config starts with config_version = {CONFIG_VERSION} "
+                          "(the sections it does not list keep their defaults)")
     if type(version) is not int or version != CONFIG_VERSION:  # TOML's true and 1.0 equal 1 in Python
         raise ConfigError(f"config_version must be {CONFIG_VERSION}, got {version!r}")
     # The sections first: a typo there is named even when the steps are wrong too.
@@ -213,6 +231,9 @@ def parse_config(text: str) -> Config:
     # No [[filters]] at all: the default steps, so a config can change one section
     # (say [output] dataset_name) without copying the step list. An empty list is an error.
     entries = data["filters"] if "filters" in data else tomllib.loads(default_config_text())["filters"]
+    if not isinstance(entries, list):
+        raise ConfigError(f"filters must be a list of [[filters]] tables, got {type(entries).__name__} "
+                          f"{entries!r:.40}; each step is a [[filters]] table with a name")
     steps: list[Filter] = []
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or "name" not in entry:

