@@ -13,7 +13,14 @@ from schemas.records import Doc
 # Zero-width and invisible format characters that carry no text. NFKC leaves them.
 # (A regex deletes them: str.translate with a dict costs ~90 us on a 1,400-character
 # Japanese text, the regex ~5.)
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# Bidirectional controls (marks, embeddings, overrides, isolates: U+200E/F, U+061C,
+# U+202A-E, U+2066-9) go too: they only steer display, and an override can make a
+# text read differently from its code points.
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\u2066-\u2069\u202a-\u202e\u061c\u180e\ufeff\u00ad]")
+# Every line boundary str.splitlines knows (CR LF, CR, VT, FF, FS/GS/RS, NEL, and the
+# Unicode line and paragraph separators) becomes \n, before the controls are removed.
+# (CR LF is replaced first: a class alone scans ~2.5x faster than with "\r\n?".)
+_LINE_SEPARATORS = re.compile("[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 # C0/C1 controls except tab and newline.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[ \t\u3000\u00a0]+")
@@ -29,17 +36,21 @@ def normalize_text(text: str, nfkc: bool = True) -> str:
       becomes full-width, and a kana followed by a combining (han)dakuten is
       *composed* (か + U+3099 -> が). Combining marks are never stripped: doing
       so turns が into か and makes different words collide in dedup.
-    * Invisible format characters and control characters are removed.
-    * Line endings become ``\\n``; runs of spaces collapse to one; each line is
-      stripped; blank lines are dropped (one line per paragraph).
+    * Invisible format characters (zero-width, bidirectional controls) and
+      control characters are removed.
+    * Every line boundary (CR LF, CR, form feed, U+2028...) becomes ``\\n``; runs
+      of spaces collapse to one; each line is stripped; blank lines are dropped
+      (one line per paragraph).
 
     >>> normalize_text("ＡＢＣ　ｶﾞｷﾞ\\r\\n\\r\\n  か\\u3099  ")
     'ABC ガギ\\nが'
+    >>> normalize_text("右\\u200f\\u202e左\\u202c\\u2028次の行\\x0c頁")
+    '右左\\n次の行\\n頁'
     """
     if nfkc:
         text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _LINE_SEPARATORS.sub("\n", text.replace("\r\n", "\n"))
     text = _CONTROL.sub("", text)
     return _LINE_BREAK.sub("\n", _SPACES.sub(" ", text)).strip()
 

@@ -54,19 +54,22 @@ def _reference_normalize(text: str, nfkc: bool = True) -> str:
 
     if nfkc:
         text = unicodedata.normalize("NFKC", text)
-    text = text.translate(dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None))
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "", text)
-    lines = (re.sub(r"[ \t\u3000\u00a0]+", " ", line).strip() for line in text.split("\n"))
+    invisible = "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069" \
+        "\u202a\u202b\u202c\u202d\u202e\u061c\u180e\ufeff\u00ad"
+    text = text.translate(dict.fromkeys(map(ord, invisible), None))
+    lines = (re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "", line) for line in text.splitlines())
+    lines = (re.sub(r"[ \t\u3000\u00a0]+", " ", line).strip() for line in lines)
     return "\n".join(line for line in lines if line)
 
 
 def test_matches_the_per_line_reference_on_random_whitespace():
     import random
 
-    # Every kind of whitespace str.strip knows, line breaks, invisibles, controls, text.
+    # Every kind of whitespace str.strip knows, every line boundary str.splitlines
+    # knows, invisibles and bidi controls, controls, text.
     pieces = [" ", "\t", "\u3000", "\u00a0", "\n", "\r", "\r\n", "\u2028", "\u2029", "\u1680", "\u2003",
-              "\u202f", "\x0b", "\x0c", "\x1c", "\x85", "\u200b", "\ufeff", "\u00ad", "\x00", "\x07",
+              "\u202f", "\x0b", "\x0c", "\x1c", "\x1e", "\x85", "\u200b", "\ufeff", "\u00ad", "\x00", "\x07",
+              "\u200e", "\u200f", "\u202e", "\u2066", "\u061c",
               "あ", "が", "ｶﾞ", "Ａ", "b", "。", "1"]
     rng = random.Random(3)
     for _ in range(20_000):
