@@ -1246,7 +1246,9 @@ class _Reader:
         # here, since they travel through coders and into Arrow columns.
         url = obj.get("url")
         url = utf8_safe(url) if isinstance(url, str) else ""
-        if obj.get("id") is not None:
+        # An empty or blank id is no id (two such lines would share one): the offset id.
+        own_id = obj.get("id") is not None and str(obj["id"]).strip() != ""
+        if own_id:
             rid = utf8_safe(str(obj["id"]))
         has_html = isinstance(obj.get("html"), str)
         has_text = isinstance(obj.get("text"), str)
@@ -1260,7 +1262,7 @@ class _Reader:
             return self.reject(rid, url, "empty_payload")
         date = obj.get("date")
         return Record(
-            id=rid if obj.get("id") is not None else _stable_id(self.source, offset),
+            id=rid if own_id else _stable_id(self.source, offset),
             url=url, source=self.source, crawl_date=utf8_safe(str(date)) if date is not None else "",
             content_type="text/html; charset=utf-8" if has_html else "text/plain; charset=utf-8",
             payload=payload, kind="html" if has_html else "text",

@@ -973,3 +973,13 @@ def test_a_reopened_handle_that_cannot_get_back_to_its_byte_is_closed():
     with pytest.raises(ReadFailed):
         f.read(2)
     assert len(handles) == 1 + f.retries and all(h.closed for h in handles)
+
+
+def test_an_empty_jsonl_id_is_no_id():
+    """Two lines with "id": "" would share an id; they get offset ids like lines without one."""
+    data = "".join(json.dumps({"id": i, "text": f"本文{n}です。"}) + "\n"
+                   for n, i in enumerate(["", "  ", None, 0, "k"])).encode()
+    outs = read(data, "d.jsonl")
+    ids = [o.id for o in outs]
+    assert ids[3:] == ["0", "k"]
+    assert all(len(i) == 40 for i in ids[:3]) and len(set(ids)) == 5  # offset ids: SHA-1 of path@offset
