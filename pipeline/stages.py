@@ -180,6 +180,9 @@ class _ReadFileFn(beam.DoFn):
         # so a transient one leaves no trace in the output; they are counted.
         fh = RetryingFile(lambda: FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED))
         try:
+            problem = _not_a_file(path)
+            if problem:
+                raise OSError(problem)
             fh.read(0)  # opens the file (with retries)
         except Exception as exc:  # unreadable file: one counted reject, never a crash
             if fh.retried:
@@ -207,20 +210,71 @@ class _ReadFileFn(beam.DoFn):
             log.warning("read %s: %d storage error(s) retried by reopening the file", shown, fh.retried)
 
 
+def _not_a_file(path: str) -> str:
+    """Why a local path cannot be read as a file ('' when it can, or is remote).
+
+    A FIFO or device would block the read forever, and a broken symbolic link
+    has nothing to read: each becomes an ``unreadable_file`` reject.
+    """
+    import stat
+
+    if "://" in path:
+        return ""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return f"broken symbolic link (to {os.readlink(path)!r})"
+        return ""  # gone since the listing: the open below says so
+    except OSError:
+        return ""
+    if stat.S_ISREG(mode):
+        return ""
+    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else \
+        "a directory" if stat.S_ISDIR(mode) else "a device"
+    return f"not a regular file but {kind}"
+
+
 def path_element(metadata) -> str | bytes:
     r"""A matched file's path as a pipeline element: its name, or its bytes when the
     name is not UTF-8 (a local file named in Shift_JIS, say, which ``os`` decodes
     with ``surrogateescape``): Beam's string coder cannot carry such a name.
 
     >>> from apache_beam.io.filesystem import FileMetadata
-    >>> path_element(FileMetadata("crawl/a.warc.gz", 1)), path_element(FileMetadata("crawl/\udc8aa.warc", 1))
+    >>> path_element(FileMetadata("crawl/a.warc.gz", 1)), path_element("crawl/\udc8aa.warc")
     ('crawl/a.warc.gz', b'crawl/\x8aa.warc')
     """
+    path = metadata if isinstance(metadata, str) else metadata.path
     try:
-        metadata.path.encode("utf-8")
-        return metadata.path
+        path.encode("utf-8")
+        return path
     except UnicodeEncodeError:
-        return metadata.path.encode("utf-8", "surrogateescape")
+        return path.encode("utf-8", "surrogateescape")
+
+
+def broken_links(pattern: str) -> Iterable[str | bytes]:
+    """Local symbolic links matching ``pattern`` whose target is missing.
+
+    Beam's local listing skips them (their size cannot be read), which would drop
+    them without a trace; they are read instead, as ``unreadable_file`` rejects.
+    Remote patterns have no such links.
+    """
+    import re
+
+    from apache_beam.io.filesystem import FileSystem
+
+    if "://" in pattern:
+        return
+    prefix = re.match(r"^[^[*?]*", pattern).group(0)
+    root = prefix if os.path.isdir(prefix) else os.path.dirname(prefix) or "."
+    if prefix == pattern or not os.path.isdir(root):
+        return  # a plain path: the CLI checked it exists
+    wanted = re.compile(FileSystem.translate_pattern(pattern))
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            if os.path.islink(path) and not os.path.exists(path) and wanted.match(path):
+                yield path_element(path)
 
 
 class ReadWarc(beam.PTransform):
@@ -240,13 +294,14 @@ class ReadWarc(beam.PTransform):
     def expand(self, pbegin):
         from apache_beam.io import fileio
 
-        paths = (
-            pbegin
-            | "Patterns" >> beam.Create(self.patterns)
+        patterns = pbegin | "Patterns" >> beam.Create(self.patterns)
+        matched = (
+            patterns
             | "Match" >> fileio.MatchAll(empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
             | "Path" >> beam.Map(path_element)
-            | "Dedupe" >> beam.Distinct()
         )
+        broken = patterns | "BrokenLinks" >> beam.FlatMap(broken_links)
+        paths = (matched, broken) | "AllPaths" >> beam.Flatten() | "Dedupe" >> beam.Distinct()
         out = paths | "ReadFile" >> beam.ParDo(_ReadFileFn(self.max_payload_bytes)).with_outputs(
             REJECTED, main=KEPT
         )

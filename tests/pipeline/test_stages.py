@@ -290,3 +290,36 @@ def test_batches_are_capped_by_documents_and_by_characters():
     assert list(fn.finish_bundle()) == []  # the next bundle starts empty
     with pytest.raises(ValueError):
         _BatchDocs(0)
+
+
+def test_broken_links_and_fifos_under_a_directory_are_unreadable_file_rejects(tmp_path):
+    """Beam's local listing skips a broken symbolic link (no trace in the counts), and
+    reading a FIFO blocked the run forever: each is one unreadable_file reject."""
+    import json
+    import os
+    import threading
+
+    src = tmp_path / "crawl"
+    src.mkdir()
+    (src / "ok.jsonl").write_text(json.dumps({"id": "a", "text": "本文です。"}) + "\n", encoding="utf-8")
+    os.symlink(tmp_path / "missing.warc.gz", src / "broken.warc.gz")
+    os.mkfifo(src / "pipe.warc")
+
+    def unblock():  # if the FIFO were opened, a writer ends the wait, and the test fails instead of hanging
+        time.sleep(60)
+        if not done.is_set():
+            with open(src / "pipe.warc", "wb"):
+                pass
+
+    done = threading.Event()
+    threading.Thread(target=unblock, daemon=True).start()
+    p = TestPipeline(options=PipelineOptions(IN_MEMORY))
+    out = p | ReadWarc([str(src) + "/**"], 10_000_000)
+    assert_that(out["kept"] | beam.Map(lambda r: r.id), equal_to(["a"]), label="kept")
+    assert_that(out["rejected"] | beam.Map(lambda r: (os.path.basename(r.source), r.reason, r.detail)),
+                equal_to([("broken.warc.gz", "unreadable_file",
+                           f"OSError: broken symbolic link (to {str(tmp_path / 'missing.warc.gz')!r})"),
+                          ("pipe.warc", "unreadable_file", "OSError: not a regular file but a FIFO")]),
+                label="rejected")
+    p.run().wait_until_finish()
+    done.set()
