@@ -141,7 +141,7 @@ class _WriteShardFn(beam.DoFn):
 
     def process(self, element, totals):
         index, rows = element
-        count = n_shards(totals[1], self.shard_bytes)
+        count = n_shards(totals, self.shard_bytes)
         builder = self._builder()
         for r in rows:
             if r is not _SLOT:
@@ -252,7 +252,7 @@ def _shard_slots(totals: tuple[int, int], shard_bytes: int, slot: Any = _SLOT) -
     >>> list(_shard_slots((0, 0), 100)), len(list(_shard_slots((5, 250), 100)))
     ([(0, None)], 3)
     """
-    for index in range(n_shards(totals[1], shard_bytes)):
+    for index in range(n_shards(totals, shard_bytes)):
         yield index, slot
 
 
@@ -282,13 +282,16 @@ class CountAndBytes(beam.CombineFn):
         return acc
 
 
-def n_shards(total_bytes: int, shard_bytes: int) -> int:
-    """Number of shards for ``total_bytes`` of payload (at least one).
+def n_shards(totals: tuple[int, int], shard_bytes: int) -> int:
+    """Number of shards for ``totals`` = (rows, bytes of payload): one per
+    ``shard_bytes``, at least one, and never more than there are rows (a tiny
+    ``shard_bytes``, say 256 meant as MB, must not write thousands of empty files).
 
-    >>> n_shards(0, 100), n_shards(100, 100), n_shards(101, 100)
-    (1, 1, 2)
+    >>> n_shards((0, 0), 100), n_shards((5, 100), 100), n_shards((5, 101), 100), n_shards((8, 10**6), 1)
+    (1, 1, 2, 8)
     """
-    return max(1, math.ceil(total_bytes / shard_bytes))
+    rows, size = totals
+    return max(1, min(rows, math.ceil(size / shard_bytes)))
 
 
 class WriteShards(beam.PTransform):
@@ -328,7 +331,7 @@ class WriteShards(beam.PTransform):
         totals_pc = rows | "Totals" >> (beam.Map(size_of) | beam.CombineGlobally(CountAndBytes()))
         totals = beam.pvalue.AsSingleton(totals_pc)
         keyed = rows | "AssignShard" >> beam.Map(
-            lambda r, t: (shard_of(shard_id(r), n_shards(t[1], shard_bytes)), r), t=totals)
+            lambda r, t: (shard_of(shard_id(r), n_shards(t, shard_bytes)), r), t=totals)
         slots = totals_pc | "ShardSlots" >> beam.FlatMap(_shard_slots, shard_bytes)
         return (
             (keyed, slots)
@@ -386,7 +389,7 @@ class _WriteDedupShardFn(_WriteShardFn):
             chosen = self._repeated_id_decisions(held, decisions)
             for k, doc in enumerate(held):
                 yield from self._route(doc, chosen[k], builder)
-        yield self._write(index, n_shards(totals[1], self.shard_bytes), builder)
+        yield self._write(index, n_shards(totals, self.shard_bytes), builder)
 
     def _route(self, doc, decision, builder):
         from schemas.records import Reject
@@ -462,9 +465,9 @@ class WriteDeduplicatedDocuments(WriteShards):
             | beam.CombineGlobally(CountAndBytes()))
         t = beam.pvalue.AsSingleton(totals_pc)
         keyed_docs = docs | "AssignShard" >> beam.Map(
-            lambda d, t: (shard_of(d.id, n_shards(t[1], shard_bytes)), ("doc", d)), t=t)
+            lambda d, t: (shard_of(d.id, n_shards(t, shard_bytes)), ("doc", d)), t=t)
         keyed_decisions = decisions | "AssignDecisionShard" >> beam.Map(
-            lambda kv, t: (shard_of(kv[0], n_shards(t[1], shard_bytes)), ("decision", kv)), t=t)
+            lambda kv, t: (shard_of(kv[0], n_shards(t, shard_bytes)), ("decision", kv)), t=t)
         slots = totals_pc | "ShardSlots" >> beam.FlatMap(_shard_slots, shard_bytes, ("slot", None))
         out = (
             (keyed_docs, keyed_decisions, slots)

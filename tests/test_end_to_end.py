@@ -723,3 +723,18 @@ def test_cluster_rows_are_sharded_by_member_not_by_cluster(sample_run_in_memory,
     assert any(len(indexes) > 1 for indexes in spread.values())  # some cluster spans shards
     key = lambda r: (r["cluster_id"], r["doc_id"])  # noqa: E731
     assert sorted(rows(out, "clusters"), key=key) == sorted(rows(sample_run_in_memory, "clusters"), key=key)
+
+
+def test_a_tiny_shard_size_gives_at_most_one_shard_per_row(tmp_path):
+    """shard_bytes = 1 (or 256, meant as MB) asked for one shard per byte: 51,394 empty
+    files for 8 documents. The count is capped at the number of rows."""
+    cfg = tmp_path / "one.toml"
+    cfg.write_text((REPO / "pipeline" / "configs" / "default.toml").read_text()
+                   .replace("shard_bytes = 256_000_000", "shard_bytes = 1", 1))
+    out = tmp_path / "out"
+    assert run(["--output", str(out), "--config", str(cfg), "--direct_running_mode=in_memory"]) == 0
+    stats = json.loads((out / "stats.json").read_text())
+    (dedup_in,) = [r["in"] for r in stats["funnel"] if r["filter"] == "exact_dedup"]
+    assert len(list((out / "documents").iterdir())) == dedup_in  # sized from the documents entering dedup
+    assert len(list((out / "rejects").iterdir())) == stats["rejected"]
+    assert len(list((out / "clusters").iterdir())) == len(rows(out, "clusters"))
