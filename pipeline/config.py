@@ -47,16 +47,25 @@ class IoConfig:
             reads, extracts and filters whole files, so uneven files leave a
             worker idle. ``auto`` reshuffles on a local run with more than one
             worker (``multi_processing``/``multi_threading``), never elsewhere.
+        truncated_pages: what to do with a page known to be incomplete: the
+            crawler cut it (``WARC-Truncated``; Common Crawl stops at 1 MiB), its
+            HTTP body is shorter than its Content-Length, or its gzip/deflate
+            body ends inside the stream. ``"reject"`` (default): a ``read/truncated``
+            reject; ``"keep"``: extract what arrived, with the score
+            ``read.truncated = 1`` on the document.
     """
 
     max_payload_bytes: int = 10_000_000
     reshuffle: bool | str = "auto"
+    truncated_pages: str = "reject"
 
     def __post_init__(self) -> None:
         if self.max_payload_bytes <= 0:
             raise ValueError("max_payload_bytes must be > 0")
         if self.reshuffle not in (True, False, "auto"):
             raise ValueError('reshuffle must be true, false or "auto"')
+        if self.truncated_pages not in ("reject", "keep"):
+            raise ValueError(f'truncated_pages must be "reject" or "keep", got {self.truncated_pages!r}')
 
 
 MAX_TIMEOUT_S = 3600.0  # an hour for one page: beyond any real page, far below what the runtime can wait

@@ -55,8 +55,9 @@ is never the bottleneck; exact accounting of broken input is worth more.
 
 Outcomes on the malformed files: ``clipped.warc.gz`` -> one ``truncated``;
 ``example-trunc.warc`` and ``example-wrong-chunks.warc.gz`` -> the HTTP body is
-short of its HTTP Content-Length but the WARC framing is intact, so the record
-is kept (like a browser, HTTP-level damage is tolerated; WARC framing is strict);
+short of its HTTP Content-Length but the WARC framing is intact: the page is
+incomplete, a ``truncated`` reject ("page cut short: ..."), or with
+``keep_truncated_pages`` a record flagged ``truncated`` (the rest of the file reads normally);
 ``example-bad*.warc.gz*`` (one gzip member for the whole file) read normally;
 ``bad.arc`` -> three ``malformed_record`` (length ``-1``/``abc``) plus one record;
 ``example-space-in-url.arc`` -> last record ``truncated`` (12 bytes missing);
@@ -730,8 +731,9 @@ def _dechunk(body: bytes) -> bytes | None:
     return bytes(out)
 
 
-def _inflate(body: bytes, wbits: int, limit: int) -> bytes:
-    """zlib/gzip/deflate decoding of at most ``limit + 1`` bytes.
+def _inflate(body: bytes, wbits: int, limit: int) -> tuple[bytes, bool]:
+    """zlib/gzip/deflate decoding of at most ``limit + 1`` bytes, and whether the
+    body ended inside a stream (a page cut in transfer: its prefix decodes).
 
     A gzip body may be several members (RFC 1952; ``gzip a b > c``): all of them
     are decoded, as ``gzip -d`` does. Garbage after a complete member is ignored.
@@ -740,7 +742,9 @@ def _inflate(body: bytes, wbits: int, limit: int) -> bytes:
 
     >>> import gzip
     >>> _inflate(gzip.compress(b"ab") + b"\\n" + gzip.compress(b"cd"), 47, 100)
-    b'abcd'
+    (b'abcd', False)
+    >>> _inflate(gzip.compress(b"abcd" * 100)[:-12], 47, 1000)[1]
+    True
     """
     view, pos, out = memoryview(body), 0, bytearray()
     dec, later_member = zlib.decompressobj(wbits), False
@@ -759,30 +763,34 @@ def _inflate(body: bytes, wbits: int, limit: int) -> bytes:
             chunk = dec.decompress(piece, limit + 1 - len(out))
         except zlib.error:
             if later_member:
-                break  # garbage after a complete member: keep what decoded
+                return bytes(out), False  # garbage after a complete member: keep what decoded
             raise
         pos += len(piece) - len(dec.unconsumed_tail) - len(dec.unused_data)
         out += chunk
-    return bytes(out)
+    # Cut short: the stream did not end and nothing was held back by the size limit.
+    return bytes(out), not dec.eof and len(out) <= limit
 
 
-def _decode_content(body: bytes, encoding: str, limit: int) -> bytes:
-    """Undoes Content-Encoding; raises ValueError (or OverflowError when over ``limit``)."""
+def _decode_content(body: bytes, encoding: str, limit: int) -> tuple[bytes, bool]:
+    """Undoes Content-Encoding: the body, and whether it was cut short (its
+    decodable prefix is returned). Raises ValueError (or OverflowError when over ``limit``)."""
+    cut = False
     for coding in reversed([c.strip().lower() for c in encoding.split(",") if c.strip()]):
         if coding in ("identity", "none", ""):
             continue
         if coding in ("gzip", "x-gzip", "deflate"):
             wbits = 47 if coding != "deflate" else 15  # 47 = auto gzip/zlib header
             try:
-                out = _inflate(body, wbits, limit)
+                out, short = _inflate(body, wbits, limit)
             except zlib.error:
                 if coding != "deflate":
                     raise ValueError(f"{coding} decoding failed") from None
                 # Raw deflate without zlib header (old IIS servers).
                 try:
-                    out = _inflate(body, -15, limit)
+                    out, short = _inflate(body, -15, limit)
                 except zlib.error as exc:
                     raise ValueError(f"deflate decoding failed: {exc}") from None
+            cut = cut or short
         elif coding == "br":
             try:
                 import brotli  # optional dependency, only for br-encoded bodies
@@ -801,7 +809,7 @@ def _decode_content(body: bytes, encoding: str, limit: int) -> bytes:
         if len(out) > limit:
             raise OverflowError(f"decoded size > {limit}")
         body = out
-    return body
+    return body, cut
 
 
 # --------------------------------------------------------------------------- reader
@@ -810,9 +818,10 @@ def _decode_content(body: bytes, encoding: str, limit: int) -> bytes:
 class _Reader:
     """State of one :func:`read_records` call (one input file)."""
 
-    def __init__(self, source: str, max_payload_bytes: int):
+    def __init__(self, source: str, max_payload_bytes: int, keep_truncated_pages: bool = False):
         self.source = source
         self.max = max_payload_bytes
+        self.keep_cut = keep_truncated_pages
         self.truncation_reported = False
 
     # -- outputs ----------------------------------------------------------
@@ -833,7 +842,7 @@ class _Reader:
 
     # -- HTTP payload -----------------------------------------------------
     def http_document(
-        self, rid: str, url: str, date: str, block: bytes, kind_hint: str
+        self, rid: str, url: str, date: str, block: bytes, kind_hint: str, cut: str = ""
     ) -> Record | Reject:
         """Turns an HTTP response block (status line, headers, body) into an output."""
         # Header block ends at the first empty line (CRLF CRLF, or LF LF from sloppy writers).
@@ -855,7 +864,13 @@ class _Reader:
             return self.reject(rid, url, "http_status", str(status))
         headers = _parse_header_lines(rest)
         content_type = headers.get("content-type", "")
-        return self.document(rid, url, date, content_type, body, headers, kind_hint)
+        if not cut and "chunked" not in headers.get("transfer-encoding", "").lower():
+            # A body shorter than its Content-Length was cut in transfer (the WARC
+            # framing around it is intact); a longer one is kept as it is.
+            declared = headers.get("content-length", "").strip()
+            if declared.isdigit() and len(body) < int(declared):
+                cut = f"HTTP body {len(body)} of {int(declared)} bytes (Content-Length)"
+        return self.document(rid, url, date, content_type, body, headers, kind_hint, cut)
 
     def document(
         self,
@@ -866,14 +881,18 @@ class _Reader:
         body: bytes,
         headers: dict[str, str],
         kind_hint: str = "html",
+        cut: str = "",
     ) -> Record | Reject:
-        """Applies content type, transfer/content decoding and size checks to a body."""
+        """Applies content type, transfer/content decoding and size checks to a body.
+
+        ``cut`` says why the page is known to be incomplete (the crawler's
+        WARC-Truncated, a body short of its Content-Length); a compressed body
+        that ends inside its stream is found here. Such a page is a ``truncated``
+        reject, or, with ``keep_truncated_pages``, a record flagged ``truncated``.
+        """
         media = _media_type(content_type)
         if media and media not in _HTML_TYPES and not (media == "application/octet-stream" and _sniff_html(body)):
             return self.reject(rid, url, "not_html", content_type)
-        # HTTP-level damage is tolerated like a browser would: a body shorter than
-        # its Content-Length, or a gzip body cut short, still yields the decoded
-        # prefix (the WARC framing around it is checked strictly by the caller).
         if "chunked" in headers.get("transfer-encoding", "").lower():
             # Some crawlers store the de-chunked body but keep the header: fall back to raw.
             decoded = _dechunk(body)
@@ -882,7 +901,9 @@ class _Reader:
         encoding = headers.get("content-encoding", "")
         if encoding:
             try:
-                body = _decode_content(body, encoding, self.max)
+                body, short = _decode_content(body, encoding, self.max)
+                if short and not cut:
+                    cut = f"{encoding.strip()} body cut short"
             except OverflowError as exc:
                 return self.reject(rid, url, "too_large", str(exc))
             except ValueError as exc:
@@ -895,9 +916,11 @@ class _Reader:
             return self.reject(rid, url, "empty_payload")
         if not media and not _sniff_html(body):
             return self.reject(rid, url, "not_html", "no content type, not sniffed as HTML")
+        if cut and not self.keep_cut:
+            return self.reject(rid, url, "truncated", f"page cut short: {cut}")
         return Record(
             id=rid, url=url, source=self.source, crawl_date=date,
-            content_type=content_type, payload=body, kind="html",
+            content_type=content_type, payload=body, kind="html", truncated=cut,
         )
 
     # -- WARC ---------------------------------------------------------------
@@ -1032,23 +1055,28 @@ class _Reader:
             return
         out_id = rid or _stable_id(self.source, offset)
         warc_ct = headers.get("content-type", "")
+        # The crawler's own word that it stored only part of the payload (ISO 28500:
+        # length, time, disconnect, unspecified; Common Crawl cuts at 1 MiB).
+        cut = f"WARC-Truncated: {headers['warc-truncated']}" if headers.get("warc-truncated") else ""
         out: Record | Reject
         if rtype == "conversion":
             if not block.strip():
                 out = self.reject(out_id, url, "empty_payload")
             elif len(block) > self.max:
                 out = self.reject(out_id, url, "too_large", f"{len(block)} bytes")
+            elif cut and not self.keep_cut:
+                out = self.reject(out_id, url, "truncated", f"page cut short: {cut}")
             else:
                 out = Record(id=out_id, url=url, source=self.source, crawl_date=date,
-                             content_type=warc_ct or "text/plain", payload=block, kind="text")
+                             content_type=warc_ct or "text/plain", payload=block, kind="text", truncated=cut)
         elif rtype == "response" and (
             "application/http" in warc_ct.lower() or (not warc_ct and block.startswith(b"HTTP/"))
         ):
-            out = self.http_document(out_id, url, date, block, "html")
+            out = self.http_document(out_id, url, date, block, "html", cut)
         else:
             # resource records, and responses that are not HTTP (dns:, ftp:, ...):
             # the block is the document and the WARC Content-Type describes it.
-            out = self.document(out_id, url, date, warc_ct, block, {})
+            out = self.document(out_id, url, date, warc_ct, block, {}, "html", cut)
         if isinstance(out, Reject) and not rid:
             out = out._replace(id=reject_id)
         yield out
@@ -1398,7 +1426,7 @@ def _detect(head: bytes, source: str) -> str:
 
 
 def read_records(
-    fileobj: BinaryIO, source: str, *, max_payload_bytes: int = 10_000_000
+    fileobj: BinaryIO, source: str, *, max_payload_bytes: int = 10_000_000, keep_truncated_pages: bool = False
 ) -> Iterator[Record | Reject]:
     """Yields one :class:`Record` or read-stage :class:`Reject` per input record.
 
@@ -1409,6 +1437,9 @@ def read_records(
             offset-based ids and as a format hint (``.jsonl``, ``.html``).
         max_payload_bytes: Largest payload kept, in bytes after HTTP decoding.
             Larger records are rejected as ``too_large`` and skipped in chunks.
+        keep_truncated_pages: keep a page known to be incomplete (WARC-Truncated,
+            a body short of its Content-Length, a compressed body cut short) as a
+            Record with ``truncated`` set, instead of a ``truncated`` reject.
 
     Yields:
         ``Record(kind="html")`` for HTML responses/resources/JSONL ``html``/HTML
@@ -1416,7 +1447,7 @@ def read_records(
         and ``Reject(stage="read", filter="read", reason=<READ_REASONS>)`` for
         everything else. Never raises.
     """
-    reader = _Reader(source, max_payload_bytes)
+    reader = _Reader(source, max_payload_bytes, keep_truncated_pages)
     produced = False
     try:
         first = fileobj.read(_SNIFF_BYTES * 4)

@@ -134,7 +134,8 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: st
     """
     if reshuffle is None:
         reshuffle = cfg.io.reshuffle is True
-    read = p | "ReadWarc" >> ReadWarc(inputs, cfg.io.max_payload_bytes, reshuffle)
+    read = p | "ReadWarc" >> ReadWarc(inputs, cfg.io.max_payload_bytes, reshuffle,
+                                      keep_truncated_pages=cfg.io.truncated_pages == "keep")
     extracted = read["kept"] | "ExtractText" >> ExtractText(
         ExtractOptions(cfg.extract.favor, cfg.extract.include_tables, cfg.extract.include_comments,
                        cfg.extract.join_wrapped_lines),

@@ -158,8 +158,9 @@ class _Counters:
 
 
 class _ReadFileFn(beam.DoFn):
-    def __init__(self, max_payload_bytes: int):
+    def __init__(self, max_payload_bytes: int, keep_truncated_pages: bool = False):
         self.max_payload_bytes = max_payload_bytes
+        self.keep_truncated_pages = keep_truncated_pages
 
     def setup(self):
         from pipeline.readers import READ_REASONS
@@ -196,7 +197,8 @@ class _ReadFileFn(beam.DoFn):
             )
             return
         with fh:
-            for item in read_records(fh, shown, max_payload_bytes=self.max_payload_bytes):
+            for item in read_records(fh, shown, max_payload_bytes=self.max_payload_bytes,
+                                     keep_truncated_pages=self.keep_truncated_pages):
                 self.counters.c_in.inc()
                 PROGRESS.tick(read=1)
                 if isinstance(item, Reject):
@@ -285,11 +287,13 @@ class ReadWarc(beam.PTransform):
     a ``DoOutputsTuple`` with ``kept`` (Records) and ``rejected`` (Rejects).
     """
 
-    def __init__(self, patterns: list[str], max_payload_bytes: int, reshuffle_records: bool = False):
+    def __init__(self, patterns: list[str], max_payload_bytes: int, reshuffle_records: bool = False,
+                 keep_truncated_pages: bool = False):
         super().__init__()
         self.patterns = list(patterns)
         self.max_payload_bytes = max_payload_bytes
         self.reshuffle_records = reshuffle_records
+        self.keep_truncated_pages = keep_truncated_pages
 
     def expand(self, pbegin):
         from apache_beam.io import fileio
@@ -302,7 +306,7 @@ class ReadWarc(beam.PTransform):
         )
         broken = patterns | "BrokenLinks" >> beam.FlatMap(broken_links)
         paths = (matched, broken) | "AllPaths" >> beam.Flatten() | "Dedupe" >> beam.Distinct()
-        out = paths | "ReadFile" >> beam.ParDo(_ReadFileFn(self.max_payload_bytes)).with_outputs(
+        out = paths | "ReadFile" >> beam.ParDo(_ReadFileFn(self.max_payload_bytes, self.keep_truncated_pages)).with_outputs(
             REJECTED, main=KEPT
         )
         if not self.reshuffle_records:
@@ -379,8 +383,11 @@ class _ExtractFn(BundleTimer, beam.DoFn):
             return
         self.counters.c_kept.inc()
         self.chars.update(len(text))
+        # A page kept although cut short ([io] truncated_pages = "keep") says so in
+        # its scores, so it can be filtered later.
         yield Doc(id=rec.id, url=rec.url, source=rec.source, crawl_date=rec.crawl_date,
-                  text=text, charset=charset, n_chars=len(text))
+                  text=text, charset=charset, n_chars=len(text),
+                  scores={"read.truncated": 1.0} if rec.truncated else {})
 
     def _extract(self, rec: Record) -> tuple[str, str, tuple[str, str] | None]:
         """``(text, charset, None)``, or ``("", "", (reason, detail))`` for a reject."""

@@ -26,6 +26,9 @@ class Record(NamedTuple):
         payload: Raw payload bytes (HTTP body) or UTF-8 text.
         kind: ``"html"`` for markup to extract, ``"text"`` for already-extracted
             text (WET records, JSONL ``text``).
+        truncated: Why the payload is known to be incomplete ('' when it is not):
+            ``WARC-Truncated: length``, a body short of its Content-Length, a
+            compressed body cut short. Only kept with ``[io] truncated_pages = "keep"``.
     """
 
     id: str
@@ -35,6 +38,7 @@ class Record(NamedTuple):
     content_type: str
     payload: bytes
     kind: str
+    truncated: str = ""
 
 
 class Doc(NamedTuple):

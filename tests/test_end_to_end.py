@@ -738,3 +738,35 @@ def test_a_tiny_shard_size_gives_at_most_one_shard_per_row(tmp_path):
     assert len(list((out / "documents").iterdir())) == dedup_in  # sized from the documents entering dedup
     assert len(list((out / "rejects").iterdir())) == stats["rejected"]
     assert len(list((out / "clusters").iterdir())) == len(rows(out, "clusters"))
+
+
+def test_truncated_pages_are_rejected_or_kept_with_a_score(sample_run_in_memory, tmp_path):
+    """[io] truncated_pages: a page the crawler cut (WARC-Truncated) is a read/truncated
+    reject by default; with "keep" it is extracted and carries read.truncated = 1."""
+    import html as html_lib
+
+    (text,) = _kept_texts(sample_run_in_memory, 1)
+    page = ("<html><head><title>t</title></head><body><article>"
+            + "".join(f"<p>{html_lib.escape(line)}</p>" for line in text.split("\n"))
+            + "</article></body></html>").encode()
+    block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + page
+    head = ("WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:cut-page>\r\n"
+            "WARC-Target-URI: https://cut.example.jp/a\r\nWARC-Date: 2024-05-01T09:00:00Z\r\n"
+            "WARC-Truncated: length\r\nContent-Type: application/http; msgtype=response\r\n"
+            f"Content-Length: {len(block)}\r\n\r\n").encode()
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "cut.warc").write_bytes(head + block + b"\r\n\r\n")
+    base = (REPO / "pipeline" / "configs" / "default.toml").read_text()
+    for policy in ("reject", "keep"):
+        cfg = tmp_path / f"{policy}.toml"
+        cfg.write_text(base.replace('truncated_pages = "reject"', f'truncated_pages = "{policy}"', 1))
+        out = tmp_path / policy
+        assert run([str(tmp_path / "in"), "--output", str(out), "--config", str(cfg),
+                    "--direct_running_mode=in_memory"]) == 0
+        docs, gone = rows(out, "documents"), rows(out, "rejects")
+        if policy == "reject":
+            assert docs == [] and [(r["stage"], r["reason"], r["detail"]) for r in gone] == [
+                ("read", "truncated", "page cut short: WARC-Truncated: length")]
+        else:
+            (doc,) = docs
+            assert doc["id"] == "cut-page" and {"key": "read.truncated", "value": 1.0} in doc["scores"]

@@ -627,7 +627,7 @@ def test_many_member_gzip_body_decodes_in_linear_time():
 
     body = gzip.compress(b"", mtime=0) * 200_000 + gzip.compress(b"end", mtime=0)
     t0 = time.process_time()
-    assert _inflate(body, 47, 1_000_000) == b"end"
+    assert _inflate(body, 47, 1_000_000) == (b"end", False)
     assert time.process_time() - t0 < 10
 
 
@@ -983,3 +983,44 @@ def test_an_empty_jsonl_id_is_no_id():
     ids = [o.id for o in outs]
     assert ids[3:] == ["0", "k"]
     assert all(len(i) == 40 for i in ids[:3]) and len(set(ids)) == 5  # offset ids: SHA-1 of path@offset
+
+
+# ------------------------------------------------------------ pages cut short
+
+_PAGE = ("<html><body><article>" + "<p>記事の本文です。</p>" * 50 + "</article></body></html>").encode()
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_pages_known_to_be_cut_short_are_rejected_or_flagged(keep):
+    """A page the crawler cut (WARC-Truncated), a body short of its Content-Length and
+    a gzip body that ends inside its stream are incomplete pages: by default a
+    truncated reject, with keep_truncated_pages a Record that says why."""
+    gz = gzip.compress(_PAGE, mtime=0)
+    records = [
+        warc_record(block=http(_PAGE[:300], headers=f"Content-Length: {len(_PAGE)}\r\n"), rid="<urn:a>"),
+        warc_record(block=http(_PAGE[:300]), rid="<urn:b>", extra="WARC-Truncated: length\r\n"),
+        warc_record(block=http(gz[: len(gz) // 2], headers="Content-Encoding: gzip\r\n"), rid="<urn:c>"),
+        warc_record("conversion", "本文です。".encode() * 10, rid="<urn:d>", content_type="text/plain",
+                    extra="WARC-Truncated: disconnect\r\n"),
+        # Complete pages: a whole gzip body, a body longer than its Content-Length, a
+        # chunked body (whose Content-Length, if any, is not the body's), no header.
+        warc_record(block=http(gz, headers="Content-Encoding: gzip\r\n"), rid="<urn:e>"),
+        warc_record(block=http(_PAGE, headers="Content-Length: 10\r\n"), rid="<urn:f>"),
+        warc_record(block=http(b"8\r\n<p>a</p>\r\n0\r\n\r\n",
+                               headers="Transfer-Encoding: chunked\r\nContent-Length: 999\r\n"), rid="<urn:g>"),
+        warc_record(block=http(_PAGE), rid="<urn:h>"),
+    ]
+    outs = {o.id.removeprefix("urn:"): o for o in read(b"".join(records), keep_truncated_pages=keep)}
+    assert len(outs) == 8
+    why = {"a": f"HTTP body 300 of {len(_PAGE)} bytes (Content-Length)", "b": "WARC-Truncated: length",
+           "c": "gzip body cut short", "d": "WARC-Truncated: disconnect"}
+    for k, reason in why.items():
+        out = outs[k]
+        if keep:
+            assert isinstance(out, Record) and out.truncated == reason, out
+        else:
+            assert isinstance(out, Reject) and (out.reason, out.detail) == ("truncated", f"page cut short: {reason}")
+    assert outs["c"].payload.startswith(b"<html>") if keep else True  # the decoded prefix
+    for k in "efgh":
+        assert isinstance(outs[k], Record) and outs[k].truncated == "", outs[k]
+    assert outs["e"].payload == _PAGE and outs["g"].payload == b"<p>a</p>"
