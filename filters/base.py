@@ -29,6 +29,14 @@ class ConfigError(ValueError):
     """A step was configured with an unknown name or unknown/invalid thresholds."""
 
 
+def _number(v) -> str:
+    """A score for a reader: whole numbers in full (a length of 1,268,990 is not
+    ``1.269e+06``), other values to 4 significant digits."""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
 @dataclass(frozen=True)
 class Filter:
     """Base class of every per-document step.
@@ -146,8 +154,10 @@ class Filter:
         >>> from filters.hiragana import HiraganaRatioFilter
         >>> HiraganaRatioFilter().detail(None, {"ratio": 0.0537, "chars": 812.0}, "too_few_hiragana")
         'ratio=0.0537 chars=812'
+        >>> HiraganaRatioFilter().detail(None, {"n_chars": 1268990.0, "ratio": 1e-05}, "")
+        'n_chars=1268990 ratio=1e-05'
         """
-        return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in scores.items())[:300]
+        return " ".join(f"{k}={_number(v)}" for k, v in scores.items())[:300]
 
     def apply_batch(self, docs: list[Doc]) -> list[tuple[Doc, dict[str, float]]]:
         """Batched :meth:`apply`; steps whose models batch well override it."""

@@ -1371,7 +1371,10 @@ def main_card(argv: list[str] | None = None) -> int:
             return 2
     elif beam_args:
         parser.error(f"unrecognized arguments: {' '.join(beam_args)}")
-    if os.path.isdir(args.output_dir) and not os.path.isfile(os.path.join(args.output_dir, "stats.json")):
+    elif not os.path.isdir(args.output_dir):  # a wrong argument, like a directory that is not a run's
+        print(f"furui card: error: output directory not found: {args.output_dir}", file=sys.stderr)
+        return 2
+    elif not os.path.isfile(os.path.join(args.output_dir, "stats.json")):
         # Not a run's output: its README.md may be someone's own file.
         print(f"furui card: error: no stats.json in {args.output_dir}: not the output of `furui run`", file=sys.stderr)
         return 2

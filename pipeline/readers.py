@@ -650,6 +650,15 @@ def utf8_safe(value: str) -> str:
     return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
 
 
+def _emptiness(data: bytes, what: str) -> str:
+    """The detail of an ``empty_payload`` reject.
+
+    >>> _emptiness(b"", "body"), _emptiness(b" \\r\\n", "file")
+    ('empty body', 'file of 3 whitespace bytes')
+    """
+    return f"empty {what}" if not data else f"{what} of {len(data)} whitespace bytes"
+
+
 def _clean_record_id(value: str) -> str:
     value = value.strip()
     if value.startswith("<") and value.endswith(">"):
@@ -913,7 +922,7 @@ class _Reader:
         if len(body) > self.max:
             return self.reject(rid, url, "too_large", f"{len(body)} bytes")
         if not body.strip():
-            return self.reject(rid, url, "empty_payload")
+            return self.reject(rid, url, "empty_payload", _emptiness(body, "body"))
         if not media and not _sniff_html(body):
             return self.reject(rid, url, "not_html", "no content type, not sniffed as HTML")
         if cut and not self.keep_cut:
@@ -1061,7 +1070,7 @@ class _Reader:
         out: Record | Reject
         if rtype == "conversion":
             if not block.strip():
-                out = self.reject(out_id, url, "empty_payload")
+                out = self.reject(out_id, url, "empty_payload", _emptiness(block, "conversion"))
             elif len(block) > self.max:
                 out = self.reject(out_id, url, "too_large", f"{len(block)} bytes")
             elif cut and not self.keep_cut:
@@ -1206,7 +1215,7 @@ class _Reader:
             if block.startswith(b"HTTP/"):
                 out = self.http_document(rid, url, date, block, "html")
             elif url.startswith(("http:", "https:")) and not block.strip():
-                out = self.reject(rid, url, "empty_payload")
+                out = self.reject(rid, url, "empty_payload", _emptiness(block, "record"))
             else:
                 out = self.document(rid, url, date, mime if mime != "-" else "", block, {})
             if isinstance(out, Reject):
@@ -1287,7 +1296,7 @@ class _Reader:
         if len(payload) > self.max:
             return self.reject(rid, url, "too_large", f"{len(payload)} bytes")
         if not value.strip():
-            return self.reject(rid, url, "empty_payload")
+            return self.reject(rid, url, "empty_payload", _emptiness(payload, "'html'" if has_html else "'text'"))
         date = obj.get("date")
         return Record(
             id=rid if own_id else _stable_id(self.source, offset),
@@ -1306,7 +1315,7 @@ class _Reader:
             yield self.truncated(stream, rid, "", "HTML file cut short")
             return
         if not body.strip():
-            yield self.reject(rid, "", "empty_payload")
+            yield self.reject(rid, "", "empty_payload", _emptiness(body, "file"))
             return
         yield Record(id=rid, url="", source=self.source, crawl_date="",
                      content_type="text/html", payload=body, kind="html")

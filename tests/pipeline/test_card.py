@@ -339,7 +339,7 @@ def test_main_card_cli(synthetic_output, tmp_path, capsys):
     assert main_card([synthetic_output, "--no-plots"]) == 0
     assert capsys.readouterr().out.strip() == os.path.join(synthetic_output, "README.md")
 
-    assert main_card([str(tmp_path / "missing")]) == 1
+    assert main_card([str(tmp_path / "missing")]) == 2  # a wrong argument, as for a directory that is not a run
     assert "furui card: error: output directory not found" in capsys.readouterr().err
 
     # A directory that is not a run's output keeps its own README.md.
