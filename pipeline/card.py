@@ -1025,8 +1025,9 @@ _LIMITATIONS = [
 def limitations(config: Mapping[str, Any]) -> list[str]:
     """:data:`_LIMITATIONS` as they apply to the run's config: the language-ID item
     says how much text fastText read (or goes when there is no langid step), the
-    near-duplicate item goes when near dedup was off, and the extraction item says
-    whether (and from how many pages on) a site's repeated lines were removed.
+    near-duplicate item goes when near dedup was off, the extraction item says
+    whether (and from how many pages on) a site's repeated lines were removed, and
+    one more item says when pages cut short were kept.
 
     >>> cfg = {"filters": [{"name": "normalize"}, {"name": "langid", "max_chars": 0}],
     ...        "dedup": {"near": False}}
@@ -1041,6 +1042,8 @@ def limitations(config: Mapping[str, Any]) -> list[str]:
     ...  if "at least 20 different pages" in i] != []
     True
     >>> [i for i in limitations({"filters": [{"name": "normalize"}]}) if i.endswith("are not removed.")] != []
+    True
+    >>> [i for i in limitations({"io": {"truncated_pages": "keep"}}) if "read.truncated = 1" in i] != []
     True
     """
     steps = [e for e in config.get("filters") or [] if isinstance(e, Mapping)]
@@ -1066,6 +1069,12 @@ def limitations(config: Mapping[str, Any]) -> list[str]:
                 " fewer pages in the run, lines that vary from page to page, and template lines inside a"
                 " page stay.")
         out.append(item)
+    io = config.get("io") if isinstance(config.get("io"), Mapping) else {}
+    if io.get("truncated_pages") == "keep":
+        out.append("Pages known to be incomplete (cut by the crawler, a body short of its"
+                   " Content-Length, a compressed body cut short) were kept as far as they"
+                   " arrived (`[io] truncated_pages = \"keep\"`): such documents carry the score"
+                   " `read.truncated = 1` and can end mid-sentence.")
     return out
 
 
