@@ -1016,9 +1016,9 @@ _LIMITATIONS = [
     " ASCII and circled numbers become digits.",
     "Documents are web pages written by third parties; copyright and terms of use of"
     " the original pages apply regardless of the license field of this card.",
-    "Funnel counts come from the run's statistics; on runners that report only"
-    " attempted metrics they can include retried work. The rejects table is the audit"
-    " record.",
+    "Funnel counts are computed from the data in the pipeline (exact under retries);"
+    " only the per-step worker times printed by `furui run` come from runner metrics"
+    " and can include retried work. The rejects table is the audit record.",
 ]
 
 
@@ -1228,6 +1228,13 @@ def _funnel_section(stats, records_in, plots) -> list[str]:
             for r in rows
         ],
     )
+    extracted = next((r["in"] for r in rows if r["stage"] == "extract"), None)
+    if extracted and extracted != base and "documents_out" in stats:
+        # "Kept of all input" counts WARC requests, metadata, images and scripts too.
+        lines += ["", f"Of the {base:,} records read, {extracted:,} were pages that reached text extraction"
+                      f" (the others were dropped on reading: WARC request and metadata records, images,"
+                      f" scripts, damaged records...); {_pct(_int(stats['documents_out']), extracted)} of those"
+                      " pages are in the documents."]
     lines += ["", "Per reason:", ""]
     reason_rows = [
         (r["stage"], r["filter"], f"`{reason}`", f"{count:,}", _pct(count, r["in"]), _pct(count, base))

@@ -102,6 +102,10 @@ def test_card_reports_sources_version_config_funnel_thresholds_dedup_and_pii(syn
     assert "| email | 3 |" in text and "| phone | 5 |" in text
     assert "## Known limitations" in text
     assert "| Documents | 40 |" in text and "| Document shards | 3 (" in text
+    # "Kept of all input" counts records that are not pages; the yield of pages is said too.
+    assert "Of the 180 records read, 120 were pages that reached text extraction" in text
+    assert "33.3% of those pages are in the documents." in text
+    assert "Funnel counts are computed from the data in the pipeline (exact under retries)" in text
 
 
 def test_plots_are_written_linked_and_deterministic(synthetic_output):
