@@ -248,6 +248,17 @@ _ADDR_BODY = re.compile(
     rf"(?:(?:[{_KANJI}]{{1,6}}{_KYOTO_DIRECTION})?(?:大?字)?{_TOWN}"
     rf"|(?:{_TOWN})?(?<!第)[0-9０-９一二三四五六七八九十]{{1,2}}[条線](?:[東西南北]|通)?)?$"
 )
+_HY_RE = re.compile(_HY)
+# A ward at the start of a body: one of Tokyo's 23 special wards, or the ward of a
+# designated city (大阪市北区, さいたま市大宮区). Addresses there often leave out the
+# prefecture (渋谷区神南1-19-11); with a town name and three-part numbering after
+# it, that is an address, not a score or a range. So is any municipality's after a
+# "住所"/"所在地" label (住所：那覇市泉崎5-19-18).
+_WARD_START = re.compile(
+    rf"(?:{_PREF})?(?:(?:千代田|中央|港|新宿|文京|台東|墨田|江東|品川|目黒|大田|世田谷|渋谷|中野|杉並|豊島|北|荒川"
+    rf"|板橋|練馬|足立|葛飾|江戸川)区|(?:さいたま|[{_KANJI}]{{1,5}})市[{_KANJI}]{{1,4}}区)(?=[{_KANJI}{_KATA}])"
+)
+_ADDR_LABEL = re.compile(r"(?:住所|所在地)\s?[:：]?\s?$")
 _ADDR_WINDOW = 40
 # The longest part of a body after its last municipality suffix: a Kyoto direction
 # (6 + 通 + 6 + 3), 大字 and a town name of 10, i.e. 28 (a Hokkaido grid tail is 14).
@@ -718,7 +729,9 @@ def find_addresses(text: str, postcode_ends: frozenset[int] = frozenset()) -> li
     numbered = set()
     for m in _NUMBERING.finditer(text):
         numbered.add(m.start())
-        span = _address_at(text, m.start(), m.end(), bool(m.group("chome") or m.group("ban")), False, postcode_ends)
+        three = not (m.group("chome") or m.group("ban")) and len(_HY_RE.findall(m.group())) >= 2
+        span = _address_at(text, m.start(), m.end(), bool(m.group("chome") or m.group("ban")), False, postcode_ends,
+                           three)
         if span:
             spans.append(span)
     for pattern in _BARE_NUMBERS:
@@ -731,8 +744,13 @@ def find_addresses(text: str, postcode_ends: frozenset[int] = frozenset()) -> li
     return sorted(spans)
 
 
-def _address_at(text: str, p: int, end: int, strong: bool, bare: bool, postcode_ends: frozenset[int]) -> Span | None:
-    """The address whose numbering is ``text[p:end]``, if a body precedes it."""
+def _address_at(text: str, p: int, end: int, strong: bool, bare: bool, postcode_ends: frozenset[int],
+                three_part: bool = False) -> Span | None:
+    """The address whose numbering is ``text[p:end]``, if a body precedes it.
+
+    ``three_part``: the numbering is ``1-19-11`` (chome-banchi-go), which after a
+    ward and a town name is an address even without a prefecture.
+    """
     # One space may separate the town from its numbering (新大橋 1-5-4).
     if p > 0 and text[p - 1] in " \u3000":
         p -= 1
@@ -752,6 +770,8 @@ def _address_at(text: str, p: int, end: int, strong: bool, bare: bool, postcode_
     start = b.start()
     after_post = any(start - k in postcode_ends for k in (0, 1, 2))
     if b.group("pref") or after_post or strong or kyoto:
+        return Span(start, end, "address")
+    if three_part and (_WARD_START.match(b.group()) or _ADDR_LABEL.search(text, max(0, start - 6), start)):
         return Span(start, end, "address")
     return None
 
