@@ -88,7 +88,8 @@ READ_REASONS: tuple[str, ...] = (
     "too_large",  # payload above max_payload_bytes (skipped without buffering)
     "bad_content_encoding",  # Content-Encoding gzip/deflate/br could not be decoded
     "malformed_record",  # unparseable headers, bad Content-Length, no WARC-Type, stray bytes
-    "truncated",  # gzip stream or record cut short (once, for the broken tail), whatever the record's type
+    "truncated",  # gzip stream or record cut short (once, for the broken tail), whatever the record's type;
+    # or a page known to be incomplete ("page cut short: ...": WARC-Truncated, Content-Length), once per page
     "bad_json",  # JSONL line that is not an object with html or text
     "unreadable_file",  # cannot read the file, or unknown format
     "read_error",  # the storage kept failing mid-file (after retries): the rest of the file is unread
@@ -752,11 +753,11 @@ def _inflate(body: bytes, wbits: int, limit: int) -> tuple[bytes, bool]:
     >>> import gzip
     >>> _inflate(gzip.compress(b"ab") + b"\\n" + gzip.compress(b"cd"), 47, 100)
     (b'abcd', False)
-    >>> _inflate(gzip.compress(b"abcd" * 100)[:-12], 47, 1000)[1]
-    True
+    >>> _inflate(gzip.compress(b"abcd" * 100)[:-12], 47, 1000)[1], _inflate(gzip.compress(b"ab") + b"x", 47, 100)
+    (True, (b'ab', False))
     """
     view, pos, out = memoryview(body), 0, bytearray()
-    dec, later_member = zlib.decompressobj(wbits), False
+    dec, later_member, member_at = zlib.decompressobj(wbits), False, 0
     while pos < len(view) and len(out) <= limit:
         if dec.eof:
             if wbits != 47:
@@ -766,7 +767,7 @@ def _inflate(body: bytes, wbits: int, limit: int) -> tuple[bytes, bool]:
             pos += len(window) - len(rest)
             if not rest:
                 continue
-            dec, later_member = zlib.decompressobj(wbits), True
+            dec, later_member, member_at = zlib.decompressobj(wbits), True, len(out)
         piece = view[pos : pos + _FEED]
         try:
             chunk = dec.decompress(piece, limit + 1 - len(out))
@@ -777,7 +778,9 @@ def _inflate(body: bytes, wbits: int, limit: int) -> tuple[bytes, bool]:
         pos += len(piece) - len(dec.unconsumed_tail) - len(dec.unused_data)
         out += chunk
     # Cut short: the stream did not end and nothing was held back by the size limit.
-    return bytes(out), not dec.eof and len(out) <= limit
+    # Stray bytes after a complete member that decode to nothing are not a cut member.
+    stray = later_member and len(out) == member_at
+    return bytes(out), not dec.eof and not stray and len(out) <= limit
 
 
 def _decode_content(body: bytes, encoding: str, limit: int) -> tuple[bytes, bool]:
@@ -877,7 +880,7 @@ class _Reader:
             # A body shorter than its Content-Length was cut in transfer (the WARC
             # framing around it is intact); a longer one is kept as it is.
             declared = headers.get("content-length", "").strip()
-            if declared.isdigit() and len(body) < int(declared):
+            if declared.isascii() and declared.isdigit() and len(body) < int(declared):
                 cut = f"HTTP body {len(body)} of {int(declared)} bytes (Content-Length)"
         return self.document(rid, url, date, content_type, body, headers, kind_hint, cut)
 

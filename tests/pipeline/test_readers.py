@@ -459,7 +459,10 @@ def test_real_files(path):
         assert isinstance(o, (Record, Reject))
         if isinstance(o, Reject):
             assert (o.stage, o.filter) == ("read", "read") and o.reason in READ_REASONS
-    truncated = [o for o in outs if isinstance(o, Reject) and o.reason == "truncated"]
+    # A file cut short is one truncated reject (for its broken tail); pages the
+    # crawler cut ("page cut short") may be many, and are not damage to the file.
+    truncated = [o for o in outs if isinstance(o, Reject) and o.reason == "truncated"
+                 and not o.detail.startswith("page cut short")]
     assert len(truncated) <= 1
     if path.name in MALFORMED:
         return
@@ -1024,3 +1027,13 @@ def test_pages_known_to_be_cut_short_are_rejected_or_flagged(keep):
     for k in "efgh":
         assert isinstance(outs[k], Record) and outs[k].truncated == "", outs[k]
     assert outs["e"].payload == _PAGE and outs["g"].payload == b"<p>a</p>"
+
+
+def test_a_content_length_in_other_digits_is_ignored_not_fatal():
+    """'²'.isdigit() is True and int('²') raises: such a header lost the whole file."""
+    records = [warc_record(block=http(_PAGE, headers="Content-Length: ²\r\n"), rid="<urn:a>"),
+               warc_record(block=http(_PAGE, headers="Content-Length: ①②\r\n"), rid="<urn:b>"),
+               warc_record(block=http(_PAGE), rid="<urn:c>")]
+    outs = read(b"".join(records))
+    assert [(type(o).__name__, o.id) for o in outs] == [("Record", "urn:a"), ("Record", "urn:b"), ("Record", "urn:c")]
+    assert all(o.truncated == "" for o in outs)
