@@ -170,13 +170,14 @@ class _ReadFileFn(beam.DoFn):
         self.c_retries = Metrics.counter("furui.read", "storage_retries")
 
     def process(self, path: str | bytes):
-        from pipeline.readers import RetryingFile, read_records, utf8_safe
+        from pipeline.readers import RetryingFile, read_records
 
         self.c_files.inc()
         # A file name that is not UTF-8 travels as its bytes (see ``path_element``):
-        # it is opened by its real name and shown, in ids and ``source``, with U+FFFD.
+        # it is opened by its real name and shown, in ids and ``source``, with those
+        # bytes escaped (``\x93``), so two such names stay two sources and two id spaces.
         path = path.decode("utf-8", "surrogateescape") if isinstance(path, bytes) else path
-        shown = utf8_safe(path)
+        shown = shown_path(path)
         # Storage errors are retried by reopening at the same byte (RetryingFile),
         # so a transient one leaves no trace in the output; they are counted.
         fh = RetryingFile(lambda: FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED))
@@ -235,6 +236,25 @@ def _not_a_file(path: str) -> str:
     kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else \
         "a directory" if stat.S_ISDIR(mode) else "a device"
     return f"not a regular file but {kind}"
+
+
+def shown_path(path: str) -> str:
+    r"""``path`` as it can be written (ids, ``source``, logs): a name that is not
+    UTF-8 keeps its bytes, escaped, so different names never show the same.
+
+    >>> shown_path("crawl/a.warc"), shown_path("crawl/\udc93\udcfa.jsonl")
+    ('crawl/a.warc', 'crawl/\\x93\\xfa.jsonl')
+    """
+    from pipeline.readers import utf8_safe
+
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        try:
+            return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a surrogate no file system decoding makes
+            return utf8_safe(path)
 
 
 def path_element(metadata) -> str | bytes:
