@@ -249,15 +249,23 @@ _ADDR_BODY = re.compile(
     rf"|(?:{_TOWN})?(?<!第)[0-9０-９一二三四五六七八九十]{{1,2}}[条線](?:[東西南北]|通)?)?$"
 )
 _HY_RE = re.compile(_HY)
-# A ward at the start of a body: one of Tokyo's 23 special wards, or the ward of a
-# designated city (大阪市北区, さいたま市大宮区). Addresses there often leave out the
-# prefecture (渋谷区神南1-19-11); with a town name and three-part numbering after
-# it, that is an address, not a score or a range. So is any municipality's after a
-# "住所"/"所在地" label (住所：那覇市泉崎5-19-18).
+# A ward at the start of a body: one of Tokyo's 23 special wards, or a ward of one of
+# the 20 designated cities (大阪市北区, さいたま市大宮区). Addresses there often leave out
+# the prefecture (渋谷区神南1-19-11): with a town name right before chome-banchi-go
+# numbering (1-19-11: no part 0 or 0-led, the first of one or two digits, so not a
+# date, a phone number or a 2-1-0 score), that is an address. So is any
+# municipality's after a "住所"/"所在地" label (住所：那覇市泉崎5-19-18). A "town" that
+# names an office, an event or a team (港区役所, 北区大会, 中央区チーム) is not one.
 _WARD_START = re.compile(
     rf"(?:{_PREF})?(?:(?:千代田|中央|港|新宿|文京|台東|墨田|江東|品川|目黒|大田|世田谷|渋谷|中野|杉並|豊島|北|荒川"
-    rf"|板橋|練馬|足立|葛飾|江戸川)区|(?:さいたま|[{_KANJI}]{{1,5}})市[{_KANJI}]{{1,4}}区)(?=[{_KANJI}{_KATA}])"
+    rf"|板橋|練馬|足立|葛飾|江戸川)区|(?:札幌|仙台|さいたま|千葉|横浜|川崎|相模原|新潟|静岡|浜松|名古屋|京都|大阪|堺"
+    rf"|神戸|岡山|広島|北九州|福岡|熊本)市[{_KANJI}]{{1,4}}区)(?=[{_KANJI}{_KATA}])"
 )
+_NOT_A_TOWN = re.compile(
+    "(?:役所|役場|区民|市民|大会|選抜|予選|本選|決勝|結果|区域|チーム|対抗|選手権|リーグ|杯|戦|会議|議会|総会|祭り?|まつり"
+    "|センター|図書館|病院|学校|高校|中学|小学校|大学)$"
+)
+_CHOME_BAN_GO = re.compile(rf"[1-9１-９][0-9０-９]?(?:{_HY}[1-9１-９][0-9０-９]{{0,3}}){{2}}(?:{_HY}[0-9０-９]{{1,5}})?")
 _ADDR_LABEL = re.compile(r"(?:住所|所在地)\s?[:：]?\s?$")
 _ADDR_WINDOW = 40
 # The longest part of a body after its last municipality suffix: a Kyoto direction
@@ -714,8 +722,10 @@ def find_addresses(text: str, postcode_ends: frozenset[int] = frozenset()) -> li
     Accepted when a prefecture starts it (東京都千代田区丸の内1-2-3), when a postal
     code directly precedes it (``postcode_ends``, end offsets of postcode spans),
     when a Kyoto street direction precedes the town (河原町通三条上る下丸屋町390-2),
-    or, without any of these, when the numbering uses 丁目 or 番 (大阪市北区梅田3丁目1番1号):
-    ``1-2-3`` after a bare municipality is too often a score or a range. A bare lot
+    or, without any of these, when the numbering uses 丁目 or 番 (大阪市北区梅田3丁目1番1号).
+    ``1-2-3`` after a bare municipality is too often a score or a range: it counts only
+    right after a ward (Tokyo's 23, a designated city's) and a town name
+    (新宿区新宿3-1-26), or after a 住所/所在地 label. A bare lot
     number (恩納村字恩納1234, 上本能寺前町488) needs an aza (字) or a Kyoto direction.
     Building names after the numbering are kept. A place name without numbering
     (東京都千代田区で開催) is not PII.
@@ -729,7 +739,7 @@ def find_addresses(text: str, postcode_ends: frozenset[int] = frozenset()) -> li
     numbered = set()
     for m in _NUMBERING.finditer(text):
         numbered.add(m.start())
-        three = not (m.group("chome") or m.group("ban")) and len(_HY_RE.findall(m.group())) >= 2
+        three = not (m.group("chome") or m.group("ban")) and _CHOME_BAN_GO.fullmatch(m.group()) is not None
         span = _address_at(text, m.start(), m.end(), bool(m.group("chome") or m.group("ban")), False, postcode_ends,
                            three)
         if span:
@@ -748,9 +758,10 @@ def _address_at(text: str, p: int, end: int, strong: bool, bare: bool, postcode_
                 three_part: bool = False) -> Span | None:
     """The address whose numbering is ``text[p:end]``, if a body precedes it.
 
-    ``three_part``: the numbering is ``1-19-11`` (chome-banchi-go), which after a
-    ward and a town name is an address even without a prefecture.
+    ``three_part``: the numbering is ``1-19-11`` (chome-banchi-go), which right
+    after a ward and a town name is an address even without a prefecture.
     """
+    numbering_at = p
     # One space may separate the town from its numbering (新大橋 1-5-4).
     if p > 0 and text[p - 1] in " \u3000":
         p -= 1
@@ -771,7 +782,9 @@ def _address_at(text: str, p: int, end: int, strong: bool, bare: bool, postcode_
     after_post = any(start - k in postcode_ends for k in (0, 1, 2))
     if b.group("pref") or after_post or strong or kyoto:
         return Span(start, end, "address")
-    if three_part and (_WARD_START.match(b.group()) or _ADDR_LABEL.search(text, max(0, start - 6), start)):
+    if three_part and _ADDR_LABEL.search(text, max(0, start - 6), start):
+        return Span(start, end, "address")
+    if three_part and b.end() == numbering_at and _WARD_START.match(b.group()) and not _NOT_A_TOWN.search(b.group()):
         return Span(start, end, "address")
     return None
 

@@ -401,6 +401,9 @@ def test_ip_negative(text):
         ("さいたま市大宮区桜木町6-11-4", [("さいたま市大宮区桜木町6-11-4", "address")]),
         ("住所：那覇市泉崎5-19-18", [("那覇市泉崎5-19-18", "address")]),
         ("所在地 入間郡三芳町藤久保8-4-7", [("入間郡三芳町藤久保8-4-7", "address")]),
+        # A ward office's phone number stays a phone number.
+        ("港区役所03-5555-1234", [("03-5555-1234", "phone")]),
+        ("お問い合わせ：中央区役所 03-1234-5678", [("03-1234-5678", "phone")]),
     ],
 )
 def test_postcode_address_positive(text, expected):
@@ -422,6 +425,12 @@ def test_postcode_address_positive(text, expected):
         "新宿区 3-1-26",
         "北区大会で1-2-3の接戦",
         "世田谷区の選手が2-1-0で勝利",
+        "中央区民大会2023-11-05開催",  # a date
+        "練馬区大会2024-05-01",
+        "試合は北区大会2-1-0で勝利",  # a score (a part 0)
+        "港区選抜 3-1-2",  # a space: the numbering does not follow a town
+        "中央区チーム1-2-3",  # a team, an office, an event: not a town
+        "都市計画区域変更3-1-2",  # 都市計画区 is not a designated city's ward
         "那覇市泉崎5-19-18",  # not a ward, no label: a documented miss, not guessed
         # A bare number after a place name is a count, a year or a score...
         "東京都港区の来場者数は300",
