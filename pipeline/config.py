@@ -221,8 +221,9 @@ def parse_config(text: str) -> Config:
 
     leaks = secret_paths(data)
     if leaks:
-        raise ConfigError(f"config value(s) {', '.join(leaks)} embed credentials (user:password@ in a URL); "
-                          "the config is copied into the output: use the storage's own credential chain")
+        raise ConfigError(f"config value(s) {', '.join(leaks)} hold credentials (a user:password@ in a URL, an "
+                          "access key id or a signed URL); the config is copied into the output: use the "
+                          "storage's own credential chain")
     version = data.get("config_version")
     if version is None:
         raise ConfigError(f"config_version is missing: every config starts with config_version = {CONFIG_VERSION} "

@@ -3,10 +3,13 @@
 ``WriteShards`` turns a PCollection of records into
 ``<out>/<kind>/<kind>-00000-of-0000N.parquet``:
 
-1. The total payload size is summed (a combiner: one number leaves each
-   worker) and gives the shard count ``N = ceil(total / shard_bytes)``.
-2. Each record goes to shard ``hash(id) mod N`` (a stable hash, not Python's).
+1. The rows and their payload size are summed (a combiner: two numbers leave each
+   worker) and give the shard count ``N = ceil(total / shard_bytes)``, at most
+   one per row.
+2. Each record goes to shard ``hash(key) mod N`` (a stable hash, not Python's):
+   the ``id`` of documents and rejects, the member ``doc_id`` of cluster rows.
 3. One ``GroupByKey`` gathers a shard on one worker, which sorts it by ``id``
+   (cluster rows by ``cluster_id``, ``doc_id``)
    and writes it with fixed writer options. Every index ``0..N-1`` is written,
    empty if no record hashes to it, so ``-of-N`` always means N files. Same input + same config gives the
    same rows in the same order in the same shard: byte-identical files.

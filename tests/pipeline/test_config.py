@@ -51,7 +51,7 @@ def test_hash_changes_with_content():
         (('languages = ["ja"]', 'languages = ["JA", "english"]'), "'JA' .*'english' .*are not labels of lid.176"),
         # The config is copied into the output and published: no credentials in it.
         (('description = "', 'description = "s3://AKIAXYZ:hunter2@bucket/x '),
-         "output.description embed credentials"),
+         "output.description hold credentials"),
     ],
 )
 def test_bad_config_is_one_clear_error(patch, message):
