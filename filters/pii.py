@@ -248,7 +248,6 @@ _ADDR_BODY = re.compile(
     rf"(?:(?:[{_KANJI}]{{1,6}}{_KYOTO_DIRECTION})?(?:大?字)?{_TOWN}"
     rf"|(?:{_TOWN})?(?<!第)[0-9０-９一二三四五六七八九十]{{1,2}}[条線](?:[東西南北]|通)?)?$"
 )
-_HY_RE = re.compile(_HY)
 # A ward at the start of a body: one of Tokyo's 23 special wards, or a ward of one of
 # the 20 designated cities (大阪市北区, さいたま市大宮区). Addresses there often leave out
 # the prefecture (渋谷区神南1-19-11): with a town name right before chome-banchi-go

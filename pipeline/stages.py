@@ -247,14 +247,21 @@ def shown_path(path: str) -> str:
     """
     from pipeline.readers import utf8_safe
 
+    if _is_utf8(path):
+        return path
+    try:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no file system decoding makes
+        return utf8_safe(path)
+
+
+def _is_utf8(path: str) -> bool:
+    """Whether ``path`` encodes as UTF-8 (it has no lone surrogates)."""
     try:
         path.encode("utf-8")
-        return path
+        return True
     except UnicodeEncodeError:
-        try:
-            return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-        except UnicodeEncodeError:  # a surrogate no file system decoding makes
-            return utf8_safe(path)
+        return False
 
 
 def path_element(metadata) -> str | bytes:
@@ -267,11 +274,7 @@ def path_element(metadata) -> str | bytes:
     ('crawl/a.warc.gz', b'crawl/\x8aa.warc')
     """
     path = metadata if isinstance(metadata, str) else metadata.path
-    try:
-        path.encode("utf-8")
-        return path
-    except UnicodeEncodeError:
-        return path.encode("utf-8", "surrogateescape")
+    return path if _is_utf8(path) else path.encode("utf-8", "surrogateescape")
 
 
 def broken_links(pattern: str) -> Iterable[str | bytes]:
