@@ -1232,7 +1232,7 @@ def _funnel_section(stats, records_in, plots) -> list[str]:
     if extracted and extracted != base and "documents_out" in stats:
         # "Kept of all input" counts WARC requests, metadata, images and scripts too.
         lines += ["", f"Of the {base:,} records read, {extracted:,} were pages that reached text extraction"
-                      f" (the others were dropped on reading: WARC request and metadata records, images,"
+                      " (the others were dropped on reading: WARC request and metadata records, images,"
                       f" scripts, damaged records...); {_pct(_int(stats['documents_out']), extracted)} of those"
                       " pages are in the documents."]
     lines += ["", "Per reason:", ""]
