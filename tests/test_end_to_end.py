@@ -239,7 +239,7 @@ def test_repeated_user_ids_are_counted_and_written_in_one_order(sample_run_in_me
     assert len(digests) == 1
 
 
-def test_lone_surrogates_in_json_and_file_names_are_replaced_not_fatal(sample_run_in_memory, tmp_path):
+def test_lone_surrogates_in_json_and_non_utf8_file_names_are_read_not_fatal(sample_run_in_memory, tmp_path):
     """A JSON escape of a lone surrogate in an id, URL or date, and a file name that
     is not UTF-8 (Shift_JIS-named files from old archives), reach Python as lone
     surrogates, which Beam's coders and Arrow refuse: one such record used to fail
