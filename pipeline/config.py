@@ -76,10 +76,13 @@ class ExtractConfig:
     """``[extract]``: main-text extraction.
 
     Attributes:
-        timeout_s: hard per-document time limit for trafilatura, seconds. It is
-            wall-clock time, so a page that needs about this long may pass on one
-            run and time out on another (a loaded worker); a restarted child's
-            start-up is not charged to the next page.
+        timeout_s: hard per-document time limit for trafilatura, in seconds of
+            the extraction child's CPU time, so a loaded worker gives a page the
+            same verdict as an idle one (retries and reruns agree; a faster or
+            slower CPU type can still move a page that needs about this long).
+            A page stuck in C code is stopped by a wall-clock backstop of
+            ``3 * timeout_s + 10`` s. A restarted child's start-up is not charged
+            to the next page.
         isolate: run trafilatura in a child process so the limit can be enforced
             and a crash cannot take the worker down (default true).
         favor: ``balanced``, ``precision`` or ``recall`` (trafilatura's modes).

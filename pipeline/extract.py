@@ -14,6 +14,14 @@ per worker so that a page that makes lxml spin (or crash) is stopped after
 the child is restarted transparently. Sending a page over a pipe costs tens of
 microseconds, against milliseconds for extraction.
 
+The limit is **CPU time** of the child (``ITIMER_PROF``), not wall-clock time:
+a page gets the same verdict on a loaded worker as on an idle one, so a retried
+bundle or a rerun rejects the same pages (a wall-clock limit let a page near it
+pass on one run and time out on the next). The timer's handler runs between
+Python bytecodes, so a C loop that never returns to Python (a regex gone
+exponential) is caught by a wall-clock backstop instead, ``3 * timeout_s + 10``
+seconds. Without ``setitimer`` (Windows) the limit is wall-clock time.
+
 On POSIX systems the child is a fresh interpreter running
 ``pipeline.extract_child`` (started as :mod:`pipeline.childproc` describes, so it
 imports the same furui as its parent), connected by a socket pair. It is not a
@@ -31,6 +39,7 @@ import codecs
 import multiprocessing
 import os
 import re
+import signal
 import socket
 import subprocess
 import threading
@@ -686,12 +695,57 @@ class ExtractionTimeout(Exception):
     """trafilatura did not finish within the per-document time limit."""
 
 
+#: Whether the child can limit a page's CPU time (POSIX ``setitimer``).
+CPU_LIMIT = hasattr(signal, "setitimer") and hasattr(signal, "ITIMER_PROF")
+
+
+def wall_backstop_s(timeout_s: float) -> float:
+    """Wall-clock seconds the parent waits for a page whose CPU time is limited
+    to ``timeout_s``: room for a loaded machine (3x), and for C code that holds
+    off the CPU timer's handler, before the child is killed.
+
+    >>> wall_backstop_s(10.0)
+    40.0
+    """
+    return 3 * timeout_s + 10 if CPU_LIMIT else timeout_s
+
+
+class _CpuLimit(BaseException):
+    """Raised in the child by the CPU timer. A BaseException: trafilatura's own
+    ``except Exception`` blocks must not swallow it."""
+
+
+def _extract_limited(html: str, url: str, options: "ExtractOptions", limit_s: float | None) -> tuple[str, object]:
+    """One page in the child: ``("ok", text)``, or ``("timeout", limit_s)`` when it
+    used more than ``limit_s`` seconds of CPU (``None``: no limit)."""
+    if not (limit_s and CPU_LIMIT):
+        return "ok", extract_main_text(html, url, options)
+    fired = []
+
+    def on_limit(signum, frame):
+        fired.append(signum)
+        raise _CpuLimit()
+
+    previous = signal.signal(signal.SIGPROF, on_limit)
+    try:
+        try:
+            signal.setitimer(signal.ITIMER_PROF, limit_s)
+            text = extract_main_text(html, url, options)
+        finally:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            signal.signal(signal.SIGPROF, previous)
+    except _CpuLimit:
+        return "timeout", limit_s
+    # A bare "except:" somewhere inside could have swallowed the signal's exception.
+    return ("timeout", limit_s) if fired else ("ok", text)
+
+
 class ExtractorCrashed(Exception):
     """The isolated extraction process died while working on the document."""
 
 
 def _child_main(conn, options: ExtractOptions) -> None:  # pragma: no cover - runs in a child
-    """The child's loop: ``(html, url)`` in, ``(status, value)`` out, until ``None`` or EOF.
+    """The child's loop: ``(html, url, cpu_limit_s)`` in, ``(status, value)`` out, until ``None`` or EOF.
 
     First it imports trafilatura and extracts a tiny page, then answers
     ``("ready", None)`` (or ``("import_error", ...)``): the parent starts a page's
@@ -715,9 +769,11 @@ def _child_main(conn, options: ExtractOptions) -> None:  # pragma: no cover - ru
             return
         if msg is None:
             return
-        html, url = msg
+        html, url, limit_s = msg if len(msg) == 3 else (*msg, None)
         try:
-            reply = ("ok", extract_main_text(html, url, options))
+            reply = _extract_limited(html, url, options, limit_s)
+        except _CpuLimit:  # the timer fired while the limited call was unwinding
+            reply = ("timeout", limit_s)
         except ImportError as exc:  # a broken installation, whatever the subclass
             reply = ("import_error", f"{type(exc).__name__}: {exc}")
         except TooDeep as exc:
@@ -751,8 +807,10 @@ class Extractor:
     """Main-text extraction with a hard per-document time limit.
 
     With ``isolate=True`` trafilatura runs in one long-lived child process; a
-    document that exceeds ``timeout_s`` kills the child (raising
-    :class:`ExtractionTimeout`) and the next document starts a fresh one.
+    document that uses more than ``timeout_s`` seconds of the child's CPU time
+    (or, stuck in C code, more than :func:`wall_backstop_s` of wall-clock time)
+    raises :class:`ExtractionTimeout`, the child is stopped and the next document
+    starts a fresh one.
     With ``isolate=False`` extraction runs in-process without a hard limit
     (useful for profiling). Not thread-safe: Beam gives each DoFn instance to
     one thread at a time.
@@ -838,14 +896,20 @@ class Extractor:
                 if not self.alive:
                     self._kill()  # reap a child that died between two pages
                     self._start_ready()
-                self._conn.send((html, url))
-                if not self._conn.poll(self.timeout_s):
+                self._conn.send((html, url, self.timeout_s))
+                wait_s = wall_backstop_s(self.timeout_s) if isinstance(self._proc, subprocess.Popen) else self.timeout_s
+                if not self._conn.poll(wait_s):
                     self._kill()
-                    raise ExtractionTimeout(f"extraction exceeded {self.timeout_s:g}s")
+                    raise ExtractionTimeout(f"extraction exceeded {wait_s:g}s (wall clock)")
                 status, value = self._conn.recv()
             except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as exc:
                 self._kill()
                 raise ExtractorCrashed(f"extraction process died: {type(exc).__name__}: {exc}") from exc
+            if status == "timeout":
+                # A fresh child for the next page: the interrupted one may hold
+                # half-built lxml state.
+                self._kill()
+                raise ExtractionTimeout(f"extraction exceeded {value:g}s of CPU time")
             if status == "import_error":
                 raise ImportError(value)
             if status == "too_deep":

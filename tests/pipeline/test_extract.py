@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import extract as extract_module
 from pipeline.extract import (
     ExtractionTimeout,
     ExtractOptions,
@@ -463,3 +464,60 @@ def test_wet_text_is_decoded_with_the_charset_its_record_declares():
         rec = Record(id="r", url="", source="x.wet", crawl_date="", content_type=content_type,
                      payload=payload, kind="text")
         assert fn._extract(rec) == (text, charset, None)
+
+
+_STAND_IN = """
+import time
+
+def _text(html):
+    if isinstance(html, str):
+        return html
+    import lxml.html
+    return lxml.html.tostring(html, encoding="unicode")
+
+def extract(html, *args, **kwargs):
+    page = _text(html)
+    if "nap" in page:      # waits without using the CPU (a loaded machine looks the same to the page)
+        time.sleep(float(page.split("nap:")[1].split("<")[0]))
+        return "寝た"
+    if "spin" in page:     # uses the CPU until stopped
+        while True:
+            pass
+    return "本文"
+"""
+
+
+@pytest.mark.skipif(not extract_module.CPU_LIMIT, reason="needs setitimer (POSIX)")
+def test_the_time_limit_is_cpu_time_so_a_slow_machine_does_not_change_the_verdict(tmp_path, monkeypatch):
+    """A page's verdict must not depend on how loaded the worker is (retries and
+    reruns must reject the same pages): the limit counts the child's CPU time. A
+    page that waits 0.8 s without using the CPU passes a 0.3 s limit; one that
+    spins is stopped after 0.3 s of CPU, long before the wall-clock backstop."""
+    _fake_trafilatura(tmp_path, monkeypatch, _STAND_IN)
+    ex = Extractor(ExtractOptions(), timeout_s=0.3, isolate=True)
+    try:
+        assert ex.extract("<html><body><p>nap:0.8</p></body></html>") == "寝た"
+        t0 = time.monotonic()
+        with pytest.raises(ExtractionTimeout, match=r"exceeded 0.3s of CPU time"):
+            ex.extract("<html><body><p>spin</p></body></html>")
+        assert time.monotonic() - t0 < extract_module.wall_backstop_s(0.3) / 2
+        assert not ex.alive  # the interrupted child is replaced
+        assert ex.extract("<html><body><p>ok</p></body></html>") == "本文"
+    finally:
+        ex.close()
+
+
+@pytest.mark.skipif(not extract_module.CPU_LIMIT, reason="needs setitimer (POSIX)")
+def test_a_page_that_never_lets_the_cpu_timer_fire_is_stopped_by_the_wall_clock_backstop(tmp_path, monkeypatch):
+    """The CPU timer's handler runs between Python bytecodes; code that blocks
+    without returning to Python is stopped by the backstop (3 x limit + 10 s)."""
+    _fake_trafilatura(tmp_path, monkeypatch, _STAND_IN)
+    ex = Extractor(ExtractOptions(), timeout_s=0.05, isolate=True)
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(ExtractionTimeout, match=r"exceeded 10.15s \(wall clock\)"):
+            ex.extract("<html><body><p>nap:60</p></body></html>")
+        assert 10 <= time.monotonic() - t0 < 30
+        assert not ex.alive
+    finally:
+        ex.close()
