@@ -718,7 +718,9 @@ class _CpuLimit(BaseException):
 def _extract_limited(html: str, url: str, options: "ExtractOptions", limit_s: float | None) -> tuple[str, object]:
     """One page in the child: ``("ok", text)``, or ``("timeout", limit_s)`` when it
     used more than ``limit_s`` seconds of CPU (``None``: no limit)."""
-    if not (limit_s and CPU_LIMIT):
+    if not (limit_s and CPU_LIMIT) or threading.current_thread() is not threading.main_thread():
+        # (Signal handlers can only be set in the main thread; the parent's wall-clock
+        # wait is the limit then.)
         return "ok", extract_main_text(html, url, options)
     fired = []
 
