@@ -68,7 +68,9 @@ class IoConfig:
             raise ValueError(f'truncated_pages must be "reject" or "keep", got {self.truncated_pages!r}')
 
 
-MAX_TIMEOUT_S = 3600.0  # an hour for one page: beyond any real page, far below what the runtime can wait
+# Ten CPU minutes for one page: beyond any real page (~5 ms). The wall-clock backstop
+# for code that ignores the CPU timer is 3x + 10 s, i.e. at most ~30 minutes.
+MAX_TIMEOUT_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -77,12 +79,12 @@ class ExtractConfig:
 
     Attributes:
         timeout_s: hard per-document time limit for trafilatura, in seconds of
-            the extraction child's CPU time, so a loaded worker gives a page the
-            same verdict as an idle one (retries and reruns agree; a faster or
-            slower CPU type can still move a page that needs about this long).
-            A page stuck in C code is stopped by a wall-clock backstop of
-            ``3 * timeout_s + 10`` s. A restarted child's start-up is not charged
-            to the next page.
+            the extraction child's CPU time (at most 600), so a loaded worker
+            gives a page the same verdict as an idle one while the child gets a
+            third of a core (retries and reruns agree; another CPU type can
+            still move a page that needs about this long). A page stuck in C
+            code is stopped by a wall-clock backstop of ``3 * timeout_s + 10`` s.
+            A restarted child's start-up is not charged to the next page.
         isolate: run trafilatura in a child process so the limit can be enforced
             and a crash cannot take the worker down (default true).
         favor: ``balanced``, ``precision`` or ``recall`` (trafilatura's modes).

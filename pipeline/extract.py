@@ -17,10 +17,12 @@ microseconds, against milliseconds for extraction.
 The limit is **CPU time** of the child (``ITIMER_PROF``), not wall-clock time:
 a page gets the same verdict on a loaded worker as on an idle one, so a retried
 bundle or a rerun rejects the same pages (a wall-clock limit let a page near it
-pass on one run and time out on the next). The timer's handler runs between
-Python bytecodes, so a C loop that never returns to Python (a regex gone
-exponential) is caught by a wall-clock backstop instead, ``3 * timeout_s + 10``
-seconds. Without ``setitimer`` (Windows) the limit is wall-clock time.
+pass on one run and time out on the next) as long as the child gets a third
+of a core. The timer's handler runs between Python bytecodes, so C code that
+never returns to Python (libxml2 parsing one huge document) is caught by a
+wall-clock backstop instead, ``3 * timeout_s + 10`` seconds. A page that needs
+about ``timeout_s`` can still get another verdict on another CPU type. Without
+``setitimer`` (Windows) the limit is wall-clock time.
 
 On POSIX systems the child is a fresh interpreter running
 ``pipeline.extract_child`` (started as :mod:`pipeline.childproc` describes, so it
@@ -722,24 +724,37 @@ def _extract_limited(html: str, url: str, options: "ExtractOptions", limit_s: fl
         # (Signal handlers can only be set in the main thread; the parent's wall-clock
         # wait is the limit then.)
         return "ok", extract_main_text(html, url, options)
-    fired = []
 
     def on_limit(signum, frame):
-        fired.append(signum)
         raise _CpuLimit()
 
     previous = signal.signal(signal.SIGPROF, on_limit)
+    result: tuple[str, object] | None = None
+    error: Exception | None = None
+    expired = False
     try:
+        signal.setitimer(signal.ITIMER_PROF, limit_s)
         try:
-            signal.setitimer(signal.ITIMER_PROF, limit_s)
-            text = extract_main_text(html, url, options)
+            result = ("ok", extract_main_text(html, url, options))
+        except _CpuLimit:
+            expired = True
+        except Exception as exc:  # the page's own error, unless the limit expired first
+            error = exc
         finally:
-            signal.setitimer(signal.ITIMER_PROF, 0)
-            signal.signal(signal.SIGPROF, previous)
-    except _CpuLimit:
+            # The timer itself says whether the limit was reached (nothing left on
+            # it), however the call ended: the handler's exception can be swallowed
+            # by a bare "except:", or never start at the recursion limit, where
+            # Python raises a RecursionError (caught as the page's own) instead.
+            expired = signal.setitimer(signal.ITIMER_PROF, 0)[0] == 0.0 or expired
+    except _CpuLimit:  # delivered while the timer was being stopped
+        expired = True
+    finally:
+        signal.signal(signal.SIGPROF, previous)
+    if expired:
         return "timeout", limit_s
-    # A bare "except:" somewhere inside could have swallowed the signal's exception.
-    return ("timeout", limit_s) if fired else ("ok", text)
+    if error is not None:
+        raise error
+    return result
 
 
 class ExtractorCrashed(Exception):
@@ -907,6 +922,11 @@ class Extractor:
             except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as exc:
                 self._kill()
                 raise ExtractorCrashed(f"extraction process died: {type(exc).__name__}: {exc}") from exc
+            except BaseException:
+                # Interrupted while the child works (Ctrl-C in poll): its answer would
+                # reach the next page. A fresh child for the next one.
+                self._kill()
+                raise
             if status == "timeout":
                 # A fresh child for the next page: the interrupted one may hold
                 # half-built lxml state.

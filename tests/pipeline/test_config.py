@@ -43,9 +43,10 @@ def test_hash_changes_with_content():
         (('compression = "zstd"', 'compression = "bz2"'), "not a Parquet codec"),  # pyarrow has it, Parquet not
         (("max_payload_bytes = 10_000_000", "max_payload_bytes = -1"), "max_payload_bytes must be > 0"),
         # inf/nan passed "> 0" and then failed in every worker (OverflowError in the poll).
-        (("timeout_s = 10.0", "timeout_s = inf"), "timeout_s must be > 0 and at most 3600 seconds, got inf"),
-        (("timeout_s = 10.0", "timeout_s = nan"), "timeout_s must be > 0 and at most 3600 seconds, got nan"),
-        (("timeout_s = 10.0", "timeout_s = 1e12"), "timeout_s must be > 0 and at most 3600"),
+        (("timeout_s = 10.0", "timeout_s = inf"), "timeout_s must be > 0 and at most 600 seconds, got inf"),
+        (("timeout_s = 10.0", "timeout_s = nan"), "timeout_s must be > 0 and at most 600 seconds, got nan"),
+        (("timeout_s = 10.0", "timeout_s = 1e12"), "timeout_s must be > 0 and at most 600"),
+        (("timeout_s = 10.0", "timeout_s = 601"), "timeout_s must be > 0 and at most 600"),
         # A label lid.176 never predicts rejected every page as wrong_language.
         (('languages = ["ja"]', 'languages = ["jp"]'), r"'jp' \(did you mean 'ja'\?\) is not a label of lid.176"),
         (('languages = ["ja"]', 'languages = ["JA", "english"]'), "'JA' .*'english' .*are not labels of lid.176"),

@@ -521,3 +521,39 @@ def test_a_page_that_never_lets_the_cpu_timer_fire_is_stopped_by_the_wall_clock_
         assert not ex.alive
     finally:
         ex.close()
+
+
+@pytest.mark.skipif(not extract_module.CPU_LIMIT, reason="needs setitimer (POSIX)")
+def test_a_page_over_its_cpu_limit_is_a_timeout_however_the_extractor_ends(monkeypatch):
+    """The verdict comes from the timer, not from the handler's exception: at the
+    recursion limit the handler cannot start and Python raises a RecursionError
+    instead, which trafilatura-style code catches and carries on (it returned
+    "ok" with partial text); a page's own error within the limit stays its error."""
+    def spins_at_the_recursion_limit(html, url, options):
+        def down(n):
+            try:
+                return down(n + 1)
+            except RecursionError:
+                end = time.process_time() + 1.0
+                try:
+                    while time.process_time() < end:
+                        pass
+                except Exception as exc:  # noqa: BLE001 - as trafilatura's own handlers do
+                    return f"partial after {type(exc).__name__}"
+                return "finished"
+        return down(0)
+
+    monkeypatch.setattr(extract_module, "extract_main_text", spins_at_the_recursion_limit)
+    assert extract_module._extract_limited("<p>x</p>", "", ExtractOptions(), 0.2) == ("timeout", 0.2)
+
+    def fails_fast(html, url, options):
+        raise ValueError("broken page")
+
+    monkeypatch.setattr(extract_module, "extract_main_text", fails_fast)
+    with pytest.raises(ValueError, match="broken page"):
+        extract_module._extract_limited("<p>x</p>", "", ExtractOptions(), 5.0)
+    monkeypatch.setattr(extract_module, "extract_main_text", lambda html, url, options: "本文")
+    assert extract_module._extract_limited("<p>x</p>", "", ExtractOptions(), 5.0) == ("ok", "本文")
+    import signal
+
+    assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)  # nothing left armed
