@@ -648,7 +648,7 @@ def utf8_safe(value: str) -> str:
     >>> utf8_safe("a\ud800b\udcffc") == "a\ufffdb\ufffdc", utf8_safe("日本\U0001F600") == "日本\U0001F600"
     (True, True)
     """
-    return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
+    return _SURROGATE.sub("\ufffd", value)  # the same string object when there is none
 
 
 def _emptiness(data: bytes, what: str) -> str:
@@ -928,12 +928,17 @@ class _Reader:
             return self.reject(rid, url, "empty_payload", _emptiness(body, "body"))
         if not media and not _sniff_html(body):
             return self.reject(rid, url, "not_html", "no content type, not sniffed as HTML")
-        if cut and not self.keep_cut:
-            return self.reject(rid, url, "truncated", f"page cut short: {cut}")
-        return Record(
+        return self.page(Record(
             id=rid, url=url, source=self.source, crawl_date=date,
             content_type=content_type, payload=body, kind="html", truncated=cut,
-        )
+        ))
+
+    def page(self, record: Record) -> Record | Reject:
+        """A page that passed every other check, or, when it is known to be cut
+        short and such pages are not kept, its ``truncated`` reject."""
+        if record.truncated and not self.keep_cut:
+            return self.reject(record.id, record.url, "truncated", f"page cut short: {record.truncated}")
+        return record
 
     # -- WARC ---------------------------------------------------------------
     def resync(self, stream: _Stream) -> int:
@@ -1076,11 +1081,10 @@ class _Reader:
                 out = self.reject(out_id, url, "empty_payload", _emptiness(block, "conversion"))
             elif len(block) > self.max:
                 out = self.reject(out_id, url, "too_large", f"{len(block)} bytes")
-            elif cut and not self.keep_cut:
-                out = self.reject(out_id, url, "truncated", f"page cut short: {cut}")
             else:
-                out = Record(id=out_id, url=url, source=self.source, crawl_date=date,
-                             content_type=warc_ct or "text/plain", payload=block, kind="text", truncated=cut)
+                out = self.page(Record(id=out_id, url=url, source=self.source, crawl_date=date,
+                                       content_type=warc_ct or "text/plain", payload=block, kind="text",
+                                       truncated=cut))
         elif rtype == "response" and (
             "application/http" in warc_ct.lower() or (not warc_ct and block.startswith(b"HTTP/"))
         ):
