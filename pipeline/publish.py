@@ -27,8 +27,12 @@ Guarantees:
   ``clusters/``, ``plots/``: shards of an earlier publish with another shard
   count) are listed in a warning, since a reader globbing ``documents/*.parquet``
   would see them, and ``--delete-stale`` deletes them before the manifest is written.
-* **Only finished runs.** A directory without ``_SUCCESS`` (a run that failed or
-  was stopped) is refused: its manifest would vouch for an incomplete dataset.
+* **Only finished, whole runs.** A directory without ``_SUCCESS`` (a run that
+  failed or was stopped) is refused: its manifest would vouch for an incomplete
+  dataset. So is one whose files are not the run's whole set (:func:`check_complete`:
+  a copy cut short, a shard deleted or added by hand): every ``-NNNNN-of-MMMMM``
+  shard present, their rows adding up to ``stats.json``'s counts, ``_SUCCESS``
+  naming the config of ``stats.json``.
 * **Credentials** come from the standard AWS chain (env, profile, SSO, instance
   role) and are never printed or logged; errors are one line without them.
 """
@@ -42,6 +46,8 @@ import hashlib
 import json
 import logging
 import os
+import math
+import re
 import sys
 import tomllib
 from typing import Any, Callable, Iterable
@@ -239,6 +245,71 @@ def _error_code(exc: Exception) -> str:
     return str((response.get("Error") or {}).get("Code", ""))
 
 
+_SHARD = re.compile(r"(?P<kind>[a-z]+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.parquet")
+#: Outputs whose shard rows must add up to a count of ``stats.json``.
+_COUNTED = {"documents": "documents_out", "rejects": "rejected", "clusters": None}
+
+
+def check_complete(out_dir: str, rels: list[str]) -> None:
+    """Refuses an output that is not one run's whole set of files.
+
+    ``_SUCCESS`` says a run finished; it does not say the directory still holds
+    what the run wrote: a copy cut short (``_SUCCESS`` sorts before
+    ``documents/``), a shard deleted or one left from another run. Each of
+    ``documents/``, ``rejects/`` and ``clusters/`` must hold exactly the shards
+    ``0..N-1`` of one ``-of-N``; the rows of the documents and rejects shards
+    (their Parquet footers) must add up to ``stats.json``'s ``documents_out`` and
+    ``rejected``; and ``_SUCCESS`` must name the config of ``stats.json``.
+
+    Raises:
+        PublishError: saying what is missing or does not match.
+    """
+    import pyarrow.parquet as pq
+
+    stats_path = os.path.join(out_dir, "stats.json")
+    try:
+        with open(stats_path, encoding="utf-8") as f:
+            stats = json.load(f)
+    except FileNotFoundError:
+        raise PublishError(f"no stats.json in {out_dir}: the output is incomplete") from None
+    except (OSError, ValueError) as exc:
+        raise PublishError(f"stats.json in {out_dir} is unreadable ({type(exc).__name__}): "
+                           "the output is damaged; rerun `furui run`") from None
+    if not isinstance(stats, dict):
+        raise PublishError(f"stats.json in {out_dir} is not a furui stats document")
+    try:
+        with open(os.path.join(out_dir, "_SUCCESS"), encoding="utf-8", errors="replace") as f:
+            marker = f.read().split()
+    except OSError as exc:
+        raise PublishError(f"_SUCCESS in {out_dir} is unreadable ({type(exc).__name__})") from None
+    if marker[1:2] != [stats.get("config_sha256")]:
+        raise PublishError(f"_SUCCESS and stats.json in {out_dir} are from different runs (config "
+                           f"{(marker[1:2] or ['?'])[0][:12]} vs {str(stats.get('config_sha256'))[:12]}): "
+                           "rerun `furui run`")
+    for kind, counted in _COUNTED.items():
+        names = [r[len(kind) + 1:] for r in rels if r.startswith(kind + "/")]
+        shards = [m for m in map(_SHARD.fullmatch, names) if m and m["kind"] == kind]
+        counts = {int(m["count"]) for m in shards}
+        if len(shards) != len(names) or len(counts) != 1:
+            raise PublishError(f"{kind}/ in {out_dir} does not hold one run's shards ({len(names)} file(s), "
+                               f"shard counts {sorted(counts) or 'none'}): rerun `furui run`")
+        (count,) = counts
+        missing = sorted(set(range(count)) - {int(m["index"]) for m in shards})
+        if missing:
+            raise PublishError(f"{kind}/ in {out_dir} lacks {len(missing)} of its {count} shards "
+                               f"(e.g. {kind}-{missing[0]:05d}-of-{count:05d}.parquet): the output is incomplete")
+        if counted is None:
+            continue
+        try:
+            rows = sum(pq.read_metadata(os.path.join(out_dir, kind, m.group(0))).num_rows for m in shards)
+        except Exception as exc:  # noqa: BLE001 - a damaged footer: one line
+            raise PublishError(f"a shard in {kind}/ of {out_dir} is unreadable ({type(exc).__name__}): "
+                               "the output is damaged; rerun `furui run`") from None
+        if rows != stats.get(counted):
+            raise PublishError(f"{kind}/ in {out_dir} holds {rows:,} rows where stats.json counts "
+                               f"{stats.get(counted)} ({counted}): the output is damaged; rerun `furui run`")
+
+
 def _check_config(out_dir: str) -> None:
     path = os.path.join(out_dir, "config.toml")
     if not os.path.exists(path):
@@ -385,6 +456,9 @@ class _Publisher:
             self.client.upload_file(local.path, self.bucket, key, ExtraArgs=extra, Config=self.transfer_config)
         except (S3UploadFailedError, ClientError, BotoCoreError) as exc:
             raise self.fail(exc, f"uploading {local.rel}") from None
+        except OSError as exc:  # the local file went away or changed (a run writing to the directory?)
+            raise PublishError(f"reading {local.rel} failed during the publish ({exc.strerror or type(exc).__name__}):"
+                               " publish a finished output that nothing writes to") from None
         why = self.problem(self.head(key), local)
         if why is not None:
             raise PublishError(f"verification of {self.where(local.rel)} failed after upload: {why}")
@@ -489,11 +563,13 @@ def publish(
     if not os.path.exists(os.path.join(out_dir, "_SUCCESS")):
         raise PublishError(f"no _SUCCESS marker in {out_dir}: the run did not finish (failed or stopped); "
                            "rerun it before publishing")
+    check_complete(out_dir, rels)
     _check_config(out_dir)
 
     import boto3
     from boto3.s3.transfer import TransferConfig
     from botocore.config import Config
+    from botocore.exceptions import BotoCoreError
 
     if client is None:
         try:
@@ -504,6 +580,8 @@ def publish(
             )
         except ValueError as exc:  # botocore: "Invalid endpoint: ..."
             raise PublishError(f"invalid S3 endpoint ({strip_userinfo(str(exc))})") from None
+        except BotoCoreError as exc:  # the credential chain: a missing profile, a failing credential_process
+            raise _Publisher(None, bucket, prefix, None, None).fail(exc, "loading the AWS credentials") from None
     transfer_config = TransferConfig(
         multipart_threshold=multipart_threshold,
         multipart_chunksize=multipart_chunksize,
@@ -570,14 +648,19 @@ def publish(
     return result
 
 
-def _positive(kind: type) -> Callable[[str], Any]:
+def _positive(kind: type, unit: int = 1) -> Callable[[str], Any]:
+    """A parser of numbers > 0 that are finite and at least one byte once times ``unit``."""
     def parse(text: str) -> Any:
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        if not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+        if value * unit < 1:
+            raise argparse.ArgumentTypeError(f"must be at least one byte, got {text} MiB")
+        if value * unit > 5 * 1024 ** 4:
+            raise argparse.ArgumentTypeError(f"must be at most 5 TiB (S3's largest object), got {text} MiB")
         return value
 
     return parse
@@ -592,9 +675,9 @@ def main_publish(argv: list[str] | None = None) -> int:
     parser.add_argument("output_dir", help="local output directory of `furui run`")
     parser.add_argument("dest", help="s3://bucket[/prefix]")
     parser.add_argument("--endpoint-url", default=None, help="S3-compatible endpoint (MinIO, R2, local)")
-    parser.add_argument("--multipart-threshold-mb", type=_positive(float), default=DEFAULT_MULTIPART_THRESHOLD / MIB,
+    parser.add_argument("--multipart-threshold-mb", type=_positive(float, MIB), default=DEFAULT_MULTIPART_THRESHOLD / MIB,
                         help="files at least this large (MiB) are uploaded in parts (default: %(default)g)")
-    parser.add_argument("--multipart-chunksize-mb", type=_positive(float), default=DEFAULT_MULTIPART_CHUNKSIZE / MIB,
+    parser.add_argument("--multipart-chunksize-mb", type=_positive(float, MIB), default=DEFAULT_MULTIPART_CHUNKSIZE / MIB,
                         help="part size in MiB (min 5, default: %(default)g)")
     parser.add_argument("--max-concurrency", type=_positive(int), default=8,
                         help="parallel part uploads per file (default: %(default)s)")
@@ -617,6 +700,12 @@ def main_publish(argv: list[str] | None = None) -> int:
     except PublishError as exc:
         print(f"furui publish: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        # Files are independent objects and the manifest comes last: nothing
+        # half-published is vouched for, and a rerun uploads only what is missing.
+        print("furui publish: interrupted; no manifest was written for this publish. Run the same command "
+              "again to resume (uploaded files are not sent twice)", file=sys.stderr)
+        return 130
     print(
         f"published s3://{result.bucket}/{result.prefix}: {len(result.uploaded)} uploaded,"
         f" {len(result.skipped)} unchanged"

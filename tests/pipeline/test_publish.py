@@ -144,11 +144,116 @@ def test_shards_of_an_earlier_publish_are_reported_then_deleted_on_request(make_
 
 
 def test_cli_rejects_non_positive_transfer_settings(synthetic_output, capsys):
-    for flag, value in (("--max-concurrency", "0"), ("--multipart-threshold-mb", "-1")):
+    """Each a usage error (exit 2), not a traceback from s3transfer: nan and inf
+    passed a "> 0" check, and 1e-9 MiB became a part size of 0 bytes."""
+    for flag, value, says in (("--max-concurrency", "0", "must be a finite number > 0"),
+                              ("--multipart-threshold-mb", "-1", "must be a finite number > 0"),
+                              ("--multipart-threshold-mb", "nan", "must be a finite number > 0"),
+                              ("--multipart-chunksize-mb", "inf", "must be a finite number > 0"),
+                              ("--multipart-threshold-mb", "1e-9", "at least one byte"),
+                              ("--multipart-chunksize-mb", "1e12", "at most 5 TiB")):
         with pytest.raises(SystemExit) as exc:
             main_publish([synthetic_output, "s3://bucket/p", flag, value])
         assert exc.value.code == 2
-        assert "must be > 0" in capsys.readouterr().err
+        assert says in capsys.readouterr().err, (flag, value)
+
+
+@pytest.mark.parametrize("damage, says", [
+    ("drop_shard", "lacks 1 of its 3 shards (e.g. documents-00001-of-00003.parquet)"),
+    ("extra_shard", "does not hold one run's shards"),
+    ("drop_reject_shards", "rejects/ in"),
+    ("stats_count", "holds 40 rows where stats.json counts 41 (documents_out)"),
+    ("stats_truncated", "stats.json in"),
+    ("other_config", "are from different runs"),
+])
+def test_an_output_that_is_not_one_whole_run_is_refused(synthetic_output, s3_client, s3_bucket, damage, says, capsys):
+    """_SUCCESS says the run finished, not that the directory still holds what it
+    wrote: a copy cut short (_SUCCESS sorts before documents/) or a shard deleted
+    by hand was published, and its manifest vouched for a partial dataset."""
+    import shutil
+
+    docs = os.path.join(synthetic_output, "documents")
+    stats_path = os.path.join(synthetic_output, "stats.json")
+    if damage == "drop_shard":
+        os.remove(os.path.join(docs, "documents-00001-of-00003.parquet"))
+    elif damage == "extra_shard":
+        shutil.copy(os.path.join(docs, "documents-00001-of-00003.parquet"),
+                    os.path.join(docs, "documents-00000-of-00002.parquet"))
+    elif damage == "drop_reject_shards":
+        shutil.rmtree(os.path.join(synthetic_output, "rejects"))
+    elif damage == "stats_count":
+        stats = json.loads(open(stats_path, encoding="utf-8").read())
+        stats["documents_out"] = 41
+        open(stats_path, "w", encoding="utf-8").write(json.dumps(stats))
+    elif damage == "stats_truncated":
+        text = open(stats_path, encoding="utf-8").read()
+        open(stats_path, "w", encoding="utf-8").write(text[: len(text) // 2])
+    elif damage == "other_config":
+        open(os.path.join(synthetic_output, "_SUCCESS"), "w").write("config_sha256 " + "0" * 64 + "\n")
+    with pytest.raises(PublishError, match=says.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+        publish(synthetic_output, f"s3://{s3_bucket}/part", client=s3_client)
+    assert s3_client.list_objects_v2(Bucket=s3_bucket, Prefix="part/").get("KeyCount", 0) == 0
+    assert main_publish([synthetic_output, f"s3://{s3_bucket}/part"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("furui publish: error: ")
+
+
+def test_ctrl_c_during_upload_says_how_to_resume(synthetic_output, s3_endpoint, s3_bucket, aws_env, monkeypatch,
+                                                  capsys):
+    """Ctrl-C mid-publish ends with a line that says the state and exit 130, not a
+    traceback; no manifest vouches for the part sent, and the rerun sends the rest."""
+    from pipeline import publish as publish_mod
+
+    real_upload = publish_mod._Publisher.upload
+    sent = []
+
+    def upload(self, local):
+        if len(sent) == 2:
+            raise KeyboardInterrupt
+        sent.append(local.rel)
+        return real_upload(self, local)
+
+    monkeypatch.setattr(publish_mod._Publisher, "upload", upload)
+    rc = main_publish([synthetic_output, f"s3://{s3_bucket}/cc", "--endpoint-url", s3_endpoint])
+    err = capsys.readouterr().err
+    assert rc == 130 and err.count("\n") == 1 and "interrupted" in err and "again to resume" in err
+    monkeypatch.setattr(publish_mod._Publisher, "upload", real_upload)
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=s3_endpoint)
+    keys = _keys(client, s3_bucket, "cc/")
+    assert len(keys) == 2 and "cc/" + MANIFEST_NAME not in keys
+    assert main_publish([synthetic_output, f"s3://{s3_bucket}/cc", "--endpoint-url", s3_endpoint]) == 0
+    assert f"{len(collect_files(synthetic_output)) - 1} uploaded, 2 unchanged" in capsys.readouterr().out
+
+
+def test_a_file_that_goes_away_during_the_publish_is_one_clear_line(synthetic_output, s3_client, s3_bucket):
+    """A run started on the same directory while it is published deletes its files:
+    one line, no manifest (it was a FileNotFoundError traceback)."""
+    rels = collect_files(synthetic_output)
+
+    def remove_next(rel):
+        nxt = rels[rels.index(rel) + 1]
+        if os.path.exists(os.path.join(synthetic_output, nxt)):
+            os.remove(os.path.join(synthetic_output, nxt))
+
+    with pytest.raises(PublishError, match=f"reading {rels[1]} failed during the publish"):
+        publish(synthetic_output, f"s3://{s3_bucket}/gone", client=s3_client, after_upload=remove_next)
+    assert "gone/" + MANIFEST_NAME not in _keys(s3_client, s3_bucket, "gone/")
+
+
+def test_a_broken_credential_chain_is_one_clear_line(synthetic_output, s3_endpoint, aws_env, monkeypatch, capsys):
+    """A profile that does not exist (or a failing credential_process) raised from
+    boto3's session before any request: a traceback."""
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+
+    rc = main_publish([synthetic_output, "s3://whatever-bucket/x", "--endpoint-url", s3_endpoint])
+
+    err = capsys.readouterr().err
+    assert rc == 1 and err.count("\n") == 1
+    assert "loading the AWS credentials failed" in err and "no-such-profile" in err
 
 
 def test_resume_after_failure_uploads_only_the_rest(synthetic_output, s3_client, s3_bucket):
