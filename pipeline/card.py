@@ -1091,6 +1091,8 @@ def render_card(out_dir: str, stats: Mapping[str, Any], config_text: str, config
     rejected = _int(stats.get("rejected"))
     pretty_name = strip_userinfo(str(output_cfg.get("dataset_name") or "furui-ja"))
     license_id = str(output_cfg.get("license") or "other")
+    license_set = license_id != "other"
+    totals = stats.get("totals") if isinstance(stats.get("totals"), Mapping) else {}
     description = strip_userinfo(str(output_cfg.get("description") or "Japanese web text curated with furui."))
     version = stats.get("furui_version") or file_meta.get("furui_version") or "unknown"
     sha = stats.get("config_sha256") or file_meta.get("config_sha256")
@@ -1107,13 +1109,19 @@ def render_card(out_dir: str, stats: Mapping[str, Any], config_text: str, config
             ("Rejected records", f"{rejected:,}" if "rejected" in stats else "n/a"),
             *([("Repeated document ids", f"{_int(stats['duplicate_ids']):,} (ids are not unique in this output;"
                 " see the run's warnings)")] if _int(stats.get("duplicate_ids")) else []),
+            *([("Characters", f"{_int(totals.get('chars')):,}")] if "chars" in totals else []),
+            *([("Sudachi tokens", f"{_int(totals.get('tokens')):,}")] if _int(totals.get("tokens")) else []),
             ("Document shards", f"{len(shard_paths)} ({_human_bytes(shard_bytes)})"),
-            ("License", license_id),
+            ("License", license_id + ("" if license_set else " (furui's default: no licence named; see License)")),
         ],
     )
     lines += [
         "",
         "## Loading",
+        "",
+        "Where this dataset was published with `furui publish`, wait for `_MANIFEST.json` and read the files"
+        " it lists (a reader that globs `documents/*.parquet` may see shards of an earlier publish under the"
+        " same prefix). In the run's own directory:",
         "",
         "```python",
         "from datasets import load_dataset",
@@ -1148,7 +1156,10 @@ def render_card(out_dir: str, stats: Mapping[str, Any], config_text: str, config
     lines += [
         "## License",
         "",
-        f"The dataset is released under `{license_id}` as set in the run's `[output] license`.",
+        f"The dataset is released under `{license_id}` as set in the run's `[output] license`."
+        if license_set else
+        "The card's licence is `other`, furui's default for `[output] license`: no licence was named."
+        " Name the one you release this dataset under there before publishing it.",
         "",
     ]
     return "\n".join(lines)
@@ -1156,11 +1167,11 @@ def render_card(out_dir: str, stats: Mapping[str, Any], config_text: str, config
 
 def _fields_section() -> list[str]:
     try:
-        from schemas.documents import SCHEMA
+        from schemas.documents import DESCRIPTIONS, SCHEMA
     except ImportError:  # pragma: no cover - schemas ships with furui
         return []
     lines = ["## Data fields", ""]
-    lines += _table(["Field", "Type"], [(f"`{f.name}`", f"`{f.type}`") for f in SCHEMA])
+    lines += _table(["Field", "Type", "Holds"], [(f"`{f.name}`", f"`{f.type}`", DESCRIPTIONS[f.name]) for f in SCHEMA])
     return lines + [""]
 
 
@@ -1256,7 +1267,9 @@ def _dedup_section(stats, config, plots) -> list[str]:
         return lines + ["No deduplication parameters were recorded (dedup may be disabled).", ""]
     keeper = params.get("keeper")
     order = ", then ".join(f"`{k}`" for k in keeper) if isinstance(keeper, list) and keeper else (
-        "highest quality score, then smallest id")
+        "highest `quality`, then smallest id")
+    if "quality" in order:  # the name promises more than it holds
+        order += "; `quality` is language ID's probability of a wanted language, not a quality model's score"
     exact, near = params.get("exact", True) is not False, params.get("near", True) is not False
     near_text = (
         "near-duplicates are found with MinHash signatures over shingles and LSH banding"

@@ -55,6 +55,8 @@ def reject_keys(r: Reject) -> Iterable[tuple[tuple, int]]:
 
 def doc_keys(d: Doc) -> Iterable[tuple[tuple, int]]:
     yield ("documents",), 1
+    yield ("total", "chars"), d.n_chars
+    yield ("total", "tokens"), d.n_tokens
     yield ("hist", "n_chars", bucket(N_CHARS_EDGES, d.n_chars)), 1
     for kind, n in d.pii.items():
         yield ("pii", kind), int(n)
@@ -111,6 +113,7 @@ def assemble_stats(pairs: Iterable[tuple[tuple, int]], base: dict[str, Any],
     pii: dict[str, int] = {}
     cluster_rows: dict[tuple[str, int], int] = {}
     boilerplate = dict.fromkeys(("documents_changed", "lines_removed", "chars_removed"), 0)
+    totals = dict.fromkeys(("chars", "tokens"), 0)
     docs = records_read = duplicate_ids = 0
     for key, count in pairs:
         kind = key[0]
@@ -130,6 +133,8 @@ def assemble_stats(pairs: Iterable[tuple[tuple, int]], base: dict[str, Any],
             duplicate_ids = count
         elif kind == "boilerplate":
             boilerplate[key[1]] = count
+        elif kind == "total":
+            totals[key[1]] = count
     rejected = sum(reject_counts.values())
     read_rejects = sum(c for (s, _, _), c in reject_counts.items() if s == "read")
     records_in = records_read + read_rejects
@@ -146,8 +151,10 @@ def assemble_stats(pairs: Iterable[tuple[tuple, int]], base: dict[str, Any],
         documents_out=docs,
         rejected=rejected,
         accounted=records_in == docs + rejected,
-        # Documents whose id repeats another's (ids must be unique; see write.py).
+        # Documents whose id repeats another's (ids should be unique; see pipeline.run).
         duplicate_ids=duplicate_ids,
+        # Of the documents kept: characters (code points) and Sudachi tokens.
+        totals=totals,
         funnel=funnel,
         reasons=[
             {"stage": s, "filter": f, "reason": r, "count": c} for (s, f, r), c in sorted(reject_counts.items())

@@ -20,3 +20,12 @@ SCHEMA = pa.schema(
     ],
     metadata={"schema_version": SCHEMA_VERSION, "furui_output": "clusters"},
 )
+
+#: What each column holds (the README's schema tables show it).
+DESCRIPTIONS = {
+    "cluster_id": "`exact:<keeper id>` or `near:<keeper id>`",
+    "doc_id": "A member's document id",
+    "kept": "Whether this member is the cluster's kept document",
+    "size": "Members in the cluster",
+    "kind": "`exact` (same text) or `near` (MinHash-LSH near duplicate)",
+}

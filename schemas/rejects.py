@@ -32,3 +32,17 @@ SCHEMA = pa.schema(
     ],
     metadata={"schema_version": SCHEMA_VERSION, "furui_output": "rejects"},
 )
+
+#: What each column holds (the README's schema tables show it).
+DESCRIPTIONS = {
+    "id": "Document id, or `<source>@<offset>` for damaged input without an id of its own",
+    "url": "The page's URL ('' if unknown)",
+    "source": "The input file the record was read from",
+    "stage": "Pipeline stage that rejected it (`read`, `extract`, `langid`, `filter`, `dedup`, ...)",
+    "filter": "The step within the stage",
+    "reason": "One of the step's declared reasons, or `error.<ExceptionType>`",
+    "detail": "What was measured or went wrong, in words (`ratio=0.05442`)",
+    "scores": "The measurements made before the decision",
+    "dup_of": "For duplicates, the id of the kept document of the cluster; '' otherwise",
+    "n_chars": "Length of the text when rejected (0 before extraction)",
+}

@@ -20,3 +20,11 @@ SCHEMA = pa.schema(
     ],
     metadata={"schema_version": SCHEMA_VERSION, "furui_output": "stats"},
 )
+
+#: What each column holds (the README's schema tables show it).
+DESCRIPTIONS = {
+    "stage": "Pipeline stage",
+    "filter": "The step within the stage",
+    "reason": "A reason records were dropped, or `kept` for those that left the step on its main output",
+    "count": "Records",
+}

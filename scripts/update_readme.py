@@ -23,9 +23,9 @@ def schema_markdown() -> str:
         name = mod.SCHEMA.metadata[b"furui_output"].decode()
         doc = (mod.__doc__ or "").strip().splitlines()[0]
         parts.append(f"**{name}** (schema version {mod.SCHEMA_VERSION}): {doc}\n")
-        parts.append("| column | type | nullable |\n|---|---|---|")
+        parts.append("| column | type | nullable | holds |\n|---|---|---|---|")
         for f in mod.SCHEMA:
-            parts.append(f"| `{f.name}` | `{f.type}` | {'yes' if f.nullable else 'no'} |")
+            parts.append(f"| `{f.name}` | `{f.type}` | {'yes' if f.nullable else 'no'} | {mod.DESCRIPTIONS[f.name]} |")
         parts.append("")
     return "\n".join(parts).rstrip() + "\n"
 
