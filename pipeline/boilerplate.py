@@ -3,29 +3,31 @@
 Graph::
 
     docs --LineKeys--> (key, (text digest, page digest))    per distinct line: counting
-                       ((key, salt), doc id)                per distinct line: membership
+                       ((key, salt), member)                per distinct line: membership
     counting --CombinePerKey(_DistinctPages)--> frequent keys
              --Markers--> ((key, s), None) for s in 0..SALTS-1
-    markers + membership --GroupByKey--> (doc id, key) for the pages of frequent keys
-    docs keyed by id + (doc id, key) --CoGroupByKey--> Strip
+    markers + membership --GroupByKey--> (member, key) for the pages of frequent keys
+    docs keyed by member + (member, key) --CoGroupByKey--> Strip
 
 ``key`` is a 63-bit hash of (site, line). Frequency is decided by a combiner
 whose accumulator holds at most ``4 * min_pages`` (page, text) digest pairs
 (``_DistinctPages``), so the pages of a site-wide template line are counted on
-every worker and merged, never gathered. Membership is keyed by (key, salt), the salt a hash of the document id
+every worker and merged, never gathered. A document's ``member`` key is its id and
+the 8-byte digest of its text (:func:`join_key`: ids may repeat, texts under one id
+rarely do). Membership is keyed by (key, salt), the salt a hash of the member key
 modulo ``SALTS``: a template line of a site with N pages becomes SALTS groups of
-~N/SALTS document ids, and the frequent-key marker is copied into each. A
-group is read twice (is the marker there? then every id), never copied:
+~N/SALTS member keys, and the frequent-key marker is copied into each. A
+group is read twice (is the marker there? then every member), never copied:
 Beam's grouped values are re-iterable.
 
 Cost per document entering the step: per distinct line one counting record
-(~30 bytes, fewer after the combiner) and one membership record (~60-70
-bytes: the salted key and the id), per frequent line found one ~60-byte
-(id, key) record, and the document itself once; per frequent key SALTS
+(~30 bytes, fewer after the combiner) and one membership record (~70-80
+bytes: the salted key and the member key), per frequent line found one ~70-byte
+(member, key) record, and the document itself once; per frequent key SALTS
 markers. Memory per worker: a combiner accumulator per key and bundle (up to
 4 x min_pages entries: ~6 KB of Python objects at the default 10, ~0.7 KB
-encoded), one salted group, and the documents sharing one id (ids should be
-unique). The result does not depend on bundle or worker boundaries.
+encoded), one salted group, and the copies of one text under one id (one
+record read twice). The result does not depend on bundle or worker boundaries.
 """
 
 from __future__ import annotations
@@ -48,13 +50,29 @@ SALTS = 16
 MEMBER = "member"
 
 
-def salt_of(doc_id: str) -> int:
-    """The membership salt of a document: a stable hash of its id, mod :data:`SALTS`.
+def join_key(doc: Doc, text_digest: bytes | None = None) -> tuple[str, bytes]:
+    """What a document meets its frequent keys on: its id and its text's 8-byte
+    digest (:meth:`SiteBoilerplate.page_digests`). Ids are the user's and can
+    repeat (a constant JSONL id field); keyed by id alone, all their documents
+    met in one group. Only copies of one text under one id still do, and they
+    get the same lines removed.
 
-    >>> salt_of("urn:uuid:1") == salt_of("urn:uuid:1"), 0 <= salt_of("x") < SALTS
+    >>> d = Doc(id="a", url="", source="", crawl_date="", text="t")
+    >>> join_key(d) == join_key(d._replace(url="x")) != join_key(d._replace(text="u"))
+    True
+    """
+    if text_digest is None:
+        text_digest = xxhash.xxh3_64_digest(doc.text.encode("utf-8", "surrogatepass"))
+    return doc.id, text_digest
+
+
+def salt_of(key: tuple[str, bytes]) -> int:
+    """The membership salt of a document: a stable hash of its :func:`join_key`, mod :data:`SALTS`.
+
+    >>> salt_of(("urn:uuid:1", b"")) == salt_of(("urn:uuid:1", b"")), 0 <= salt_of(("x", b"1")) < SALTS
     (True, True)
     """
-    return xxhash.xxh3_64_intdigest(doc_id.encode("utf-8", "surrogatepass")) % SALTS
+    return xxhash.xxh3_64_intdigest(key[0].encode("utf-8", "surrogatepass") + b"\x00" + key[1]) % SALTS
 
 
 class _LineKeys(BundleTimer, beam.DoFn):
@@ -75,11 +93,12 @@ class _LineKeys(BundleTimer, beam.DoFn):
         except Exception:  # a page the step cannot key is neither counted nor changed
             keys = []
             self.unkeyed.inc()
-        salt = salt_of(doc.id) if keys else 0
+        member = join_key(doc, digests[0]) if keys else None
+        salt = salt_of(member) if keys else 0
         self._time_ns += time.perf_counter_ns() - t0
         for k in keys:
             yield k, digests
-            yield pvalue.TaggedOutput(MEMBER, ((k, salt), doc.id))
+            yield pvalue.TaggedOutput(MEMBER, ((k, salt), member))
 
 
 class _DistinctPages(beam.CombineFn):
@@ -220,7 +239,7 @@ class RemoveSiteBoilerplate(beam.PTransform):
             | "GroupMembers" >> beam.GroupByKey()
             | "Frequent" >> beam.FlatMap(_members_of_frequent)
         )
-        keyed = docs | "KeyById" >> beam.Map(lambda d: (d.id, d))
+        keyed = docs | "KeyById" >> beam.Map(lambda d: (join_key(d), d))
         out = (
             {"doc": keyed, "key": frequent}
             | "Join" >> beam.CoGroupByKey()

@@ -17,8 +17,9 @@ Graph (every shuffle except the last carries only small records):
    it changed (``cc.changed``); the last round's count decides convergence.
 6. ``Dedup/Near/Label`` + ``Dedup/Near/Clusters``: each node takes its star
    centre (= component minimum = keeper) and clusters are sized.
-7. ``Dedup/Join``: documents keyed by id meet the (few) loser decisions in one
-   ``CoGroupByKey``: the only shuffle of full documents. The pipeline instead
+7. ``Dedup/Join``: documents keyed by :func:`doc_key` (id and text digest) meet
+   the (few) loser decisions in one ``CoGroupByKey``: the only shuffle of full
+   documents. The pipeline instead
    uses ``join=False`` and lets the shard writer do this join inside its own
    shuffle (``pipeline.write.WriteDeduplicatedDocuments``), so dedup adds no
    shuffle of documents (the ``site_boilerplate`` step, when configured, has
@@ -46,6 +47,10 @@ from pipeline.stages import batch_docs
 from schemas.records import Doc, Reject
 
 NAMESPACE = "furui.dedup"
+#: A cluster row's extra field, not written: its member's text digest (8 bytes),
+#: with ``doc_id`` the row's shard key, so that members which share an id (a
+#: user's constant JSONL id) spread over the shards as their documents do.
+MEMBER_DIGEST = "member_digest"
 _log = logging.getLogger(__name__)
 
 
@@ -77,6 +82,31 @@ def text_digest(text: str) -> bytes:
     (16, True)
     """
     return xxhash.xxh3_128_digest(text.encode("utf-8", "surrogatepass"))
+
+
+def doc_key(doc: Doc) -> tuple[str, bytes]:
+    """What a document is joined and sharded on after dedup: its id and the
+    first 8 bytes of its :func:`text_digest` (the end of its rank).
+
+    Ids are the user's and can repeat: a JSONL ``id`` field that is a constant
+    or a dataset name puts millions of documents under one id, and keyed by id
+    alone they all met on one worker. Under this key only copies of one text
+    under one id (one record read twice) meet, and :class:`Copies` routes them
+    without holding them.
+
+    >>> doc_key(Doc(id="a", url="", source="", crawl_date="", text="x")) == ("a", text_digest("x")[:8])
+    True
+    """
+    return doc.id, text_digest(doc.text or "")[:8]
+
+
+def key_string(key: tuple[str, bytes]) -> str:
+    """A :func:`doc_key` as one string, for ``pipeline.write.shard_of``.
+
+    >>> key_string(("a", b"\\x00\\xff"))
+    'a\\x0000ff'
+    """
+    return f"{key[0]}\x00{key[1].hex()}"
 
 
 def _counter(name: str):
@@ -135,19 +165,22 @@ class _ExactDecide(beam.DoFn):
             keeper_id = best.rank[1]
             size = 1 + sum(1 for s in sketches if s.rank[1] != keeper_id)
             if size > 1:
-                yield from self._duplicates(keeper_id, sketches, size)
+                yield from self._duplicates(keeper_id, best.rank[2], sketches, size)
 
-    def _duplicates(self, keeper_id, sketches, size):
+    def _duplicates(self, keeper_id, best_digest, sketches, size):
         self.c_clusters.inc()
         self.c_exact_clusters.inc()
         cid = f"exact:{keeper_id}"
-        yield TaggedOutput("clusters", {"cluster_id": cid, "doc_id": keeper_id, "kept": True, "size": size, "kind": "exact"})
+        yield TaggedOutput("clusters", {"cluster_id": cid, "doc_id": keeper_id, "kept": True, "size": size, "kind": "exact",
+                                        MEMBER_DIGEST: best_digest})
         for s in sketches:
             if s.rank[1] == keeper_id:
                 continue
-            yield TaggedOutput("decisions", (s.rank[1], ("exact_duplicate", keeper_id, size, s.rank[2])))
+            yield TaggedOutput("decisions", (s.rank[1], ("exact_duplicate", keeper_id, size, s.rank[2],
+                                                         s.rank[2])))
             yield TaggedOutput(
-                "clusters", {"cluster_id": cid, "doc_id": s.rank[1], "kept": False, "size": size, "kind": "exact"}
+                "clusters", {"cluster_id": cid, "doc_id": s.rank[1], "kept": False, "size": size, "kind": "exact",
+                             MEMBER_DIGEST: s.rank[2]}
             )
 
 
@@ -307,11 +340,13 @@ class _Clusters(beam.DoFn):
         cid = f"near:{keeper_id}"
         self.c_clusters.inc()
         self.c_near_clusters.inc()
-        yield TaggedOutput("clusters", {"cluster_id": cid, "doc_id": keeper_id, "kept": True, "size": size, "kind": "near"})
+        yield TaggedOutput("clusters", {"cluster_id": cid, "doc_id": keeper_id, "kept": True, "size": size, "kind": "near",
+                                        MEMBER_DIGEST: keeper[2]})
         for child in children:
-            yield (child[1], ("near_duplicate", keeper_id, size, child[2]))
+            yield (child[1], ("near_duplicate", keeper_id, size, child[2], keeper[2]))
             yield TaggedOutput(
-                "clusters", {"cluster_id": cid, "doc_id": child[1], "kept": False, "size": size, "kind": "near"}
+                "clusters", {"cluster_id": cid, "doc_id": child[1], "kept": False, "size": size, "kind": "near",
+                             MEMBER_DIGEST: child[2]}
             )
 
 
@@ -335,14 +370,6 @@ class Router:
         decisions = sorted(decisions)
         return decisions[0] if decisions else None
 
-    @staticmethod
-    def pick_for(doc: Doc, decisions) -> tuple | None:
-        """The decision for ``doc`` among those naming its id when other documents
-        share that id: the one made for its text (each decision carries the first
-        8 bytes of its document's ``text_digest``, the end of its rank)."""
-        mine = text_digest(doc.text or "")[:8]
-        return Router.pick(d for d in decisions if d[3] == mine)
-
     def route(self, doc: Doc, decision: tuple | None) -> Doc | Reject:
         """``doc`` itself when kept, else its ``Reject`` (counted either way)."""
         if decision is None:
@@ -359,6 +386,76 @@ class Router:
                       detail="", scores={"dedup.cluster_size": float(size)}, dup_of=dup_of, n_chars=doc.n_chars)
 
 
+class Copies:
+    """Routes the documents of one join group or writer shard.
+
+    Documents are keyed by :func:`doc_key`; copies of one text under one id (one
+    record read twice, say one file under two paths) share a key and a
+    decision. Of such copies one is kept unless the decision drops their text:
+    the first by (source, URL, crawl date), so every rerun keeps the same one;
+    the others are its exact duplicates. A decision that drops a text for the
+    same text under the same id (with ``[dedup] exact = false``, copies that
+    differ in crawl date are near duplicates of each other) keeps the first
+    copy the same way, and the others keep the decision.
+
+    Passes over the group's (re-iterable) documents: :meth:`count` sees every
+    one; only if some key repeats, :meth:`order` sees them again; :meth:`route`
+    routes each as it comes, then :meth:`finish`. Memory: a count per key, the
+    first copy's (source, URL, date) per repeated key, and one held document
+    per key whose first copies are alike in all three (a line twice in one
+    file); never the copies themselves.
+    """
+
+    def __init__(self, router: "Router"):
+        self.router = router
+        self.n: dict[tuple, int] = {}
+        self.repeats = 0  # documents beyond the first of their key
+        self.first: dict[tuple, tuple] = {}  # repeated key -> (source, url, date) of its first copy
+        self.tied: set[tuple] = set()  # repeated keys whose first copies are alike in all three
+        self.held: dict[tuple, Doc] = {}  # tied key -> the copy kept so far
+
+    def count(self, key: tuple) -> None:
+        n = self.n.get(key, 0)
+        self.n[key] = n + 1
+        self.repeats += n > 0
+
+    def order(self, key: tuple, doc: Doc) -> None:
+        if self.n[key] < 2:
+            return
+        order = (doc.source, doc.url, doc.crawl_date)
+        first = self.first.get(key)
+        if first is None or order < first:
+            self.first[key] = order
+            self.tied.discard(key)
+        elif order == first:
+            self.tied.add(key)
+
+    def route(self, key: tuple, doc: Doc, decisions) -> Iterable[Doc | Reject]:
+        decision = Router.pick(decisions)
+        # Dropped for its own text under its own id: for another copy of itself.
+        own = decision is not None and decision[1] == key[0] and decision[4:5] == (key[1],)
+        n = self.n.get(key, 1)
+        if n == 1 or (decision is not None and not own):
+            yield self.router.route(doc, None if own else decision)
+            return
+        loser = decision if own else ("exact_duplicate", key[0], n)
+        if (doc.source, doc.url, doc.crawl_date) != self.first[key]:
+            yield self.router.route(doc, loser)
+        elif key not in self.tied:
+            yield self.router.route(doc, None)
+        elif key not in self.held:
+            self.held[key] = doc
+        else:  # copies alike in source, URL and date: the smaller repr is kept, on every run
+            if repr(doc) < repr(self.held[key]):
+                self.held[key], doc = doc, self.held[key]
+            yield self.router.route(doc, loser)
+
+    def finish(self) -> Iterable[Doc | Reject]:
+        for key in sorted(self.held):
+            yield self.router.route(self.held[key], None)
+        self.held.clear()
+
+
 class _Apply(beam.DoFn):
     """Final join: route each document to kept or rejected."""
 
@@ -366,12 +463,19 @@ class _Apply(beam.DoFn):
         self.router = Router()
 
     def process(self, element):
-        _, grouped = element
-        docs = list(grouped["doc"])  # one per id, unless ids repeat
+        key, grouped = element
+        docs = reiterable(grouped["doc"])  # one, unless one text repeats under one id
         decisions = list(grouped["decision"])
+        copies = Copies(self.router)
         for doc in docs:
-            decision = Router.pick(decisions) if len(docs) == 1 else Router.pick_for(doc, decisions)
-            out = self.router.route(doc, decision)
+            copies.count(key)
+        if copies.repeats:
+            for doc in docs:
+                copies.order(key, doc)
+        for doc in docs:
+            for out in copies.route(key, doc, decisions):
+                yield TaggedOutput("rejected", out) if isinstance(out, Reject) else out
+        for out in copies.finish():
             yield TaggedOutput("rejected", out) if isinstance(out, Reject) else out
 
 
@@ -380,11 +484,13 @@ class Deduplicate(beam.PTransform):
 
     ``expand`` returns ``{"kept", "rejected", "clusters"}``: every input
     document is in exactly one of ``kept``/``rejected``; ``clusters`` holds one
-    ``schemas.clusters.SCHEMA`` row per member of each duplicate cluster.
+    ``schemas.clusters.SCHEMA`` row per member of each duplicate cluster (plus
+    :data:`MEMBER_DIGEST`, the writer's shard key, which is not written).
 
     With ``join=False`` it returns ``{"decisions", "clusters"}`` instead:
-    ``(doc id, (reason, dup_of, cluster size, text digest[:8]))`` for the losers only, for a
-    consumer that joins them with the documents in a shuffle it needs anyway
+    ``(doc id, (reason, dup_of, cluster size, text digest[:8], keeper's text digest[:8]))``
+    for the losers only, for a consumer that joins them with the documents (on
+    :func:`doc_key`: the id and the first digest) in a shuffle it needs anyway
     (the shard writer), so full documents are shuffled once, not twice.
     """
 
@@ -496,7 +602,8 @@ class Deduplicate(beam.PTransform):
         if not self.join:
             return {"decisions": decisions, "clusters": clusters}
         routed = (
-            {"doc": docs | f"{label}/Join/KeyDocs" >> beam.Map(lambda d: (d.id, d)), "decision": decisions}
+            {"doc": docs | f"{label}/Join/KeyDocs" >> beam.Map(lambda d: (doc_key(d), d)),
+             "decision": decisions | f"{label}/Join/KeyDecisions" >> beam.Map(lambda kv: ((kv[0], kv[1][3]), kv[1]))}
             | f"{label}/Join/Group" >> beam.CoGroupByKey()
             | f"{label}/Join/Apply" >> beam.ParDo(_Apply()).with_outputs("rejected", main="kept")
         )

@@ -18,10 +18,11 @@ import functools
 import json
 import logging
 import os
+import re
 import sys
 import time
 from importlib import resources, metadata
-from typing import Any
+from typing import Any, Iterable
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -75,6 +76,73 @@ def _doc_row(d: Doc) -> dict[str, Any]:
     row["scores"] = entries(d.scores)
     row["pii"] = entries(d.pii)
     return row
+
+
+class RepeatedIds(beam.CombineFn):
+    """``(id, count)`` pairs -> (documents beyond the first of their id, the smallest
+    such id): two numbers per worker, for ``stats.json`` and one warning.
+
+    >>> fn = RepeatedIds()
+    >>> acc = fn.add_input(fn.add_input(fn.create_accumulator(), ("b", 3)), ("a", 1))
+    >>> fn.extract_output(fn.merge_accumulators([acc, (1, "c")]))
+    (3, 'b')
+    """
+
+    def create_accumulator(self):
+        return (0, None)
+
+    def add_input(self, acc, id_count):
+        doc_id, n = id_count
+        if n < 2:
+            return acc
+        return (acc[0] + n - 1, doc_id if acc[1] is None else min(acc[1], doc_id))
+
+    def merge_accumulators(self, accs):
+        extra, first = 0, None
+        for n, doc_id in accs:
+            extra += n
+            if doc_id is not None:
+                first = doc_id if first is None else min(first, doc_id)
+        return (extra, first)
+
+    def extract_output(self, acc):
+        return acc
+
+
+def _repeated_id_keys(repeats: tuple[int, str | None]) -> Iterable[tuple[tuple, int]]:
+    """``stats.json``'s ``duplicate_ids``, and the run's one warning about them.
+
+    >>> list(_repeated_id_keys((0, None)))
+    []
+    """
+    extra, example = repeats
+    if extra:
+        log.warning("%d documents repeat another document's id (e.g. %r): document ids should be unique "
+                    "within a run", extra, example)
+        yield ("duplicate_ids",), extra
+
+
+# Shard keys: more than the id, which is the user's and may repeat (a constant
+# JSONL id field would make one shard of every row). Rows alike in all of these
+# are copies of one record.
+def _doc_shard_key(row: dict[str, Any]) -> str:
+    from pipeline.dedup import key_string, text_digest
+
+    return key_string((row["id"], text_digest(row["text"])[:8]))
+
+
+def _cluster_shard_key(row: dict[str, Any]) -> str:
+    from pipeline.dedup import MEMBER_DIGEST, key_string
+
+    return key_string((row["doc_id"], row[MEMBER_DIGEST]))
+
+
+def _reject_shard_key(row: dict[str, Any]) -> str:
+    """
+    >>> _reject_shard_key({"id": "a", "source": "s", "url": "u", "filter": "f", "detail": "d", "n_chars": 3})
+    'a\\x00s\\x00u\\x00f\\x00d\\x003'
+    """
+    return "\x00".join((row["id"], row["source"], row["url"], row["filter"], row["detail"], str(row["n_chars"])))
 
 
 def _reject_row(r: Reject) -> dict[str, Any]:
@@ -166,6 +234,12 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: st
         if group[-1].name == "langid":
             stat_pairs.append(docs | "Stats/LangScore" >> beam.FlatMap(_langid_keys_of_batch))
     docs = unbatch_docs(docs) | "Progress" >> ReportProgress()
+    # Documents that repeat another's id (ids must be unique; a user's JSONL ids may
+    # not be): counted by a lifted combine, so a constant id is no hot key.
+    stat_pairs.append(docs | "Stats/Ids" >> beam.Map(lambda d: d.id)
+                      | "Stats/PerId" >> beam.combiners.Count.PerElement()
+                      | "Stats/Repeats" >> beam.CombineGlobally(RepeatedIds())
+                      | "Stats/RepeatedIds" >> beam.FlatMap(_repeated_id_keys))
     meta = {"config_sha256": cfg.sha256, "furui_version": furui_version()}
     out_cfg = cfg.output
     common = dict(shard_bytes=out_cfg.shard_bytes, row_group_bytes=out_cfg.row_group_bytes,
@@ -190,16 +264,16 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: st
         cluster_rows = p | "NoClusters" >> _NoClusters()
         (docs | "DocRows" >> beam.Map(_doc_row)
               | "WriteDocuments" >> WriteShards("documents", documents_schema.SCHEMA, out_dir, meta,
-                                                _text_size, lambda r: r["id"], **common))
+                                                _text_size, _doc_shard_key, **common))
         stat_pairs.append(docs | "Stats/Documents" >> beam.FlatMap(report.doc_keys))
     all_rejects = rejects | "AllRejects" >> beam.Flatten()
     (all_rejects | "RejectRows" >> beam.Map(_reject_row)
                  | "WriteRejects" >> WriteShards("rejects", rejects_schema.SCHEMA, out_dir, meta,
-                                                 _small_size, lambda r: r["id"], **common))
+                                                 _small_size, _reject_shard_key, **common))
     # Sharded by member, not by cluster: a page repeated 10 million times is one cluster,
     # and its rows would all be one shard, held and sorted by one worker.
     (cluster_rows | "WriteClusters" >> WriteShards("clusters", clusters_schema.SCHEMA, out_dir, meta,
-                                                   _small_size, lambda r: r["doc_id"], **common))
+                                                   _small_size, _cluster_shard_key, **common))
 
     stat_pairs += [
         all_rejects | "Stats/Rejects" >> beam.FlatMap(report.reject_keys),
@@ -339,6 +413,7 @@ def check_urls(inputs: list[str], output: str) -> None:
         if sep and ("@" in authority or ":" in authority):
             raise UsageError(f"the {where} URL {redact_url(url)} embeds credentials; use the storage's own "
                              "credential chain (AWS_PROFILE, instance roles...)")
+        check_gcs_bucket(url, f"the {where}")
 
 
 def check_option_urls(beam_args: list[str]) -> None:
@@ -357,6 +432,29 @@ def check_option_urls(beam_args: list[str]) -> None:
         if sep and "://" in value and url_has_credentials(value):
             raise UsageError(f"{name} embeds credentials ({redact_url(value)}); use the storage's own credential "
                              "chain (--s3_access_key_id/--s3_secret_access_key, AWS_PROFILE, instance roles...)")
+        check_gcs_bucket(value, name)
+
+
+_GCS_BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")
+
+
+def check_gcs_bucket(value: str, what: str) -> None:
+    """Refuses a ``gs://`` URL whose bucket name GCS cannot have (``gs://BUCKET/tmp``
+    copied from the docs): Beam rejects the name, then looks for credentials and
+    tries to create a default bucket, which hangs offline.
+
+    >>> check_gcs_bucket("gs://my-bucket/tmp", "--temp_location")
+    >>> check_gcs_bucket("gs://BUCKET/tmp", "--temp_location")
+    Traceback (most recent call last):
+    ...
+    pipeline.run.UsageError: --temp_location: 'BUCKET' is not a GCS bucket name (3-222 lowercase letters, digits, '-', '_' or '.'): put your bucket's name in gs://BUCKET/tmp
+    """
+    if not value.startswith("gs://"):
+        return
+    bucket = value[5:].split("/", 1)[0]
+    if not _GCS_BUCKET.fullmatch(bucket):
+        raise UsageError(f"{what}: {bucket!r} is not a GCS bucket name (3-222 lowercase letters, digits, '-', '_' "
+                         f"or '.'): put your bucket's name in {redact_url(value)}")
 
 
 def check_inputs(inputs: list[str]) -> None:

@@ -6,8 +6,10 @@
 1. The rows and their payload size are summed (a combiner: two numbers leave each
    worker) and give the shard count ``N = ceil(total / shard_bytes)``, at most
    one per row.
-2. Each record goes to shard ``hash(key) mod N`` (a stable hash, not Python's):
-   the ``id`` of documents and rejects, the member ``doc_id`` of cluster rows.
+2. Each record goes to shard ``hash(key) mod N`` (a stable hash, not Python's)
+   of a key that is more than the user's id, which may repeat (``pipeline.run``:
+   documents and cluster rows by id and text digest, rejects by id, source,
+   URL, filter, detail and length).
 3. One ``GroupByKey`` gathers a shard on one worker, which sorts it by ``id``
    (cluster rows by ``cluster_id``, ``doc_id``)
    and writes it with fixed writer options. Every index ``0..N-1`` is written,
@@ -27,12 +29,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-import logging
 import math
 import os
 import posixpath
 import uuid
-from collections import Counter
 from typing import Any, Callable, Iterator
 
 import apache_beam as beam
@@ -44,7 +44,6 @@ from apache_beam.io.filesystems import FileSystems
 from pipeline.card import content_type
 
 TMP_DIR = ".furui-tmp"
-_log = logging.getLogger(__name__)
 
 
 def shard_of(key: str, n_shards: int) -> int:
@@ -359,84 +358,45 @@ class _WriteDedupShardFn(_WriteShardFn):
 
     def process(self, element, totals):
         from dedup.components import reiterable
+        from pipeline.dedup import Copies, doc_key
 
         index, items = element
         # Two passes over the grouped values (re-iterable on every runner), so the
         # shard's documents are never all held: the first collects the (few, small)
-        # decisions and the ids, the second routes and converts one document at a time.
+        # decisions and counts the documents per key, the second routes and
+        # converts one document at a time. (A third, between them, only when one
+        # text repeats under one id: which copy is first.)
         items = reiterable(items)
-        decisions: dict[str, list] = {}
-        ids: Counter = Counter()
+        decisions: dict[tuple, list] = {}
+        copies = Copies(self.router)
         for kind, value in items:
             if kind == "doc":
-                ids[value.id] += 1
-            elif kind == "decision":  # (doc id, decision): one per id, unless ids repeat
-                decisions.setdefault(value[0], []).append(value[1])
-        extra = sum(ids.values()) - len(ids)  # documents that repeat another's id
-        repeated = {i for i, n in ids.items() if n > 1}
-        del ids
-        if repeated:
-            _log.warning("%d documents repeat another document's id in shard %d (e.g. %r): document ids "
-                         "must be unique within a run", extra, index, min(repeated))
-            yield beam.pvalue.TaggedOutput("stats", (("duplicate_ids",), extra))
+                copies.count(doc_key(value))
+            elif kind == "decision":  # (doc id, decision): keyed like its document
+                decisions.setdefault((value[0], value[1][3]), []).append(value[1])
+        if copies.repeats:
+            for kind, value in items:
+                if kind == "doc":
+                    copies.order(doc_key(value), value)
         builder = self._builder()
-        held: list = []  # documents whose id repeats: decided together below
         for kind, doc in items:
-            if kind != "doc":
-                continue
-            if doc.id in repeated:
-                held.append(doc)
-                continue
-            yield from self._route(doc, self.router.pick(decisions.get(doc.id, ())), builder)
-        if held:
-            chosen = self._repeated_id_decisions(held, decisions)
-            for k, doc in enumerate(held):
-                yield from self._route(doc, chosen[k], builder)
+            if kind == "doc":
+                key = doc_key(doc)
+                for out in copies.route(key, doc, decisions.get(key, ())):
+                    yield from self._emit(out, builder)
+        for out in copies.finish():
+            yield from self._emit(out, builder)
         yield self._write(index, n_shards(totals, self.shard_bytes), builder)
 
-    def _route(self, doc, decision, builder):
+    def _emit(self, out, builder):
         from schemas.records import Reject
 
-        out = self.router.route(doc, decision)
         if isinstance(out, Reject):
             yield beam.pvalue.TaggedOutput("rejected", out)
             return
         builder.add(self.to_row(out))
         for pair in self.stat_keys(out):
             yield beam.pvalue.TaggedOutput("stats", pair)
-
-    def _repeated_id_decisions(self, docs, decisions) -> dict[int, tuple | None]:
-        """Decisions of the documents whose id repeats (every copy is in this shard).
-
-        Dedup keeps texts that share an id apart (their ranks end with their
-        text digests), and each decision says for which text it was made
-        (:meth:`Router.pick_for`), so each document gets its own. Copies of one
-        record read twice (same id, same text: one file under two paths) are
-        one node there: the first by (source, url, date) is kept, so reruns keep
-        the same one, and the others are exact duplicates of it. When every
-        document of an id would go and one was dropped for a document of its
-        own id, the keeper was one of them: the first such is kept (with
-        ``[dedup] exact = false``, identical copies meet in near dedup).
-        """
-        same: dict[str, list[int]] = {}  # every id here repeats
-        for k, doc in enumerate(docs):
-            same.setdefault(doc.id, []).append(k)
-        chosen: dict[int, tuple | None] = {}
-        for doc_id, group in same.items():
-            group.sort(key=lambda k: (docs[k].source, docs[k].url, docs[k].crawl_date, docs[k].text))
-            n_text = Counter(docs[k].text for k in group)
-            seen = set()
-            for k in group:
-                decision = self.router.pick_for(docs[k], decisions.get(doc_id, ()))
-                if decision is None and docs[k].text in seen:
-                    decision = ("exact_duplicate", doc_id, n_text[docs[k].text])
-                seen.add(docs[k].text)
-                chosen[k] = decision
-            if all(chosen[k] is not None for k in group):
-                own = [k for k in group if chosen[k][1] == doc_id]
-                if own:
-                    chosen[own[0]] = None
-        return chosen
 
 
 class WriteDeduplicatedDocuments(WriteShards):
@@ -458,6 +418,8 @@ class WriteDeduplicatedDocuments(WriteShards):
         self.stat_keys = stat_keys
 
     def expand(self, inputs):
+        from pipeline.dedup import doc_key, key_string
+
         docs, decisions = inputs["docs"], inputs["decisions"]
         size_of, shard_bytes = self.size_of, self.shard_bytes
         to_row = self.to_row
@@ -467,10 +429,13 @@ class WriteDeduplicatedDocuments(WriteShards):
             beam.Map(lambda d: size_of({"text": d.text, "scores": d.scores, "pii": d.pii}))
             | beam.CombineGlobally(CountAndBytes()))
         t = beam.pvalue.AsSingleton(totals_pc)
+        # Sharded by id and text digest, decisions by the id and digest they are for:
+        # documents that share an id (a user's constant JSONL id) spread over shards.
         keyed_docs = docs | "AssignShard" >> beam.Map(
-            lambda d, t: (shard_of(d.id, n_shards(t, shard_bytes)), ("doc", d)), t=t)
+            lambda d, t: (shard_of(key_string(doc_key(d)), n_shards(t, shard_bytes)), ("doc", d)), t=t)
         keyed_decisions = decisions | "AssignDecisionShard" >> beam.Map(
-            lambda kv, t: (shard_of(kv[0], n_shards(t, shard_bytes)), ("decision", kv)), t=t)
+            lambda kv, t: (shard_of(key_string((kv[0], kv[1][3])), n_shards(t, shard_bytes)), ("decision", kv)),
+            t=t)
         slots = totals_pc | "ShardSlots" >> beam.FlatMap(_shard_slots, shard_bytes, ("slot", None))
         out = (
             (keyed_docs, keyed_decisions, slots)

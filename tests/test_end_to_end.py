@@ -314,6 +314,59 @@ def test_repeated_id_on_near_duplicate_texts_keeps_exactly_one(sample_run_in_mem
     assert len(kept) == 1
 
 
+def test_a_constant_jsonl_id_is_no_hot_key(sample_run_in_memory, tmp_path):
+    """A JSONL ``id`` field that is a constant (a dataset name) put every document
+    under one key: one writer shard and one site-boilerplate join group held them
+    all, so a large run of such a file could not fit one worker. Documents now
+    meet on their id and text digest: they spread over the shards as unique ids
+    do, each text is kept or dropped on its own, and only copies of one text under
+    the id meet (a line twice in one file, a file under two paths), one of them
+    kept: the first by source, the same on both runners."""
+    import re
+
+    from pipeline.dedup import key_string, text_digest
+    from pipeline.run import _reject_shard_key
+    from pipeline.write import shard_of
+
+    texts = _kept_texts(sample_run_in_memory, 12)
+    lines = [{"id": "corpus", "url": f"https://e.example.jp/{i}", "text": t} for i, t in enumerate(texts)]
+    lines.append(dict(lines[0]))  # the same line twice in one file
+    lines.append({"id": "corpus", "url": "https://e.example.jp/short", "text": "短い。"})
+    _jsonl(tmp_path / "in" / "x" / "p.jsonl", *lines)
+    _jsonl(tmp_path / "in" / "y" / "p.jsonl", *lines[:3])  # part of the file again, under another path
+    cfg = tmp_path / "small.toml"
+    cfg.write_text((REPO / "pipeline" / "configs" / "default.toml").read_text()
+                   .replace("shard_bytes = 256_000_000", "shard_bytes = 2_000", 1))
+    written = set()
+    for i, mode in enumerate(["--direct_running_mode=in_memory", "--direct_running_mode=multi_processing"]):
+        out = tmp_path / f"out{i}"
+        assert run([str(tmp_path / "in" / "*" / "*.jsonl"), "--output", str(out), "--config", str(cfg), mode,
+                    "--direct_num_workers=2"]) == 0
+        stats = json.loads((out / "stats.json").read_text())
+        assert stats["records_in"] == 17 and stats["accounted"], stats["funnel"]
+        assert stats["documents_out"] == 12 and stats["duplicate_ids"] == 11 + 1 + 3  # every copy beyond one
+        docs = rows(out, "documents")
+        assert sorted(d["text"] for d in docs) == sorted(texts)
+        assert all("/x/" in d["source"] for d in docs)
+        rejects = rows(out, "rejects")
+        dups = sorted((r["url"], r["source"].split("/")[-2], r["dup_of"]) for r in rejects
+                      if r["reason"] == "exact_duplicate")
+        assert dups == [("https://e.example.jp/0", "x", "corpus"), ("https://e.example.jp/0", "y", "corpus"),
+                        ("https://e.example.jp/1", "y", "corpus"), ("https://e.example.jp/2", "y", "corpus")]
+        assert len(rejects) == 5
+        filled = 0
+        for kind, key in (("documents", lambda r: key_string((r["id"], text_digest(r["text"])[:8]))),
+                          ("rejects", _reject_shard_key)):
+            for path in sorted((out / kind).iterdir()):
+                index, count = map(int, re.search(r"-(\d+)-of-(\d+)\.parquet$", path.name).groups())
+                shard = pq.read_table(path).to_pylist()
+                assert all(shard_of(key(r), count) == index for r in shard), (kind, path.name)
+                filled += kind == "documents" and bool(shard)
+        assert filled > 2  # one id, many shards
+        written.add(json.dumps(sorted(json.dumps(d, sort_keys=True, default=str) for d in docs)))
+    assert len(written) == 1
+
+
 def test_texts_sharing_an_id_are_deduplicated_each_on_its_own(sample_run_in_memory, tmp_path):
     """Two different texts under one user id are two dedup nodes: the one that
     near-duplicates another document goes, the unrelated one stays, on every run.
@@ -399,6 +452,20 @@ def test_options_for_other_runners_and_spaced_values(tmp_path):
     with pytest.raises(UsageError, match="embeds credentials") as exc:  # AWS secrets may hold "/"
         check_urls(["s3://AKIAABCDEFGHIJKLMNOP:ab/cd+ef@bucket/crawl/x.warc.gz"], "out")
     assert "cd+ef" not in str(exc.value) and "AKIA" not in str(exc.value)
+
+
+def test_a_placeholder_gcs_bucket_is_one_line_not_a_hang(tmp_path, capsys):
+    """`gs://BUCKET/tmp` copied from the Dataflow example: Beam refused the name, then
+    looked for credentials and tried to create a default bucket, which hung offline."""
+    base = ["--output", str(tmp_path / "o"), "--runner=DataflowRunner", "--project=p", "--region=us-central1",
+            "--dry_run=True"]
+    assert main(["run", *base, "--temp_location", "gs://BUCKET/tmp"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "furui: error: --temp_location: 'BUCKET' is not a GCS bucket name (3-222 lowercase letters, digits, "
+        "'-', '_' or '.'): put your bucket's name in gs://BUCKET/tmp")
+    assert main(["run", "gs://My_Crawl/x.warc.gz", *base]) == 2
+    assert "the input: 'My_Crawl' is not a GCS bucket name" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
 
 
 def test_missing_model_is_one_line_before_the_output_is_touched(sample_run_in_memory, tmp_path, capsys):
@@ -700,10 +767,9 @@ def test_site_boilerplate_goes_before_the_filters_on_both_runners(sample_run_in_
 
 def test_cluster_rows_are_sharded_by_member_not_by_cluster(sample_run_in_memory, tmp_path):
     """One huge cluster (a page repeated millions of times) must not become one shard
-    that one worker holds and sorts: rows go to the shard of their ``doc_id``."""
+    that one worker holds and sorts: rows go to the shard of their member (its id
+    and text digest, as its document)."""
     import re
-
-    from pipeline.write import shard_of
 
     cfg = tmp_path / "tiny.toml"
     cfg.write_text((REPO / "pipeline" / "configs" / "default.toml").read_text()
@@ -712,15 +778,17 @@ def test_cluster_rows_are_sharded_by_member_not_by_cluster(sample_run_in_memory,
     assert run(["--output", str(out), "--config", str(cfg), "--direct_running_mode=in_memory"]) == 0
     shards = sorted((out / "clusters").iterdir())
     assert len(shards) > 1
-    spread = collections.defaultdict(set)
+    spread, member_shards = collections.defaultdict(set), collections.defaultdict(set)
     for path in shards:
-        index, count = map(int, re.search(r"-(\d+)-of-(\d+)\.parquet$", path.name).groups())
+        index = int(re.search(r"-(\d+)-of-\d+\.parquet$", path.name).group(1))
         table = pq.read_table(path)
-        assert all(shard_of(r["doc_id"], count) == index for r in table.to_pylist())
         assert table.to_pylist() == sorted(table.to_pylist(), key=lambda r: (r["cluster_id"], r["doc_id"]))
+        assert "member_digest" not in table.column_names  # a shard key, not a column
         for r in table.to_pylist():
             spread[r["cluster_id"]].add(index)
+            member_shards[r["doc_id"]].add(index)
     assert any(len(indexes) > 1 for indexes in spread.values())  # some cluster spans shards
+    assert all(len(indexes) == 1 for indexes in member_shards.values())  # a member's rows: one shard
     key = lambda r: (r["cluster_id"], r["doc_id"])  # noqa: E731
     assert sorted(rows(out, "clusters"), key=key) == sorted(rows(sample_run_in_memory, "clusters"), key=key)
 

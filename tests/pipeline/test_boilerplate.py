@@ -190,6 +190,25 @@ def test_random_corpus_matches_the_reference():
     run(docs, SiteBoilerplate(min_pages=10), expected)
 
 
+def test_one_id_on_every_document_is_joined_per_text():
+    """A user's JSONL id field that is a constant: the documents meet their frequent
+    lines on (id, text digest), so they are not one join group (which one worker
+    held), and each still loses exactly its own site's frequent lines."""
+    from pipeline.boilerplate import join_key
+
+    rng = random.Random(11)
+    template = [f"テンプレート行{i}" for i in range(6)]
+    docs = []
+    for n in range(200):
+        lines = rng.sample(template, rng.randrange(0, 4)) + [f"本文{n}。"]
+        rng.shuffle(lines)
+        docs.append(page("corpus", f"https://s{n % 3}.example.jp/p{n}", "\n".join(lines)))
+    assert len({join_key(d) for d in docs}) == 200
+    expected = reference(docs, 10)
+    assert sum(a != (d.id, d.text) for a, d in zip(expected, docs)) > 50
+    run(docs, SiteBoilerplate(min_pages=10), expected)
+
+
 class _Failing(SiteBoilerplate):
     """Fails on chosen documents: keying ("nokeys") and rewriting ("boom")."""
 

@@ -13,7 +13,7 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from dedup.params import DedupParams
-from pipeline.dedup import Deduplicate
+from pipeline.dedup import MEMBER_DIGEST, Deduplicate
 from schemas.records import Doc
 from tests.conftest import shared
 
@@ -40,7 +40,9 @@ def run_dedup(tmp_path, docs, params, options=IN_MEMORY):
         | "R" >> beam.Map(lambda r: json.dumps([r.id, r.stage, r.filter, r.reason, r.dup_of, r.n_chars]))
         | "WR" >> beam.io.WriteToText(str(out / "rej"))
     )
-    (res["clusters"] | "C" >> beam.Map(json.dumps, sort_keys=True) | "WC" >> beam.io.WriteToText(str(out / "clu")))
+    # Cluster rows also carry their member's text digest (the writer's shard key, not a column).
+    (res["clusters"] | "C" >> beam.Map(lambda r: json.dumps({**r, MEMBER_DIGEST: r[MEMBER_DIGEST].hex()}, sort_keys=True))
+     | "WC" >> beam.io.WriteToText(str(out / "clu")))
     result = p.run()
     result.wait_until_finish()
 
@@ -50,6 +52,8 @@ def run_dedup(tmp_path, docs, params, options=IN_MEMORY):
     kept = sorted(lines("kept"))
     rejects = {r[0]: r for r in map(json.loads, lines("rej"))}
     clusters = sorted(map(json.loads, lines("clu")), key=lambda c: (c["cluster_id"], c["doc_id"]))
+    for c in clusters:
+        assert len(bytes.fromhex(c.pop(MEMBER_DIGEST))) == 8
     counters = defaultdict(int)  # summed over steps (several steps count "clusters")
     for m in result.metrics().query(MetricsFilter().with_namespace("furui.dedup"))["counters"]:
         counters[m.key.metric.name] += m.committed

@@ -193,7 +193,7 @@ def test_cli_shows_a_worker_warning_once(tmp_path):
     """A warning from a DoFn on a local worker is on the worker's stderr; the job
     service's forwarded copy (a raw protobuf) is not printed a second time."""
     sample = Path(__file__).resolve().parents[2] / "pipeline" / "resources" / "sample.jsonl"
-    for name in ("a", "b"):  # the same ids twice: the writer warns about repeated ids
+    for name in ("a", "b"):  # the same ids twice: a worker warns about repeated ids
         (tmp_path / name).mkdir()
         (tmp_path / name / "sample.jsonl").write_bytes(sample.read_bytes())
     env = {**os.environ, "FURUI_PROGRESS_SECONDS": "0"}
@@ -201,7 +201,7 @@ def test_cli_shows_a_worker_warning_once(tmp_path):
                            str(tmp_path / "b" / "sample.jsonl"), "--output", str(tmp_path / "out"),
                            "--direct_num_workers=2"], capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stderr.count("repeat another document's id in shard") == 1, proc.stderr[-3000:]
+    assert proc.stderr.count("repeat another document's id (e.g.") == 1, proc.stderr[-3000:]
     assert "Worker: severity" not in proc.stderr
 
 

@@ -73,7 +73,12 @@ def test_a_shard_is_sorted_and_the_same_bytes_whatever_the_arrival_order(tmp_pat
 
     import pyarrow.parquet as pq
 
-    items = list(_docs(3000)) + [("decision", ("doc-000007", ("near_duplicate", "doc-000001", 2, b"x" * 8)))]
+    from pipeline.dedup import text_digest
+
+    items = list(_docs(3000))
+    (loser,) = [d for _, d in items if d.id == "doc-000007"]
+    items.append(("decision", ("doc-000007", ("near_duplicate", "doc-000001", 2, text_digest(loser.text)[:8],
+                                              b"k" * 8))))
     shuffled = items[:]
     random.Random(5).shuffle(shuffled)
     digests = []
@@ -137,3 +142,50 @@ def test_rows_that_share_an_id_are_ordered_by_value_and_only_they_leave_arrow():
     ids = [r["id"] for r in orders[0]]
     assert ids == sorted(ids) and ids.count("same") == 4
     assert [r["detail"] for r in orders[0] if r["id"] == "same"] == ["0", "10000", "15000", "5000"]
+
+
+def test_copies_of_one_text_under_one_id_are_routed_without_being_held(tmp_path):
+    """Copies of one record (same id, same text: a line repeated in a file, a file
+    under many paths) meet in one shard. One is kept, the first by (source, url,
+    date), and the others leave as its exact duplicates as they come: the writer
+    does not hold them (it held every document of a repeated id in a list)."""
+    import random
+    import tracemalloc
+
+    from schemas.records import Doc, Reject
+
+    text = "同じ本文です。" * 400
+
+    def copies():
+        for i in range(4000):
+            yield ("doc", Doc(id="same", url=f"https://e.jp/{i:05d}", source=f"s3://b/{i % 7}.jsonl",
+                              crawl_date="", text=text, n_chars=len(text)))
+
+    fn = _dedup_writer(tmp_path / "a")
+    tracemalloc.start()
+    outs = list(fn.process((0, _Regrouped(copies)), (4000, 1)))
+    peak = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+    rejects = [o.value for o in outs if getattr(o, "tag", None) == "rejected"]
+    assert len(rejects) == 3999 and all(isinstance(r, Reject) for r in rejects)
+    assert {(r.reason, r.dup_of, r.scores["dedup.cluster_size"]) for r in rejects} == {
+        ("exact_duplicate", "same", 4000.0)}
+    (path,) = [o for o in outs if isinstance(o, str)]
+    import pyarrow.parquet as pq
+
+    (kept,) = pq.read_table(path, columns=["url", "source"]).to_pylist()
+    assert kept == {"url": "https://e.jp/00000", "source": "s3://b/0.jsonl"}
+    assert peak < 12, peak  # the 4,000 copies are ~34 MB of text
+
+    # Copies alike in source, URL and date (a line twice in one file) but not in
+    # everything: the same one is kept whatever the arrival order.
+    alike = [Doc(id="x", url="u", source="s", crawl_date="", text="t", charset=c) for c in ("b", "a", "c")]
+    kept = set()
+    for seed in range(4):
+        items = [("doc", d) for d in alike]
+        random.Random(seed).shuffle(items)
+        outs = list(_dedup_writer(tmp_path / f"t{seed}").process((0, items), (3, 1)))
+        assert len([o for o in outs if getattr(o, "tag", None) == "rejected"]) == 2
+        (path,) = [o for o in outs if isinstance(o, str)]
+        kept.add(pq.read_table(path, columns=["charset"])["charset"][0].as_py())
+    assert kept == {"a"}
