@@ -1111,6 +1111,8 @@ def render_card(out_dir: str, stats: Mapping[str, Any], config_text: str, config
                 " see the run's warnings)")] if _int(stats.get("duplicate_ids")) else []),
             *([("Characters", f"{_int(totals.get('chars')):,}")] if "chars" in totals else []),
             *([("Sudachi tokens", f"{_int(totals.get('tokens')):,}")] if _int(totals.get("tokens")) else []),
+            *([("Crawl dates", _crawl_dates(stats["crawl_months"]))] if isinstance(stats.get("crawl_months"), Mapping)
+              and stats["crawl_months"] else []),
             ("Document shards", f"{len(shard_paths)} ({_human_bytes(shard_bytes)})"),
             ("License", license_id + ("" if license_set else " (furui's default: no licence named; see License)")),
         ],
@@ -1163,6 +1165,20 @@ def render_card(out_dir: str, stats: Mapping[str, Any], config_text: str, config
         "",
     ]
     return "\n".join(lines)
+
+
+def _crawl_dates(months: Mapping[str, Any]) -> str:
+    """The capture months of the documents kept, as a range.
+
+    >>> _crawl_dates({"2019-03": 2, "2024-05": 7, "unknown": 1})
+    '2019-03 to 2024-05 (1 document without a date)'
+    >>> _crawl_dates({"unknown": 3})
+    'unknown (3 documents without a date)'
+    """
+    known = sorted(m for m in months if m != "unknown")
+    unknown = _int(months.get("unknown"))
+    span = (known[0] if known[0] == known[-1] else f"{known[0]} to {known[-1]}") if known else "unknown"
+    return span + (f" ({unknown:,} document{'s' if unknown != 1 else ''} without a date)" if unknown else "")
 
 
 def _fields_section() -> list[str]:

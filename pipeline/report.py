@@ -57,9 +57,23 @@ def doc_keys(d: Doc) -> Iterable[tuple[tuple, int]]:
     yield ("documents",), 1
     yield ("total", "chars"), d.n_chars
     yield ("total", "tokens"), d.n_tokens
+    yield ("crawl_month", crawl_month(d.crawl_date)), 1
     yield ("hist", "n_chars", bucket(N_CHARS_EDGES, d.n_chars)), 1
     for kind, n in d.pii.items():
         yield ("pii", kind), int(n)
+
+
+def crawl_month(date: str) -> str:
+    """``YYYY-MM`` of an ISO 8601 capture date, or ``unknown``.
+
+    >>> crawl_month("2024-05-01T00:00:00Z"), crawl_month(""), crawl_month("2024-13-01"), crawl_month("May 2024")
+    ('2024-05', 'unknown', 'unknown', 'unknown')
+    """
+    month = date[:7]
+    if len(month) == 7 and month[4] == "-" and month[:4].isascii() and month[:4].isdigit() \
+            and month[5:].isascii() and month[5:].isdigit() and 1 <= int(month[5:]) <= 12:
+        return month
+    return "unknown"
 
 
 def langid_keys(d: Doc) -> Iterable[tuple[tuple, int]]:
@@ -114,6 +128,7 @@ def assemble_stats(pairs: Iterable[tuple[tuple, int]], base: dict[str, Any],
     cluster_rows: dict[tuple[str, int], int] = {}
     boilerplate = dict.fromkeys(("documents_changed", "lines_removed", "chars_removed"), 0)
     totals = dict.fromkeys(("chars", "tokens"), 0)
+    months: dict[str, int] = {}
     docs = records_read = duplicate_ids = 0
     for key, count in pairs:
         kind = key[0]
@@ -135,6 +150,8 @@ def assemble_stats(pairs: Iterable[tuple[tuple, int]], base: dict[str, Any],
             boilerplate[key[1]] = count
         elif kind == "total":
             totals[key[1]] = count
+        elif kind == "crawl_month":
+            months[key[1]] = count
     rejected = sum(reject_counts.values())
     read_rejects = sum(c for (s, _, _), c in reject_counts.items() if s == "read")
     records_in = records_read + read_rejects
@@ -155,6 +172,8 @@ def assemble_stats(pairs: Iterable[tuple[tuple, int]], base: dict[str, Any],
         duplicate_ids=duplicate_ids,
         # Of the documents kept: characters (code points) and Sudachi tokens.
         totals=totals,
+        # Of the documents kept: how many per capture month (``unknown``: no ISO date).
+        crawl_months=dict(sorted(months.items())),
         funnel=funnel,
         reasons=[
             {"stage": s, "filter": f, "reason": r, "count": c} for (s, f, r), c in sorted(reject_counts.items())

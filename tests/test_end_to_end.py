@@ -69,6 +69,25 @@ def test_outputs_exist_and_account_for_every_record(sample_run):
     assert not (sample_run / ".furui-tmp").exists()
 
 
+def test_stats_and_card_give_the_volume_and_dates_of_what_was_kept(sample_run):
+    """What a data engineer sizes a dataset by: characters, tokens and capture dates of
+    the documents kept, in stats.json (summed by the stats combiner) and on the card,
+    equal to the documents' own columns; and a licence left at the default is said."""
+    from pipeline.report import crawl_month
+
+    stats = json.loads((sample_run / "stats.json").read_text())
+    docs = rows(sample_run, "documents")
+    assert stats["totals"] == {"chars": sum(d["n_chars"] for d in docs), "tokens": sum(d["n_tokens"] for d in docs)}
+    assert stats["totals"]["tokens"] > 0
+    assert stats["crawl_months"] == dict(collections.Counter(crawl_month(d["crawl_date"]) for d in docs))
+    card = (sample_run / "README.md").read_text()
+    assert f"| Characters | {stats['totals']['chars']:,} |" in card
+    assert f"| Sudachi tokens | {stats['totals']['tokens']:,} |" in card
+    assert "| Crawl dates | 2024-05 |" in card
+    assert "| License | other (furui's default: no licence named; see License) |" in card
+    assert "`quality` is language ID's probability of a wanted language" in card
+
+
 def test_read_stage_matches_the_sample_description(sample_run):
     read = collections.Counter(r["reason"] for r in rows(sample_run, "rejects") if r["stage"] == "read")
     assert read == {"not_response": 11, "not_html": 2, "http_status": 1, "truncated": 1}
