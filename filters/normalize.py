@@ -32,26 +32,31 @@ _LINE_BREAK = re.compile(r"[^\S\n]*\n\s*")
 def normalize_text(text: str, nfkc: bool = True) -> str:
     """Normalises text the way every later stage expects it.
 
+    * Invisible format characters (zero-width, bidirectional controls) and
+      control characters are removed, and every line boundary (CR LF, CR, form
+      feed, U+2028...) becomes ``\\n``.
     * NFKC, applied once: full-width ASCII becomes ASCII, half-width katakana
       becomes full-width, and a kana followed by a combining (han)dakuten is
       *composed* (か + U+3099 -> が). Combining marks are never stripped: doing
       so turns が into か and makes different words collide in dedup.
-    * Invisible format characters (zero-width, bidirectional controls) and
-      control characters are removed.
-    * Every line boundary (CR LF, CR, form feed, U+2028...) becomes ``\\n``; runs
-      of spaces collapse to one; each line is stripped; blank lines are dropped
-      (one line per paragraph).
+    * Runs of spaces collapse to one; each line is stripped; blank lines are
+      dropped (one line per paragraph).
 
     >>> normalize_text("ＡＢＣ　ｶﾞｷﾞ\\r\\n\\r\\n  か\\u3099  ")
     'ABC ガギ\\nが'
     >>> normalize_text("右\\u200f\\u202e左\\u202c\\u2028次の行\\x0c頁")
     '右左\\n次の行\\n頁'
+    >>> normalize_text("か\\u200b\\u3099")  # idempotent: one pass composes it
+    'が'
     """
-    if nfkc:
-        text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text)
     text = _LINE_SEPARATORS.sub("\n", text.replace("\r\n", "\n"))
     text = _CONTROL.sub("", text)
+    if nfkc:
+        # After the removals: a mark kept from its base by a zero-width space or a
+        # control (か, U+200B, U+3099) composes now, not on a second pass. NFKC
+        # makes none of the removed characters.
+        text = unicodedata.normalize("NFKC", text)
     return _LINE_BREAK.sub("\n", _SPACES.sub(" ", text)).strip()
 
 

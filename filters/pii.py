@@ -576,12 +576,16 @@ def find_long_numbers(text: str) -> list[Span]:
 
     >>> find_long_numbers("カード番号 4111 1111 1111 1111")
     [Span(start=6, end=25, type='card')]
+    >>> len(find_long_numbers("カード番号 4111 1111 1111 1111 5500 0000 0000 0004"))
+    2
     >>> find_long_numbers("JAN 4901234567894")
     []
     """
     spans = []
     last_mynumber = -CONTEXT_CHARS - 1  # end of the last My Number found
-    for m in _LONGNUM.finditer(text):
+    pos = 0
+    while (m := _LONGNUM.search(text, pos)) is not None:
+        pos = m.end()
         raw = m.group("num")
         seps = {c for c in raw if not c.isdigit()}
         if len(seps) > 1:
@@ -607,6 +611,9 @@ def find_long_numbers(text: str) -> list[Span]:
                 spans.append(Span(start, start + (m.start("num") - start) + len(cand), typ))
                 if typ == "mynumber":
                     last_mynumber = spans[-1].end
+                # The groups left over may begin the next number ("4111 1111 1111 1111
+                # 5500 0000 0000 0004": two cards): search again from here.
+                pos = spans[-1].end
                 break
     return spans
 
@@ -872,7 +879,20 @@ def _detect(text: str, types, gate: bool) -> list[Span]:
         if s.start >= last_end:
             out.append(s)
             last_end = s.end
+        elif s.end > last_end and s.type in _REMAINDER_FINDERS:
+            # It began inside the span before it: an e-mail written straight after an
+            # address ("...1-2-3taro@example.jp") took the numbering as its local part.
+            # What is left after that span is looked at on its own.
+            rest = [Span(last_end + r.start, last_end + r.end, r.type)
+                    for r in _REMAINDER_FINDERS[s.type](text[last_end:s.end]) if r.type == s.type]
+            out += rest
+            last_end = rest[-1].end if rest else last_end
     return out
+
+
+# Detectors that need no context before a match: what is left of one of their
+# spans after an overlapping span can be searched again on its own.
+_REMAINDER_FINDERS = {"email": find_emails, "phone": find_phones}
 
 
 def redact(text: str, spans: list[Span]) -> str:

@@ -110,7 +110,9 @@ class SudachiTokenizer(Filter):
         mode: Sudachi split mode A, B or C (default C, the longest units).
         dict: dictionary edition installed from PyPI (``core``; ``small``/``full``
             if their packages are installed) or a path to a ``system.dic``.
-        chunk_bytes: chunk size, below 49,149 (default 40,000).
+        chunk_bytes: chunk size, below 49,149 (default 8,000: Sudachi's time per call
+            grows with the square of its size on text dense in numbers, 2.8 s for 99 KB of
+            "12 " in 40,000-byte chunks against 0.7 s in 8,000; news text costs the same).
         max_chars: 0 (default) tokenizes the whole text. A positive value
             tokenizes only the first ``max_chars`` characters (cut back to the last
             line or sentence end) and scales ``n_tokens`` to the full length; the
@@ -131,7 +133,7 @@ class SudachiTokenizer(Filter):
     bounds: ClassVar = {"max_chars": COUNT, "chunk_bytes": (1, SUDACHI_MAX_BYTES - 1)}
     mode: str = "C"
     dict: str = "core"
-    chunk_bytes: int = 40_000
+    chunk_bytes: int = 8_000
     max_chars: int = 0
 
     def __post_init__(self) -> None:
