@@ -108,6 +108,12 @@ _COMPRESSION_SUFFIXES = (".gz", ".gzip")
 _GZIP_PADDING = b"\x00\r\n\t "
 
 
+# What may stand before a record's first line besides line breaks (NUL padding
+# between records, stray spaces): skipped by the record loop, so also by the
+# checks of where a record ends.
+_RECORD_PADDING = b"\x00 \t"
+
+
 def _is_warc_header(line: bytes) -> bool:
     """Whether a line (with its line break) is a WARC version line."""
     return line.startswith(b"WARC/") and _WARC_LINE.match(line) is not None
@@ -494,6 +500,29 @@ class _Gap:
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 
 
+def _gzip_after_damage(first: bytes, source: str) -> bool:
+    """A file named ``.gz`` whose first bytes are not gzip's magic but which holds a
+    gzip member header soon after (the first member's header damaged, or a stray
+    byte before it): read as gzip, so that only the damaged part is lost. Read as
+    plain bytes, every member of it was one unreadable record.
+
+    >>> import gzip
+    >>> good = gzip.compress(b"WARC/1.0\\r\\n", mtime=0) * 2
+    >>> _gzip_after_damage(b"X" + good, "a.warc.gz"), _gzip_after_damage(b"X" + good, "a.warc")
+    (True, False)
+    >>> _gzip_after_damage(b"WARC/1.0\\r\\nplain text", "mislabelled.warc.gz")
+    False
+    """
+    if not source.lower().endswith(_COMPRESSION_SUFFIXES):
+        return False
+    at = first.find(_GZIP_MAGIC)
+    while at >= 0:
+        if at + 10 <= len(first) and _plausible_gzip_header(first, at):
+            return True
+        at = first.find(_GZIP_MAGIC, at + 1)
+    return False
+
+
 def _plausible_gzip_header(raw: bytes, at: int) -> bool:
     """A gzip member header, not three look-alike bytes inside corrupt data:
     reserved flag bits clear, a known XFL and OS (RFC 1952)."""
@@ -586,7 +615,7 @@ def _gzip_chunks(first: bytes, fileobj: BinaryIO) -> Iterator[bytes | _Gap]:
             fed, member_at, member_out = False, pos, 0
             continue
         # Whatever zlib did not consume stays in the slice for the next round.
-        pos += len(piece) - len(dec.unconsumed_tail) - len(dec.unused_data)
+        pos += _consumed(dec, piece)
         if out:
             if gap is not None:
                 yield gap
@@ -598,6 +627,27 @@ def _gzip_chunks(first: bytes, fileobj: BinaryIO) -> Iterator[bytes | _Gap]:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _consumed(dec, piece) -> int:
+    """How many bytes of ``piece`` the last ``dec.decompress(piece, max_length)`` used.
+
+    Before the stream's end, what it left is ``unconsumed_tail`` (held back by
+    ``max_length``); at the end, ``unused_data`` (the bytes after the member).
+    Not their sum: when a member ends in the call after one that hit
+    ``max_length``, CPython 3.11 leaves the same leftover bytes in both, and
+    subtracting both moved the read position backwards (a valid file then lost
+    records behind a false "corrupt gzip data", or was read again forever).
+
+    >>> import gzip, zlib
+    >>> data = gzip.compress(b"x" * 300_000, mtime=0) + b"next"
+    >>> dec = zlib.decompressobj(31)
+    >>> used = _consumed(dec, data) if dec.decompress(data, 1000) else 0
+    >>> used += _consumed(dec, data[used:]) if dec.decompress(data[used:], 10**6) else 0
+    >>> dec.eof, used == len(data) - 4
+    (True, True)
+    """
+    return len(piece) - len(dec.unused_data if dec.eof else dec.unconsumed_tail)
 
 
 def _strip_compression(path: str) -> str:
@@ -775,7 +825,7 @@ def _inflate(body: bytes, wbits: int, limit: int) -> tuple[bytes, bool]:
             if later_member:
                 return bytes(out), False  # garbage after a complete member: keep what decoded
             raise
-        pos += len(piece) - len(dec.unconsumed_tail) - len(dec.unused_data)
+        pos += _consumed(dec, piece)
         out += chunk
     # Cut short: the stream did not end and nothing was held back by the size limit.
     # Stray bytes after a complete member that decode to nothing are not a cut member.
@@ -948,7 +998,7 @@ class _Reader:
             line = stream.readline()
             if not line:
                 return skipped
-            if _is_warc_header(line):
+            if _is_warc_header(line.lstrip(_RECORD_PADDING)):
                 stream.unread(line)
                 return skipped
             skipped += len(line)
@@ -961,7 +1011,7 @@ class _Reader:
     def warc(self, stream: _Stream) -> Iterator[Record | Reject]:
         while True:
             # Blank lines and NUL padding between records are not records.
-            line = _next_nonblank(stream, b"\r\n\x00 \t")
+            line = _next_nonblank(stream, b"\r\n" + _RECORD_PADDING)
             if not line:
                 yield from self.stream_end(stream)
                 return
@@ -1152,9 +1202,11 @@ class _Reader:
                     return True
                 continue
             stream.unread(b"".join(consumed) + line)
-            # A file cut inside the next record's first bytes ("WAR" then EOF): this
-            # record ended where it said; the cut one is reported as truncated.
-            return line.startswith(b"WARC/") or (not line.endswith(b"\n") and b"WARC/".startswith(line))
+            # Padding before the next header is skipped by the record loop, as between
+            # records. A file cut inside the next record's first bytes ("WAR" then EOF):
+            # this record ended where it said; the cut one is reported as truncated.
+            head = line.lstrip(_RECORD_PADDING)
+            return head.startswith(b"WARC/") or (not head.endswith(b"\n") and b"WARC/".startswith(head))
 
     # -- ARC ------------------------------------------------------------------
     def arc(self, stream: _Stream) -> Iterator[Record | Reject]:
@@ -1195,7 +1247,7 @@ class _Reader:
                 yield self.reject(self.offset_id(offset), url, "too_large", f"{length} bytes")
                 continue
             block = stream.read(length)
-            if len(block) < length or not _arc_record_ends(stream):
+            if len(block) < length or not _arc_record_ends(stream, block[-1:]):
                 # A length longer than the record swallows the records after it:
                 # find the next ARC header starting inside the block (its line may
                 # end past the block) and read on from there.
@@ -1369,12 +1421,23 @@ def _damaged_start_follows(stream: "_Stream", pattern: re.Pattern, trailer: byte
     return False
 
 
-def _arc_record_ends(stream: "_Stream") -> bool:
+def _arc_record_ends(stream: "_Stream", tail: bytes = b"\n") -> bool:
     """Whether what follows a block is blank lines and then EOF or the start of an
     ARC header line (consumes nothing). A header with a bad length field still
-    ends the record before it; the record loop rejects that header."""
-    ahead = stream.peek(_SNIFF_BYTES * 4).lstrip(b" \t\r\n\x00")
-    return not ahead or _ARC_HEADER_START.match(ahead) is not None
+    ends the record before it; the record loop rejects that header.
+
+    The header must start a line: after a line break in the padding, or right
+    after a block whose last byte (``tail``) is one. A length two to four bytes
+    too long ate the line break and the URL's first letters, and what was left
+    (``ttp://b.jp/ ...``) still looked like a header's start: two broken records
+    passed as clean ones.
+    """
+    raw = stream.peek(_SNIFF_BYTES * 4)
+    ahead = raw.lstrip(b" \t\r\n\x00")
+    if not ahead:
+        return True
+    at_line_start = tail.endswith(b"\n") or b"\n" in raw[: len(raw) - len(ahead)]
+    return at_line_start and _ARC_HEADER_START.match(ahead) is not None
 
 
 def _next_nonblank(stream, chars: bytes | None = None) -> bytes:
@@ -1448,7 +1511,9 @@ def read_records(
 
     Args:
         fileobj: Binary file object positioned at the start of the file. It is
-            read sequentially (never seeked); gzip is detected by magic bytes.
+            read sequentially (never seeked); gzip is detected by magic bytes
+            (in a file named ``.gz``, also by a member header soon after
+            damaged first bytes).
         source: Path or URI of the file, copied into every output and used for
             offset-based ids and as a format hint (``.jsonl``, ``.html``).
         max_payload_bytes: Largest payload kept, in bytes after HTTP decoding.
@@ -1467,7 +1532,7 @@ def read_records(
     produced = False
     try:
         first = fileobj.read(_SNIFF_BYTES * 4)
-        if first[:2] == b"\x1f\x8b":
+        if first[:2] == b"\x1f\x8b" or _gzip_after_damage(first, source):
             stream = _Stream(_gzip_chunks(first, fileobj))
         else:
             stream = _Stream(_chain(first, fileobj))

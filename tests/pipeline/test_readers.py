@@ -1037,3 +1037,66 @@ def test_a_content_length_in_other_digits_is_ignored_not_fatal():
     outs = read(b"".join(records))
     assert [(type(o).__name__, o.id) for o in outs] == [("Record", "urn:a"), ("Record", "urn:b"), ("Record", "urn:c")]
     assert all(o.truncated == "" for o in outs)
+
+
+# ------------------------------------------------------- found by a fuzz run
+
+
+@pytest.mark.parametrize("lead", [0, 20, 55, 119])
+def test_valid_gzip_with_a_highly_compressible_member_is_read_once_whole(lead):
+    """A member of > 4 MiB of very compressible data ends in the call after one that
+    hit the output cap; CPython then leaves the bytes after it in both
+    unconsumed_tail and unused_data, and subtracting both moved the read position
+    back: the valid file lost 34 records behind a false "corrupt gzip data", or was
+    decoded again and again forever (a cap of 1,000 outputs stops that here)."""
+    import itertools
+
+    recs = [warc_record(block=http(f"<html><body>page {i}</body></html>".encode()), rid=f"<urn:uuid:s{i}>")
+            for i in range(120)]
+    recs.insert(lead, warc_record(block=http(b"<html><body>" + b"<p>x</p>" * 562_500 + b"</body></html>"),
+                                  rid="<urn:uuid:big>"))
+    outs = list(itertools.islice(read_records(io.BytesIO(gz_members(*recs)), "c.warc.gz"), 1000))
+    assert all(isinstance(o, Record) for o in outs), [o for o in outs if isinstance(o, Reject)][:1]
+    assert sorted(o.id for o in outs) == sorted([f"s{i}" for i in range(120)] + ["big"])  # the uuid's value
+
+
+@pytest.mark.parametrize("damage", ["magic", "stray_byte"])
+def test_a_gz_file_whose_first_member_header_is_damaged_loses_only_that_member(damage):
+    """Gzip was recognised by the first two bytes only: a flipped magic byte (or one
+    stray byte before it) made the whole file one unreadable record. A file named
+    .gz with a member header soon after is read as gzip: the damage is one reject."""
+    recs = [warc_record(block=http(HTML), rid=f"<urn:uuid:{i}>") for i in range(5)]
+    good = gz_members(*recs)
+    data = b"\x1f\x8c" + good[2:] if damage == "magic" else b"X" + good
+    outs = read(data, "s3://b/x.warc.gz")
+    kept = sorted(o.id for o in outs if isinstance(o, Record))
+    assert kept == [f"{i}" for i in (range(1, 5) if damage == "magic" else range(5))]
+    (reject,) = [o for o in outs if isinstance(o, Reject)]
+    assert_reject(reject, "truncated")
+    assert "corrupt gzip data" in reject.detail
+    # Named as plain, the same bytes stay one unreadable file (no guessing).
+    assert not any(isinstance(o, Record) for o in read(data, "s3://b/x.warc"))
+
+
+@pytest.mark.parametrize("pad", [b"\x00", b"\x00" * 16, b" ", b"\t\x00"])
+def test_padding_right_before_a_warc_header_is_padding(pad):
+    """NULs or a space glued to the next record's `WARC/` line: the record loop skips
+    them, but the end-of-record check wanted `WARC/` at the line start, so the intact
+    record before was rejected as a length mismatch and the next one was lost."""
+    r = [warc_record(block=http(HTML), rid=f"<urn:uuid:{i}>") for i in range(3)]
+    outs = read(r[0] + pad + r[1] + r[2])
+    assert [o.id for o in outs if isinstance(o, Record)] == ["0", "1", "2"]
+    assert len(outs) == 3
+
+
+@pytest.mark.parametrize("extra", [2, 3, 4])
+def test_arc_length_a_few_bytes_too_long_is_not_a_clean_record(extra):
+    """The block ate the line break and the first letters of the next header's URL,
+    and `ttp://b.jp/ ...` still looked like a header's start: the first payload ended
+    in "\\nh", the second record's URL was `ttp://b.jp/`, and no reject said so."""
+    page = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html><body>page</body></html>"
+    arc = (b"http://a.jp/ 192.0.2.1 20240501090000 text/html %d\n" % (len(page) + extra) + page + b"\n"
+           + b"http://b.jp/ 192.0.2.2 20240501090001 text/html %d\n" % len(page) + page + b"\n")
+    first, second = read(arc, "s3://b/x.arc")
+    assert_reject(first, "truncated")
+    assert isinstance(second, Record) and second.url == "http://b.jp/" and second.payload.endswith(b"</html>")
