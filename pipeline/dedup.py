@@ -100,6 +100,16 @@ def doc_key(doc: Doc) -> tuple[str, bytes]:
     return doc.id, text_digest(doc.text or "")[:8]
 
 
+def shard_key(doc_id: str, text: str) -> str:
+    """The string a document's shard is chosen by: :func:`key_string` of its
+    :func:`doc_key`, for writers that hold rows or ids and texts.
+
+    >>> shard_key("a", "x") == key_string(doc_key(Doc(id="a", url="", source="", crawl_date="", text="x")))
+    True
+    """
+    return key_string((doc_id, text_digest(text or "")[:8]))
+
+
 def key_string(key: tuple[str, bytes]) -> str:
     """A :func:`doc_key` as one string, for ``pipeline.write.shard_of``.
 

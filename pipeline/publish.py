@@ -294,10 +294,14 @@ def check_complete(out_dir: str, rels: list[str]) -> None:
             raise PublishError(f"{kind}/ in {out_dir} does not hold one run's shards ({len(names)} file(s), "
                                f"shard counts {sorted(counts) or 'none'}): rerun `furui run`")
         (count,) = counts
-        missing = sorted(set(range(count)) - {int(m["index"]) for m in shards})
+        indexes = {int(m["index"]) for m in shards}
+        missing = sorted(set(range(count)) - indexes)
         if missing:
             raise PublishError(f"{kind}/ in {out_dir} lacks {len(missing)} of its {count} shards "
                                f"(e.g. {kind}-{missing[0]:05d}-of-{count:05d}.parquet): the output is incomplete")
+        if indexes != set(range(count)):
+            raise PublishError(f"{kind}/ in {out_dir} holds a shard index beyond its {count} shards "
+                               f"({kind}-{max(indexes):05d}-of-{count:05d}.parquet): rerun `furui run`")
         if counted is None:
             continue
         try:
@@ -660,7 +664,8 @@ def _positive(kind: type, unit: int = 1) -> Callable[[str], Any]:
         if value * unit < 1:
             raise argparse.ArgumentTypeError(f"must be at least one byte, got {text} MiB")
         if value * unit > 5 * 1024 ** 4:
-            raise argparse.ArgumentTypeError(f"must be at most 5 TiB (S3's largest object), got {text} MiB")
+            raise argparse.ArgumentTypeError(f"must be at most 5 TiB (S3's largest object), got {text}"
+                                             + (" MiB" if unit != 1 else ""))
         return value
 
     return parse

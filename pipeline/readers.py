@@ -512,8 +512,18 @@ def _gzip_after_damage(first: bytes, source: str) -> bool:
     (True, False)
     >>> _gzip_after_damage(b"WARC/1.0\\r\\nplain text", "mislabelled.warc.gz")
     False
+    >>> _gzip_after_damage(b"WARC/1.0\\r\\n...\\r\\n\\r\\n" + good, "served-decompressed.warc.gz")
+    False
+
+    A file that starts like a plain record (``WARC/``, an ARC header, JSON, HTML)
+    is plain whatever follows: a WARC stored decompressed under its ``.gz`` name
+    (object stores serve ``Content-Encoding: gzip`` objects so) holds gzip headers
+    in its gzip-encoded HTTP bodies.
     """
     if not source.lower().endswith(_COMPRESSION_SUFFIXES):
+        return False
+    start = first.lstrip(b" \t\r\n\x00")
+    if start.startswith((b"WARC/", b"{", b"<")) or _ARC_HEADER_START.match(start):
         return False
     at = first.find(_GZIP_MAGIC)
     while at >= 0:
@@ -1247,7 +1257,8 @@ class _Reader:
                 yield self.reject(self.offset_id(offset), url, "too_large", f"{length} bytes")
                 continue
             block = stream.read(length)
-            if len(block) < length or not _arc_record_ends(stream, block[-1:]):
+            # (An empty block ends where its header line did: at a line start.)
+            if len(block) < length or not _arc_record_ends(stream, block[-1:] or b"\n"):
                 # A length longer than the record swallows the records after it:
                 # find the next ARC header starting inside the block (its line may
                 # end past the block) and read on from there.
@@ -1384,9 +1395,13 @@ class _Reader:
 # An ARC record header line: URL (http://..., or dns:host as Heritrix writes), IP,
 # 14-digit date, ..., length (v1: 5 fields, v2: 10).
 # _ARC_HEADER_START: its start (URL, IP, date), whatever its length field says.
-_ARC_HEADER_START = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]*:\S* \S+ \d{14}")
-_ARC_HEADER = re.compile(_ARC_HEADER_START.pattern + rb"\S*(?: \S+)+ \d+\r?\n")
+_ARC_AFTER_SCHEME = rb"\S* \S+ \d{14}"  # the rest of the URL, the IP, the date
+_ARC_LINE_END = rb"\S*(?: \S+)+ \d+\r?\n"  # the other fields, the length last
+_ARC_HEADER_START = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]*:" + _ARC_AFTER_SCHEME)
+_ARC_HEADER = re.compile(_ARC_HEADER_START.pattern + _ARC_LINE_END)
 _ARC_HEADER_IN_BLOCK = re.compile(rb"\n(" + _ARC_HEADER.pattern + rb")")
+# A whole header line with a scheme crawlers record: what may follow a block directly.
+_ARC_HEADER_GLUED = re.compile(rb"(?:https?|ftp|dns|filedesc):" + _ARC_AFTER_SCHEME + _ARC_LINE_END)
 
 
 def _is_arc_header(line: bytes) -> bool:
@@ -1436,8 +1451,11 @@ def _arc_record_ends(stream: "_Stream", tail: bytes = b"\n") -> bool:
     ahead = raw.lstrip(b" \t\r\n\x00")
     if not ahead:
         return True
-    at_line_start = tail.endswith(b"\n") or b"\n" in raw[: len(raw) - len(ahead)]
-    return at_line_start and _ARC_HEADER_START.match(ahead) is not None
+    if tail.endswith(b"\n") or b"\n" in raw[: len(raw) - len(ahead)]:
+        return _ARC_HEADER_START.match(ahead) is not None
+    # Not at a line start (a writer that put no line break after the block): only a
+    # whole header line with a URL scheme crawlers record, which a remnant is not.
+    return _ARC_HEADER_GLUED.match(ahead) is not None
 
 
 def _next_nonblank(stream, chars: bytes | None = None) -> bytes:

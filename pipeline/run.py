@@ -126,9 +126,9 @@ def _repeated_id_keys(repeats: tuple[int, str | None]) -> Iterable[tuple[tuple, 
 # JSONL id field would make one shard of every row). Rows alike in all of these
 # are copies of one record.
 def _doc_shard_key(row: dict[str, Any]) -> str:
-    from pipeline.dedup import key_string, text_digest
+    from pipeline.dedup import shard_key
 
-    return key_string((row["id"], text_digest(row["text"])[:8]))
+    return shard_key(row["id"], row["text"])
 
 
 def _cluster_shard_key(row: dict[str, Any]) -> str:
@@ -252,7 +252,7 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: st
         deduped = docs | "Dedup" >> Deduplicate(cfg.dedup, join=False)
         cluster_rows = deduped["clusters"]
         written = {"docs": docs, "decisions": deduped["decisions"]} | "WriteDocuments" >> WriteDeduplicatedDocuments(
-            "documents", documents_schema.SCHEMA, out_dir, meta, _text_size, lambda r: r["id"],
+            "documents", documents_schema.SCHEMA, out_dir, meta, _text_size,
             to_row=_doc_row, stat_keys=report.doc_keys, **common)
         rejects.append(written["rejected"])
         stat_pairs.append(written["stats"])

@@ -412,13 +412,16 @@ class WriteDeduplicatedDocuments(WriteShards):
     Output: ``{"files", "rejected" (dedup Rejects), "stats" ((key, count) pairs of kept docs)}``.
     """
 
-    def __init__(self, *args, to_row, stat_keys, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, kind: str, schema: pa.Schema, out_dir: str, metadata: dict[str, str],
+                 size_of: Callable[[dict], int], *, to_row, stat_keys, **kwargs):
+        # No shard_id to choose: documents must go where their decisions go, both
+        # by the id and text digest (pipeline.dedup.shard_key).
+        super().__init__(kind, schema, out_dir, metadata, size_of, None, **kwargs)
         self.to_row = to_row
         self.stat_keys = stat_keys
 
     def expand(self, inputs):
-        from pipeline.dedup import doc_key, key_string
+        from pipeline.dedup import key_string, shard_key
 
         docs, decisions = inputs["docs"], inputs["decisions"]
         size_of, shard_bytes = self.size_of, self.shard_bytes
@@ -432,7 +435,7 @@ class WriteDeduplicatedDocuments(WriteShards):
         # Sharded by id and text digest, decisions by the id and digest they are for:
         # documents that share an id (a user's constant JSONL id) spread over shards.
         keyed_docs = docs | "AssignShard" >> beam.Map(
-            lambda d, t: (shard_of(key_string(doc_key(d)), n_shards(t, shard_bytes)), ("doc", d)), t=t)
+            lambda d, t: (shard_of(shard_key(d.id, d.text), n_shards(t, shard_bytes)), ("doc", d)), t=t)
         keyed_decisions = decisions | "AssignDecisionShard" >> beam.Map(
             lambda kv, t: (shard_of(key_string((kv[0], kv[1][3])), n_shards(t, shard_bytes)), ("decision", kv)),
             t=t)

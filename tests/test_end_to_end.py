@@ -343,7 +343,7 @@ def test_a_constant_jsonl_id_is_no_hot_key(sample_run_in_memory, tmp_path):
     kept: the first by source, the same on both runners."""
     import re
 
-    from pipeline.dedup import key_string, text_digest
+    from pipeline.dedup import shard_key
     from pipeline.run import _reject_shard_key
     from pipeline.write import shard_of
 
@@ -374,7 +374,7 @@ def test_a_constant_jsonl_id_is_no_hot_key(sample_run_in_memory, tmp_path):
                         ("https://e.example.jp/1", "y", "corpus"), ("https://e.example.jp/2", "y", "corpus")]
         assert len(rejects) == 5
         filled = 0
-        for kind, key in (("documents", lambda r: key_string((r["id"], text_digest(r["text"])[:8]))),
+        for kind, key in (("documents", lambda r: shard_key(r["id"], r["text"])),
                           ("rejects", _reject_shard_key)):
             for path in sorted((out / kind).iterdir()):
                 index, count = map(int, re.search(r"-(\d+)-of-(\d+)\.parquet$", path.name).groups())

@@ -161,6 +161,7 @@ def test_cli_rejects_non_positive_transfer_settings(synthetic_output, capsys):
 @pytest.mark.parametrize("damage, says", [
     ("drop_shard", "lacks 1 of its 3 shards (e.g. documents-00001-of-00003.parquet)"),
     ("extra_shard", "does not hold one run's shards"),
+    ("index_beyond", "holds a shard index beyond its 3 shards"),
     ("drop_reject_shards", "rejects/ in"),
     ("stats_count", "holds 40 rows where stats.json counts 41 (documents_out)"),
     ("stats_truncated", "stats.json in"),
@@ -179,6 +180,11 @@ def test_an_output_that_is_not_one_whole_run_is_refused(synthetic_output, s3_cli
     elif damage == "extra_shard":
         shutil.copy(os.path.join(docs, "documents-00001-of-00003.parquet"),
                     os.path.join(docs, "documents-00000-of-00002.parquet"))
+    elif damage == "index_beyond":  # an empty shard: the row counts cannot see it
+        import pyarrow.parquet as pq
+
+        empty = pq.read_table(os.path.join(docs, "documents-00001-of-00003.parquet")).slice(0, 0)
+        pq.write_table(empty, os.path.join(docs, "documents-00007-of-00003.parquet"))
     elif damage == "drop_reject_shards":
         shutil.rmtree(os.path.join(synthetic_output, "rejects"))
     elif damage == "stats_count":

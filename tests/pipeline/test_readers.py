@@ -1100,3 +1100,29 @@ def test_arc_length_a_few_bytes_too_long_is_not_a_clean_record(extra):
     first, second = read(arc, "s3://b/x.arc")
     assert_reject(first, "truncated")
     assert isinstance(second, Record) and second.url == "http://b.jp/" and second.payload.endswith(b"</html>")
+
+
+def test_a_plain_warc_under_a_gz_name_stays_plain_whatever_its_bodies_hold():
+    """Object stores serve a `Content-Encoding: gzip` object decompressed under its
+    .gz name, so plain WARCs named .warc.gz exist; their first page's gzip-encoded
+    HTTP body holds a gzip header, which the damaged-gzip check first took for a
+    member: five good pages became two rejects (a review of the check found it)."""
+    first = warc_record(block=http(gzip.compress(HTML, mtime=0), headers="Content-Encoding: gzip\r\n"),
+                        rid="<urn:uuid:1>")
+    data = first + b"".join(warc_record(block=http(HTML), rid=f"<urn:uuid:{i}>") for i in range(2, 6))
+    for name in ("s3://b/x.warc", "s3://b/x.warc.gz"):
+        outs = read(data, name)
+        assert [o.id for o in outs if isinstance(o, Record)] == ["1", "2", "3", "4", "5"], name
+
+
+def test_arc_records_written_without_a_line_break_between_them_are_read():
+    """Some writers put no line break after a block. With exact lengths the next
+    header follows directly; it is a whole header line with a URL scheme, so it is
+    one, unlike the `ttp://...` remnant of a length a few bytes too long."""
+    page = http(HTML)
+    head = b"http://%s/ 192.0.2.1 20240501090000 text/html %d\n"
+    data = head % (b"a.jp", len(page)) + page + head % (b"b.jp", len(page)) + page + head % (b"c.jp", 0)
+    outs = read(data, "s3://b/x.arc")
+    assert [(type(o).__name__, o.url) for o in outs] == [
+        ("Record", "http://a.jp/"), ("Record", "http://b.jp/"), ("Reject", "http://c.jp/")]
+    assert_reject(outs[2], "empty_payload")

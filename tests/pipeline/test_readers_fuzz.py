@@ -21,7 +21,7 @@ from pipeline.readers import READ_REASONS, read_records
 from schemas.records import Record, Reject
 from tests.pipeline.test_readers import HTML, http, warc_record
 
-CASES = 150  # per format; ~2 s in all
+CASES = 150  # per seed file; well under a second in all
 
 
 def _seeds() -> dict[str, bytes]:
@@ -41,6 +41,9 @@ def _seeds() -> dict[str, bytes]:
         "x.arc": arc,
         "x.jsonl": jsonl,
         "x.jsonl.gz": gzip.compress(jsonl, mtime=0),
+        # A WARC stored decompressed under its .gz name, its first body gzip-encoded.
+        "plain.warc.gz": warc_record(block=http(gzip.compress(HTML, mtime=0), headers="Content-Encoding: gzip\r\n"),
+                                     rid="<urn:uuid:z>") + warc,
     }
 
 

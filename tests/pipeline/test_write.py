@@ -158,8 +158,10 @@ def test_copies_of_one_text_under_one_id_are_routed_without_being_held(tmp_path)
 
     def copies():
         for i in range(4000):
+            # Each its own string, as a runner decodes them (one shared object would
+            # let a writer that held every copy pass: a review caught that).
             yield ("doc", Doc(id="same", url=f"https://e.jp/{i:05d}", source=f"s3://b/{i % 7}.jsonl",
-                              crawl_date="", text=text, n_chars=len(text)))
+                              crawl_date="", text=(text + "x")[:-1], n_chars=len(text)))
 
     fn = _dedup_writer(tmp_path / "a")
     tracemalloc.start()
