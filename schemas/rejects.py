@@ -43,6 +43,7 @@ DESCRIPTIONS = {
     "reason": "One of the step's declared reasons, or `error.<ExceptionType>`",
     "detail": "What was measured or went wrong, in words (`ratio=0.05442`)",
     "scores": "The measurements made before the decision",
-    "dup_of": "For duplicates, the id of the kept document of the cluster; '' otherwise",
+    "dup_of": "For duplicates, the id of the keeper of the group or cluster (an exact group's keeper can itself "
+              "be a near duplicate: follow `dup_of` again); '' otherwise",
     "n_chars": "Length of the text when rejected (0 before extraction)",
 }

@@ -386,6 +386,54 @@ def test_a_constant_jsonl_id_is_no_hot_key(sample_run_in_memory, tmp_path):
     assert len(written) == 1
 
 
+def test_a_corpus_of_few_ids_and_many_copies_keeps_each_text_once(sample_run_in_memory, tmp_path):
+    """A property check of dedup and the writer under heavy id repetition: 120 lines
+    over three files, ids drawn from 4, texts from 10 kept texts and 5 near-duplicate
+    edits of them (so copies of one text under one id, texts shared across ids, and
+    near duplicates under one id all occur). Every line leaves once; no two kept
+    documents share a text; each exact duplicate names the keeper of its text (kept,
+    or itself a near duplicate); each near duplicate names a kept document; both
+    runners write the same bytes."""
+    import hashlib
+    import random
+
+    rng = random.Random(5)
+    base = _kept_texts(sample_run_in_memory, 10)
+    edits = [t[: len(t) // 2] + "ここは二回目の取得で書き換えられた一文です。" + t[len(t) // 2:] for t in base[:5]]
+    texts = base + edits
+    for name in ("a", "b", "c"):
+        _jsonl(tmp_path / "in" / name / "p.jsonl", *(
+            {"id": f"id{rng.randrange(4)}", "url": f"https://e.example.jp/{rng.randrange(30)}",
+             "text": rng.choice(texts), "date": f"2024-0{rng.randrange(1, 4)}-01T00:00:00Z"} for _ in range(40)))
+    written = []
+    for out in _run_in_both_modes(tmp_path):
+        stats = json.loads((out / "stats.json").read_text())
+        assert stats["records_in"] == 120 and stats["accounted"], stats["funnel"]
+        docs, rejects = rows(out, "documents"), rows(out, "rejects")
+        assert len(docs) + len(rejects) == 120
+        kept_texts = [d["text"] for d in docs]
+        assert len(set(kept_texts)) == len(kept_texts)  # exact dedup: one copy of each text
+        kept_ids_by_text = {d["text"]: d["id"] for d in docs}
+        # dup_of names the keeper: of a near cluster, a kept document; of an exact group,
+        # a kept document of the same text, or that group's keeper dropped in turn as a
+        # near duplicate (then its own dup_of names the kept one).
+        kept = {(d["id"], d["n_chars"]) for d in docs}
+        near = {(r["id"], r["n_chars"]) for r in rejects if r["reason"] == "near_duplicate"}
+        for r in rejects:
+            assert r["reason"] in ("exact_duplicate", "near_duplicate"), r
+            if r["reason"] == "near_duplicate":
+                assert r["dup_of"] in {d["id"] for d in docs}, r
+            else:
+                assert (r["dup_of"], r["n_chars"]) in kept | near, r
+        # Each of the 15 texts is kept once or is a near duplicate of a kept one.
+        assert set(kept_texts) <= set(texts) and len(kept_texts) >= 10
+        assert stats["duplicate_ids"] == 120 - 4
+        written.append({kind: sorted(hashlib.sha256(p.read_bytes()).hexdigest() for p in (out / kind).iterdir())
+                        for kind in ("documents", "rejects", "clusters")})
+        assert kept_ids_by_text  # the check above ran on a non-empty output
+    assert written[0] == written[1]
+
+
 def test_texts_sharing_an_id_are_deduplicated_each_on_its_own(sample_run_in_memory, tmp_path):
     """Two different texts under one user id are two dedup nodes: the one that
     near-duplicates another document goes, the unrelated one stays, on every run.
