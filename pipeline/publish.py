@@ -45,8 +45,8 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import math
+import os
 import re
 import sys
 import tomllib
