@@ -38,6 +38,7 @@ it falls back to a ``multiprocessing`` spawn child.
 from __future__ import annotations
 
 import codecs
+import functools
 import multiprocessing
 import os
 import re
@@ -47,6 +48,7 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from typing import Sequence
 
 from pipeline import childproc
 
@@ -130,8 +132,27 @@ def declared_charsets(payload: bytes, content_type: str) -> list[str]:
         found.append(m.group(1).decode("ascii", "replace"))
     m = _META_CHARSET.search(payload[:4096])
     if m:
-        found.append(m.group(1).decode("ascii", "replace"))
+        label = m.group(1).decode("ascii", "replace")
+        codec = codec_for(label)
+        # A <meta> that could be read as ASCII is not in UTF-16 or EBCDIC: WHATWG
+        # reads such a declaration as UTF-8 (UTF-16 decodes almost any even-length
+        # bytes without an error, so a wrong one was never caught).
+        found.append("utf-8" if codec is not None and not _ascii_compatible(codec) else label)
     return found
+
+
+@functools.lru_cache(maxsize=64)
+def _ascii_compatible(codec: str) -> bool:
+    """Whether ASCII text reads the same in ``codec`` (a ``<meta>`` could be read).
+
+    >>> _ascii_compatible("cp932"), _ascii_compatible("utf-16"), _ascii_compatible("cp037")
+    (True, False, False)
+    """
+    probe = b'<meta charset="x-y_z.0">'
+    try:
+        return probe.decode(codec) == probe.decode("ascii")
+    except (UnicodeError, LookupError, ValueError):
+        return False
 
 
 def _japanese_score(text: str) -> int:
@@ -151,10 +172,12 @@ def decode_html(payload: bytes, content_type: str = "") -> tuple[str, str]:
     >>> decode_html("日本語のページです".encode("euc_jp"))
     ('日本語のページです', 'euc_jp')
     """
+    declared = []
     for label in declared_charsets(payload, content_type):
         codec = codec_for(label)
         if codec is None:
             continue
+        declared.append(codec)
         try:
             text = payload.decode(codec)
         except (UnicodeError, LookupError, ValueError):  # never raise, whatever the codec
@@ -162,15 +185,23 @@ def decode_html(payload: bytes, content_type: str = "") -> tuple[str, str]:
         if codec == "utf-16":
             return text, codec
         return text.lstrip("\ufeff"), codec
-    return detect_and_decode(payload)
+    return detect_and_decode(payload, declared)
 
 
-def detect_and_decode(payload: bytes) -> tuple[str, str]:
+def detect_and_decode(payload: bytes, declared: Sequence[str] = ()) -> tuple[str, str]:
     """Decodes bytes whose charset is undeclared or wrongly declared.
 
     ISO-2022-JP is recognised by its escape sequences; otherwise UTF-8, CP932 and
     EUC-JP are tried strictly and, when several succeed, the one producing the
-    most kana wins; charset-normalizer handles everything else.
+    most kana wins. Then a ``declared`` codec that failed strictly is used with
+    replacement if that replaces at most one character in a thousand (one bad
+    byte in a Shift_JIS page made the whole page UTF-8 garbage); charset-normalizer
+    handles everything else.
+
+    >>> page = ("<p>" + "日本語の本文です。" * 20 + "</p>").encode("cp932") + b"\\x81 "
+    >>> text, codec = detect_and_decode(page, ["cp932"])
+    >>> codec, text.count("\\ufffd")
+    ('cp932', 1)
     """
     if b"\x1b$B" in payload or b"\x1b$@" in payload or b"\x1b(J" in payload:
         try:
@@ -193,13 +224,23 @@ def detect_and_decode(payload: bytes) -> tuple[str, str]:
         best = max(ok, key=lambda t: (t[0], -_JA_CANDIDATES.index(t[1])))
         if best[0] > 0 or len(ok) == 1:
             return best[2], best[1]
+    for codec in declared:
+        try:
+            text = payload.decode(codec, errors="replace")
+        except (UnicodeError, LookupError, ValueError):
+            continue
+        if text.count("\ufffd") <= len(text) // 1000 + 1:
+            return text.lstrip("\ufeff"), codec
     try:
         from charset_normalizer import from_bytes
 
         match = from_bytes(payload[:200_000]).best()
         if match is not None and match.encoding:
-            codec = codec_for(match.encoding) or match.encoding
-            return payload.decode(codec, errors="replace"), codec
+            # Only codecs a page can be in (charset-normalizer proposes utf_7, which
+            # decodes "+2AA-" to a lone surrogate that cuts the page in lxml).
+            codec = codec_for(match.encoding)
+            if codec is not None:
+                return payload.decode(codec, errors="replace"), codec
     except Exception:  # detection is best effort; fall through to replacement
         pass
     return payload.decode("utf-8", errors="replace"), "utf-8"
@@ -289,8 +330,9 @@ _WIDE = ("\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u320
          "\U00020000-\U0003ffff")
 _BREAK = r"[ \t\r\f]*\n[ \t\r\n\f]*"  # a run of white space with a line break in it
 # Searches start a match only where a run of white space starts: trying every
-# position inside a long run of spaces is quadratic (40,000 spaces took 4 s).
-_RUN_START = r"(?<![ \t\r\f])"
+# position inside a long run of spaces (or of line breaks) is quadratic (40,000
+# spaces took 4 s, 20,000 line breaks 4.5 s).
+_RUN_START = r"(?<![ \t\r\n\f])"
 _BREAK_BETWEEN_WIDE = re.compile(f"(?<=[{_WIDE}]){_BREAK}(?=[{_WIDE}])")
 _LEADING_BREAK = re.compile(f"^{_BREAK}")
 _TRAILING_BREAK = re.compile(f"{_RUN_START}{_BREAK}$")
@@ -298,6 +340,10 @@ _ANY_BREAK = re.compile(f"{_RUN_START}{_BREAK}")
 # Characters lxml refuses in a text it is given (it accepted them from the parser):
 # a text node holding one is left untouched (assigning would fail after clearing it).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+# A character reference to one of them (&#12;, &#xFFFE;) or beyond Unicode: the
+# parser puts the character into the tree, trafilatura fails to copy it and drops
+# the whole page as "no text". The raw characters the parser drops itself.
+_REF = re.compile(r"&#(?:[xX]0*([0-9A-Fa-f]{1,8})|0*([0-9]{1,10}));?")
 _WIDE_CHAR = re.compile(f"[{_WIDE}]")
 # What a break between wide characters becomes until trafilatura is done: one
 # character, as the break was after trafilatura's white-space trimming, so its
@@ -586,6 +632,16 @@ def join_wrapped_lines(tree) -> int:
     return changed
 
 
+def _xml_ref(m: re.Match) -> str:
+    """A character reference as it was, or '' if it names no character XML allows.
+
+    >>> _REF.sub(_xml_ref, "a&#12;b&#x41;c&#xFFFE;d&#1114112;e&#10;")
+    'ab&#x41;cde&#10;'
+    """
+    cp = int(m[1], 16) if m[1] else int(m[2])
+    return "" if cp > 0x10FFFF or _NOT_XML.match(chr(cp)) else m[0]
+
+
 def extract_main_text(html: str, url: str, options: ExtractOptions) -> str:
     """Runs trafilatura on one decoded page; returns '' when it finds no main text.
 
@@ -594,6 +650,8 @@ def extract_main_text(html: str, url: str, options: ExtractOptions) -> str:
     """
     import trafilatura
 
+    if "&#" in html:
+        html = _REF.sub(_xml_ref, html)
     parser = _deep_parser()
     page = html
     if parser is not None or options.join_wrapped_lines:

@@ -55,6 +55,50 @@ def test_wrong_declaration_is_distrusted():
     assert decoded == text and used == "euc_jp"
 
 
+def test_one_bad_byte_keeps_the_declared_charset():
+    """A Shift_JIS page with one byte no Shift_JIS has failed the declaration's
+    strict decode and every detector, and was decoded as UTF-8 with replacement:
+    the whole page garbage. The declared charset is used with replacement when it
+    costs at most one character in a thousand."""
+    text = "<meta charset=Shift_JIS><p>" + "今年の夏祭りは三年ぶりに通常の規模で開かれた。" * 10 + "</p>"
+    payload = text.encode("cp932").replace(b"</p>", b"\x81 </p>")
+    decoded, used = decode_html(payload, "text/html; charset=Shift_JIS")
+    assert used == "cp932" and decoded.count("\ufffd") == 1 and "今年の夏祭り" in decoded
+    # Mostly undecodable bytes under that label are not that charset: detection decides.
+    assert decode_html(bytes(range(0x80, 0x100)) * 20, "text/html; charset=Shift_JIS")[1] != "cp932"
+
+
+@pytest.mark.parametrize("label", ["utf-16", "UTF-16LE", "cp037"])
+def test_a_meta_charset_that_cannot_describe_itself_means_utf8(label):
+    """A <meta> readable as ASCII is not in UTF-16 or EBCDIC (WHATWG reads such a
+    declaration as UTF-8). UTF-16 decodes any even-length bytes, so the UTF-8 page
+    became CJK soup and was rejected as no_text."""
+    page = f'<html><head><meta charset="{label}"></head><body><p>日本語の本文です。</p></body></html>'.encode()
+    page += b" " * (len(page) % 2)
+    assert decode_html(page) == (page.decode(), "utf-8")
+    # Declared in the HTTP header (or by a BOM), UTF-16 stays UTF-16.
+    assert decode_html("<p>本文</p>".encode("utf-16-le"), "text/html; charset=utf-16le")[1] != "utf-8"
+
+
+def test_detection_never_picks_a_codec_a_page_cannot_be_in():
+    """charset-normalizer proposed utf_7, which decodes "+2AA-" to a lone surrogate;
+    lxml then dropped the page from there on, with no reject."""
+    ja = "".join(f"&#{ord(c)};" for c in "日本語の本文です。")
+    payload = (f"+/v8 <p>First {ja}</p><p>a +2AA- b</p><p>Last {ja}</p>").encode() + b"<p>" + b"x " * 100_000 + b"\x81</p>"
+    text, codec = decode_html(payload)
+    assert codec_for(codec) == codec and codec != "utf-7"
+    text.encode("utf-8")  # no lone surrogate
+
+
+@pytest.mark.parametrize("ref", ["&#12;", "&#1;", "&#x0;", "&#xFFFE;", "&#xFFFF;", "&#1114112;"])
+def test_a_reference_to_a_character_xml_refuses_costs_that_character_not_the_page(ref):
+    """libxml2 put the character into the tree, trafilatura failed to copy it and
+    dropped the page as "no text"; the same raw characters were harmless."""
+    html = ARTICLE.replace("訪れた。", "訪れた。" + ref)
+    text = extract_module.extract_main_text(html, "http://example.jp/", ExtractOptions())
+    assert "来場者は二日間で約二万人" in text and "&#" not in text
+
+
 def test_cp932_extensions_decode():
     # ① and NEC special characters exist in CP932, not in strict Shift_JIS.
     text = "<meta charset=Shift_JIS>①②③ 髙橋さん"
@@ -160,14 +204,28 @@ def test_lines_the_source_wraps_are_joined_as_a_browser_shows_them(isolate):
     ("<p>見出し<b>x</b>&#12;\n<i>y</i></p>", "見出しx\x0c\ny"),
     # A long run of spaces before a break (searched from the run's start only).
     ("<p>x" + " " * 40_000 + "y\nz</p>", "x" + " " * 40_000 + "y z"),
+    # And a long run of line breaks (it took 4.5 CPU-s for 20,000, quadratic; this
+    # one took ~40 s, and as a page a timeout reject).
+    ("<p>Some text" + "\n " * 60_000 + "more text.</p>", "Some text more text."),
 ])
 def test_wrapped_line_edges(html, want):
+    import signal
+
     from lxml.html import fromstring
 
     from pipeline.extract import _JOINED, join_wrapped_lines
 
+    def quadratic(*_):
+        raise TimeoutError("join_wrapped_lines took > 20 s: a regex is trying every position of a run")
+
     tree = fromstring(f"<div>{html}</div>")
-    join_wrapped_lines(tree)
+    old = signal.signal(signal.SIGALRM, quadratic)
+    signal.alarm(20)
+    try:
+        join_wrapped_lines(tree)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
     assert tree.text_content().replace(_JOINED, "") == want
 
 
