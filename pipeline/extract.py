@@ -225,6 +225,8 @@ def detect_and_decode(payload: bytes, declared: Sequence[str] = ()) -> tuple[str
         if best[0] > 0 or len(ok) == 1:
             return best[2], best[1]
     for codec in declared:
+        if not _ascii_compatible(codec):
+            continue  # UTF-16 "decodes" any bytes with few replacements: no evidence
         try:
             text = payload.decode(codec, errors="replace")
         except (UnicodeError, LookupError, ValueError):
@@ -343,7 +345,7 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 # A character reference to one of them (&#12;, &#xFFFE;) or beyond Unicode: the
 # parser puts the character into the tree, trafilatura fails to copy it and drops
 # the whole page as "no text". The raw characters the parser drops itself.
-_REF = re.compile(r"&#(?:[xX]0*([0-9A-Fa-f]{1,8})|0*([0-9]{1,10}));?")
+_REF = re.compile(r"&#(?:[xX]0*([0-9A-Fa-f]{1,8})(?![0-9A-Fa-f])|0*([0-9]{1,10})(?![0-9]));?")
 _WIDE_CHAR = re.compile(f"[{_WIDE}]")
 # What a break between wide characters becomes until trafilatura is done: one
 # character, as the break was after trafilatura's white-space trimming, so its
@@ -635,8 +637,8 @@ def join_wrapped_lines(tree) -> int:
 def _xml_ref(m: re.Match) -> str:
     """A character reference as it was, or '' if it names no character XML allows.
 
-    >>> _REF.sub(_xml_ref, "a&#12;b&#x41;c&#xFFFE;d&#1114112;e&#10;")
-    'ab&#x41;cde&#10;'
+    >>> _REF.sub(_xml_ref, "a&#12;b&#x41;c&#xFFFE;d&#1114112;e&#10;f&#x123456789;")
+    'ab&#x41;cde&#10;f&#x123456789;'
     """
     cp = int(m[1], 16) if m[1] else int(m[2])
     return "" if cp > 0x10FFFF or _NOT_XML.match(chr(cp)) else m[0]
