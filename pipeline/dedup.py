@@ -409,11 +409,12 @@ class Copies:
     copy the same way, and the others keep the decision.
 
     Passes over the group's (re-iterable) documents: :meth:`count` sees every
-    one; only if some key repeats, :meth:`order` sees them again; :meth:`route`
-    routes each as it comes, then :meth:`finish`. Memory: a count per key, the
-    first copy's (source, URL, date) per repeated key, and one held document
-    per key whose first copies are alike in all three (a line twice in one
-    file); never the copies themselves.
+    one (the caller's first pass, which also reads what else the group holds);
+    :meth:`route_counted` then makes the others: only if some key repeats,
+    :meth:`order` sees them again; :meth:`route` routes each as it comes, then
+    :meth:`finish`. Memory: a count per key, the first copy's (source, URL, date)
+    per repeated key, and one held document per key whose first copies are alike
+    in all three (a line twice in one file); never the copies themselves.
     """
 
     def __init__(self, router: "Router"):
@@ -465,6 +466,17 @@ class Copies:
             yield self.router.route(self.held[key], None)
         self.held.clear()
 
+    def route_counted(self, keyed_docs, decisions_of) -> Iterable[Doc | Reject]:
+        """Every document of ``keyed_docs()`` (a fresh ``(key, doc)`` iterator per
+        call, over the documents already given to :meth:`count`), each routed by
+        ``decisions_of(key)``."""
+        if self.repeats:
+            for key, doc in keyed_docs():
+                self.order(key, doc)
+        for key, doc in keyed_docs():
+            yield from self.route(key, doc, decisions_of(key))
+        yield from self.finish()
+
 
 class _Apply(beam.DoFn):
     """Final join: route each document to kept or rejected."""
@@ -477,15 +489,9 @@ class _Apply(beam.DoFn):
         docs = reiterable(grouped["doc"])  # one, unless one text repeats under one id
         decisions = list(grouped["decision"])
         copies = Copies(self.router)
-        for doc in docs:
+        for _ in docs:
             copies.count(key)
-        if copies.repeats:
-            for doc in docs:
-                copies.order(key, doc)
-        for doc in docs:
-            for out in copies.route(key, doc, decisions):
-                yield TaggedOutput("rejected", out) if isinstance(out, Reject) else out
-        for out in copies.finish():
+        for out in copies.route_counted(lambda: ((key, d) for d in docs), lambda _: decisions):
             yield TaggedOutput("rejected", out) if isinstance(out, Reject) else out
 
 

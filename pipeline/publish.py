@@ -295,11 +295,10 @@ def check_complete(out_dir: str, rels: list[str]) -> None:
                                f"shard counts {sorted(counts) or 'none'}): rerun `furui run`")
         (count,) = counts
         indexes = {int(m["index"]) for m in shards}
-        missing = sorted(set(range(count)) - indexes)
-        if missing:
+        if missing := sorted(set(range(count)) - indexes):
             raise PublishError(f"{kind}/ in {out_dir} lacks {len(missing)} of its {count} shards "
                                f"(e.g. {kind}-{missing[0]:05d}-of-{count:05d}.parquet): the output is incomplete")
-        if indexes != set(range(count)):
+        if max(indexes) >= count:
             raise PublishError(f"{kind}/ in {out_dir} holds a shard index beyond its {count} shards "
                                f"({kind}-{max(indexes):05d}-of-{count:05d}.parquet): rerun `furui run`")
         if counted is None:

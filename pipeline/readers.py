@@ -112,6 +112,8 @@ _GZIP_PADDING = b"\x00\r\n\t "
 # between records, stray spaces): skipped by the record loop, so also by the
 # checks of where a record ends.
 _RECORD_PADDING = b"\x00 \t"
+#: Blank lines and padding between records: what the record loops skip.
+_BETWEEN_RECORDS = b"\r\n" + _RECORD_PADDING
 
 
 def _is_warc_header(line: bytes) -> bool:
@@ -522,7 +524,7 @@ def _gzip_after_damage(first: bytes, source: str) -> bool:
     """
     if not source.lower().endswith(_COMPRESSION_SUFFIXES):
         return False
-    start = first.lstrip(b" \t\r\n\x00")
+    start = first.lstrip(_BETWEEN_RECORDS)
     if start.startswith((b"WARC/", b"{", b"<")) or _ARC_HEADER_START.match(start):
         return False
     at = first.find(_GZIP_MAGIC)
@@ -1021,7 +1023,7 @@ class _Reader:
     def warc(self, stream: _Stream) -> Iterator[Record | Reject]:
         while True:
             # Blank lines and NUL padding between records are not records.
-            line = _next_nonblank(stream, b"\r\n" + _RECORD_PADDING)
+            line = _next_nonblank(stream, _BETWEEN_RECORDS)
             if not line:
                 yield from self.stream_end(stream)
                 return
@@ -1203,7 +1205,7 @@ class _Reader:
             line = stream.readline(_SNIFF_BYTES)
             if not line:
                 return True
-            if line.strip(b" \t\r\n\x00") == b"":  # blank, as the record loop counts blank
+            if line.strip(_BETWEEN_RECORDS) == b"":  # blank, as the record loop counts blank
                 consumed.append(line)
                 size += len(line)
                 if size > _MAX_HEADER_BYTES:
@@ -1222,7 +1224,7 @@ class _Reader:
     def arc(self, stream: _Stream) -> Iterator[Record | Reject]:
         """ARC v1/v2: ``URL IP date mime [...] length`` line, then ``length`` bytes."""
         while True:
-            line = _next_nonblank(stream, b" \t\r\n\x00")  # NUL padding between/after records
+            line = _next_nonblank(stream, _BETWEEN_RECORDS)  # NUL padding between/after records
             if not line:
                 yield from self.stream_end(stream)
                 return
@@ -1448,7 +1450,7 @@ def _arc_record_ends(stream: "_Stream", tail: bytes = b"\n") -> bool:
     passed as clean ones.
     """
     raw = stream.peek(_SNIFF_BYTES * 4)
-    ahead = raw.lstrip(b" \t\r\n\x00")
+    ahead = raw.lstrip(_BETWEEN_RECORDS)
     if not ahead:
         return True
     if tail.endswith(b"\n") or b"\n" in raw[: len(raw) - len(ahead)]:

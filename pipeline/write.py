@@ -374,17 +374,9 @@ class _WriteDedupShardFn(_WriteShardFn):
                 copies.count(doc_key(value))
             elif kind == "decision":  # (doc id, decision): keyed like its document
                 decisions.setdefault((value[0], value[1][3]), []).append(value[1])
-        if copies.repeats:
-            for kind, value in items:
-                if kind == "doc":
-                    copies.order(doc_key(value), value)
         builder = self._builder()
-        for kind, doc in items:
-            if kind == "doc":
-                key = doc_key(doc)
-                for out in copies.route(key, doc, decisions.get(key, ())):
-                    yield from self._emit(out, builder)
-        for out in copies.finish():
+        keyed_docs = lambda: ((doc_key(v), v) for k, v in items if k == "doc")  # noqa: E731
+        for out in copies.route_counted(keyed_docs, lambda key: decisions.get(key, ())):
             yield from self._emit(out, builder)
         yield self._write(index, n_shards(totals, self.shard_bytes), builder)
 
