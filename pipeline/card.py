@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 REDACTED = "<redacted>"
 CARD_NAME = "README.md"
 PLOTS_DIR = "plots"
+# Hosts listed on the card (stats.json holds pipeline.report.TOP_HOSTS).
+CARD_TOP_HOSTS = 20
 MAX_LISTED_INPUTS = 20
 
 # Parts of a key name that mark its value as a secret. Matched against whole
@@ -1093,6 +1095,7 @@ def render_card(out_dir: str, stats: Mapping[str, Any], config_text: str, config
     license_id = str(output_cfg.get("license") or "other")
     license_set = license_id != "other"
     totals = stats.get("totals") if isinstance(stats.get("totals"), Mapping) else {}
+    hosts = stats.get("hosts") if isinstance(stats.get("hosts"), Mapping) else {}
     description = strip_userinfo(str(output_cfg.get("description") or "Japanese web text curated with furui."))
     version = stats.get("furui_version") or file_meta.get("furui_version") or "unknown"
     sha = stats.get("config_sha256") or file_meta.get("config_sha256")
@@ -1113,6 +1116,7 @@ def render_card(out_dir: str, stats: Mapping[str, Any], config_text: str, config
             *([("Sudachi tokens", f"{_int(totals.get('tokens')):,}")] if _int(totals.get("tokens")) else []),
             *([("Crawl dates", _crawl_dates(stats["crawl_months"]))] if isinstance(stats.get("crawl_months"), Mapping)
               and stats["crawl_months"] else []),
+            *([("Hosts", f"{_int(hosts.get('distinct')):,}")] if "distinct" in hosts else []),
             ("Document shards", f"{len(shard_paths)} ({_human_bytes(shard_bytes)})"),
             ("License", license_id + ("" if license_set else " (furui's default: no licence named; see License)")),
         ],
@@ -1141,6 +1145,7 @@ def render_card(out_dir: str, stats: Mapping[str, Any], config_text: str, config
     ]
     lines += _fields_section()
     lines += _sources_section(stats)
+    lines += _hosts_section(hosts, n_docs)
     lines += _pipeline_section(stats, version, sha, config_text, config)
     lines += _funnel_section(stats, records_in, plots)
     thresholds = _filter_thresholds(stats, config)
@@ -1188,6 +1193,26 @@ def _fields_section() -> list[str]:
         return []
     lines = ["## Data fields", ""]
     lines += _table(["Field", "Type", "Holds"], [(f"`{f.name}`", f"`{f.type}`", DESCRIPTIONS[f.name]) for f in SCHEMA])
+    return lines + [""]
+
+
+def _hosts_section(hosts: Mapping[str, Any], n_docs: int) -> list[str]:
+    """The hosts the documents kept come from: how many, and the largest."""
+    top = [t for t in hosts.get("top") or [] if isinstance(t, Mapping)][:CARD_TOP_HOSTS]
+    if not top:
+        return []
+    distinct = _int(hosts.get("distinct"))
+    lines = ["## Hosts", "",
+             f"The documents kept come from {distinct:,} host{'s' if distinct != 1 else ''}"
+             f"{f'; the {len(top)} with the most documents' if distinct > len(top) else ''}"
+             " (`stats.json` lists up to 100):", ""]
+    # A host is a code span: a URL's host may hold Markdown or HTML.
+    lines += _table(["Host", "Documents", "Share", "Characters"],
+                    [(f"`{str(t.get('host', '')).replace('`', '%60')}`", f"{_int(t.get('documents')):,}",
+                      _pct(_int(t.get("documents")), n_docs), f"{_int(t.get('chars')):,}") for t in top])
+    without = hosts.get("without_host") if isinstance(hosts.get("without_host"), Mapping) else {}
+    if _int(without.get("documents")):
+        lines += ["", f"{_int(without['documents']):,} document(s) have no URL with a host (JSONL lines without `url`)."]
     return lines + [""]
 
 

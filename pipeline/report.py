@@ -8,14 +8,21 @@ the end is a few hundred aggregated counters, never documents or ids.
 ``build_funnel`` is pure: it derives every step's ``in``/``kept`` from the
 number of records read and the reject counts, because steps are sequential:
 ``in(step k) = in(step k-1) - dropped(step k-1)``.
+
+Per-host counts are the one statistic with a key per value (a corpus has
+millions of hosts): they are summed per host by their own lifted combine and
+reduced to the number of hosts and the ``TOP_HOSTS`` largest by a second
+combine that holds at most ``TOP_HOSTS`` hosts per worker.
 """
 
 from __future__ import annotations
 
 import bisect
 import copy
+import heapq
 import json
 from typing import Any, Iterable
+from urllib.parse import urlsplit
 
 import apache_beam as beam
 
@@ -24,6 +31,8 @@ from schemas.records import Doc, Reject
 
 N_CHARS_EDGES = [0, 100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 51200, 102400]
 LANG_SCORE_EDGES = [round(i * 0.05, 2) for i in range(21)]
+# Hosts listed in stats.json (by documents kept; the card shows the first 20).
+TOP_HOSTS = 100
 
 
 def bucket(edges: list[float], value: float, closed: bool = False) -> int:
@@ -61,6 +70,24 @@ def doc_keys(d: Doc) -> Iterable[tuple[tuple, int]]:
     yield ("hist", "n_chars", bucket(N_CHARS_EDGES, d.n_chars)), 1
     for kind, n in d.pii.items():
         yield ("pii", kind), int(n)
+    # The one key with a value per host; ComputeStats sums it apart (see there).
+    yield ("host", host_of(d.url)), (1, d.n_chars)
+
+
+def host_of(url: str) -> str:
+    """The host of a document's URL, lower case, without user, port or final dot;
+    ``""`` when there is none (a JSONL line without ``url``, a URL that is not one).
+
+    >>> host_of("https://user:pw@News.Example.JP:8443/a?b=1"), host_of("http://[::1]:80/"), host_of("")
+    ('news.example.jp', '::1', '')
+    >>> host_of("http://[::1/"), host_of("example.jp/page"), host_of("http://example.jp./")
+    ('', '', 'example.jp')
+    """
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:  # an unclosed IPv6 bracket, a bad port
+        return ""
+    return host.rstrip(".")
 
 
 def crawl_month(date: str) -> str:
@@ -120,8 +147,9 @@ def build_funnel(records_in: int, reject_counts: dict[tuple[str, str, str], int]
 
 
 def assemble_stats(pairs: Iterable[tuple[tuple, int]], base: dict[str, Any],
-                   steps: list[tuple[str, str]]) -> dict[str, Any]:
-    """Turns the summed ``(key, count)`` pairs into the ``stats.json`` document."""
+                   steps: list[tuple[str, str]], hosts: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Turns the summed ``(key, count)`` pairs (and ``TopHosts``' summary) into
+    the ``stats.json`` document."""
     reject_counts: dict[tuple[str, str, str], int] = {}
     hist: dict[str, dict[int, int]] = {"n_chars": {}, "lang_score": {}}
     pii: dict[str, int] = {}
@@ -174,6 +202,8 @@ def assemble_stats(pairs: Iterable[tuple[tuple, int]], base: dict[str, Any],
         totals=totals,
         # Of the documents kept: how many per capture month (``unknown``: no ISO date).
         crawl_months=dict(sorted(months.items())),
+        # Of the documents kept: how many hosts, the largest, and documents without one.
+        hosts=hosts if hosts is not None else TopHosts().extract_output(TopHosts().create_accumulator()),
         funnel=funnel,
         reasons=[
             {"stage": s, "filter": f, "reason": r, "count": c} for (s, f, r), c in sorted(reject_counts.items())
@@ -283,26 +313,104 @@ def format_funnel(stats_doc: dict[str, Any], times: dict[str, float] | None = No
     return "\n".join(lines)
 
 
+def _add_pairs(pairs: Iterable[tuple[int, int]]) -> tuple[int, int]:
+    """Sums ``(documents, chars)`` pairs (a host's partial sums).
+
+    >>> _add_pairs([(1, 10), (2, 5)])
+    (3, 15)
+    """
+    docs = chars = 0
+    for d, c in pairs:
+        docs += d
+        chars += c
+    return docs, chars
+
+
+def _is_host_key(pair: tuple[tuple, Any], _n: int) -> int:
+    return 1 if pair[0][0] == "host" else 0
+
+
+class TopHosts(beam.CombineFn):
+    """``(("host", host), (documents, chars))`` per host -> the number of hosts, the
+    ``n`` with the most documents (ties: more characters, then the host's name) and
+    the documents without a host. A worker holds at most ``2 n`` hosts.
+
+    >>> fn = TopHosts(2)
+    >>> acc = fn.create_accumulator()
+    >>> for pair in [(("host", "a.jp"), (3, 9)), (("host", "b.jp"), (5, 1)), (("host", ""), (4, 4)),
+    ...              (("host", "c.jp"), (3, 10))]:
+    ...     acc = fn.add_input(acc, pair)
+    >>> fn.extract_output(fn.merge_accumulators([acc, fn.create_accumulator()]))["top"]
+    [{'host': 'b.jp', 'documents': 5, 'chars': 1}, {'host': 'c.jp', 'documents': 3, 'chars': 10}]
+    """
+
+    def __init__(self, n: int = TOP_HOSTS):
+        self.n = n
+
+    @staticmethod
+    def _rank(entry: tuple[int, int, str]) -> tuple[int, int, str]:
+        return (-entry[0], -entry[1], entry[2])
+
+    def _trim(self, top: list) -> list:
+        return heapq.nsmallest(self.n, top, key=self._rank) if len(top) > 2 * self.n else top
+
+    def create_accumulator(self):
+        # (hosts, documents without a host, characters of those, top entries)
+        return (0, 0, 0, [])
+
+    def add_input(self, acc, pair):
+        (_, host), (docs, chars) = pair
+        hosts, none_docs, none_chars, top = acc
+        if not host:
+            return (hosts, none_docs + docs, none_chars + chars, top)
+        top.append((docs, chars, host))
+        return (hosts + 1, none_docs, none_chars, self._trim(top))
+
+    def merge_accumulators(self, accs):
+        hosts = none_docs = none_chars = 0
+        top: list = []
+        for h, nd, nc, t in accs:
+            hosts, none_docs, none_chars = hosts + h, none_docs + nd, none_chars + nc
+            top = self._trim(top + list(t))
+        return (hosts, none_docs, none_chars, top)
+
+    def extract_output(self, acc):
+        hosts, none_docs, none_chars, top = acc
+        return {
+            "distinct": hosts,
+            "top": [{"host": h, "documents": d, "chars": c}
+                    for d, c, h in heapq.nsmallest(self.n, top, key=self._rank)],
+            "without_host": {"documents": none_docs, "chars": none_chars},
+        }
+
+
 class ComputeStats(beam.PTransform):
     """Sums the statistics keys of every branch into one ``stats.json`` dict.
 
     Input: a PCollection of ``(key, count)`` pairs (already flattened from the
     branches). The combiner lifts partial sums onto each worker, so only the
-    distinct keys (a few hundred) are shuffled.
+    distinct keys (a few hundred) are shuffled and collected. Host keys (one per
+    host, ``(documents, chars)`` values) are summed apart and reduced by
+    ``TopHosts``, so no list of hosts is ever collected.
     """
 
-    def __init__(self, base: dict[str, Any], steps: list[tuple[str, str]]):
+    def __init__(self, base: dict[str, Any], steps: list[tuple[str, str]], top_hosts: int = TOP_HOSTS):
         super().__init__()
         self.base = base
         self.steps = steps
+        self.top_hosts = top_hosts
 
     def expand(self, pairs):
         base, steps = self.base, self.steps
+        counts, host_pairs = pairs | "SplitHosts" >> beam.Partition(_is_host_key, 2)
+        hosts = (host_pairs
+                 | "PerHost" >> beam.CombinePerKey(_add_pairs)
+                 | "Hosts" >> beam.CombineGlobally(TopHosts(self.top_hosts)))
         return (
-            pairs
+            counts
             | "Sum" >> beam.CombinePerKey(sum)
             | "Collect" >> beam.combiners.ToList()  # only the aggregated keys, bounded
-            | "Assemble" >> beam.Map(assemble_stats, base, steps)
+            | "Assemble" >> beam.Map(assemble_stats, base, steps, hosts=beam.pvalue.AsSingleton(hosts))
         )
 
 

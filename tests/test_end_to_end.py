@@ -88,6 +88,30 @@ def test_stats_and_card_give_the_volume_and_dates_of_what_was_kept(sample_run):
     assert "`quality` is language ID's probability of a wanted language" in card
 
 
+def test_stats_and_card_give_the_hosts_of_what_was_kept(sample_run):
+    """Which sites a dataset is made of: stats.json's hosts (summed and ranked by two
+    combines) match the documents' own URLs, and the card lists them."""
+    from pipeline.report import host_of
+
+    stats = json.loads((sample_run / "stats.json").read_text())
+    docs = rows(sample_run, "documents")
+    per_host = collections.defaultdict(lambda: [0, 0])
+    for d in docs:
+        per_host[host_of(d["url"])][0] += 1
+        per_host[host_of(d["url"])][1] += d["n_chars"]
+    assert "" not in per_host and len(per_host) >= 3
+    ranked = sorted(per_host.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
+    assert stats["hosts"] == {
+        "distinct": len(per_host),
+        "top": [{"host": h, "documents": n, "chars": c} for h, (n, c) in ranked],
+        "without_host": {"documents": 0, "chars": 0},
+    }
+    card = (sample_run / "README.md").read_text()
+    assert f"| Hosts | {len(per_host)} |" in card
+    host, (n, c) = ranked[0]
+    assert f"| `{host}` | {n} | {100 * n / len(docs):.1f}% | {c:,} |" in card
+
+
 def test_read_stage_matches_the_sample_description(sample_run):
     read = collections.Counter(r["reason"] for r in rows(sample_run, "rejects") if r["stage"] == "read")
     assert read == {"not_response": 11, "not_html": 2, "http_status": 1, "truncated": 1}

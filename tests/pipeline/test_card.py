@@ -464,3 +464,30 @@ def test_card_without_plots_removes_an_earlier_cards_plots(synthetic_output):
     assert main_card([synthetic_output, "--no-plots"]) == 0
     assert not [f for f in os.listdir(plots) if f.endswith(".svg")]
     assert "plots/" not in open(os.path.join(synthetic_output, "README.md"), encoding="utf-8").read()
+
+
+def test_hosts_are_listed_as_code_and_capped(make_output):
+    """A URL's host may hold Markdown or HTML (``http://<img src=x>/``): the card shows
+    hosts as code spans, lists 20 of them, and says what has no host."""
+    out = make_output("hosts")
+    top = [{"host": f"site{i:02d}.example.jp", "documents": 100 - i, "chars": 1000} for i in range(30)]
+    top[3]["host"] = "<img src=x onerror=alert(1)>`|*"
+    _set_stats(out, documents_out=5000, hosts={"distinct": 250, "top": top,
+                                               "without_host": {"documents": 7, "chars": 70}})
+    text = open(write_card(out), encoding="utf-8").read()
+    assert "| Hosts | 250 |" in text
+    assert "The documents kept come from 250 hosts; the 20 with the most documents" in text
+    assert "| `site00.example.jp` | 100 | 2.0% | 1,000 |" in text
+    assert "| `<img src=x onerror=alert(1)>%60\\|*` | 97 | 1.9% | 1,000 |" in text
+    assert "site19.example.jp" in text and "site20.example.jp" not in text
+    assert "7 document(s) have no URL with a host" in text
+
+
+def test_card_without_hosts_has_no_hosts_section(make_output):
+    out = make_output("nohosts")
+    stats = json.load(open(os.path.join(out, "stats.json"), encoding="utf-8"))
+    stats.pop("hosts", None)
+    with open(os.path.join(out, "stats.json"), "w", encoding="utf-8") as f:
+        json.dump(stats, f)
+    text = open(write_card(out), encoding="utf-8").read()
+    assert "## Hosts" not in text and "| Hosts |" not in text

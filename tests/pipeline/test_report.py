@@ -66,3 +66,83 @@ def test_lang_score_histogram_is_closed_at_one(tmp_path):
     svg = open(path, encoding="utf-8").read()
     assert "last bin" not in svg  # closed bins: no open-ended suffix on the axis label
     assert ">1.0<" in svg and ">1.05<" not in svg and ">1.1<" not in svg
+
+
+def _brute_force_hosts(per_host: dict[str, tuple[int, int]], n: int) -> dict:
+    named = sorted(((d, c, h) for h, (d, c) in per_host.items() if h), key=lambda e: (-e[0], -e[1], e[2]))
+    none = per_host.get("", (0, 0))
+    return {"distinct": len(named), "top": [{"host": h, "documents": d, "chars": c} for d, c, h in named[:n]],
+            "without_host": {"documents": none[0], "chars": none[1]}}
+
+
+def test_top_hosts_is_exact_however_the_hosts_are_split_over_workers():
+    """Hosts reach TopHosts in any order and any split over accumulators (workers,
+    bundles); many hosts tie on documents, some on characters too. The result is
+    the brute-force ranking, and no accumulator ever holds more than 2 n hosts."""
+    import random
+
+    from pipeline.report import TopHosts
+
+    rng = random.Random(7)
+    for trial in range(30):
+        n = rng.choice([1, 3, 10])
+        per_host = {f"h{i}.example.jp": (rng.randint(1, 6), rng.choice([10, 20, rng.randint(1, 999)]))
+                    for i in range(rng.randint(0, 400))}
+        if trial % 3:
+            per_host[""] = (rng.randint(1, 50), rng.randint(1, 5000))
+        fn = TopHosts(n)
+        accs = [fn.create_accumulator() for _ in range(rng.randint(1, 6))]
+        items = list(per_host.items())
+        rng.shuffle(items)
+        for host, value in items:
+            k = rng.randrange(len(accs))
+            accs[k] = fn.add_input(accs[k], (("host", host), value))
+            assert len(accs[k][3]) <= 2 * n
+        rng.shuffle(accs)
+        while len(accs) > 1:  # merged in a random tree, as a runner's combiner stages may
+            i = rng.randrange(len(accs) - 1)
+            accs[i:i + 2] = [fn.merge_accumulators(accs[i:i + 2])]
+            assert len(accs[i][3]) <= 2 * n
+        assert fn.extract_output(accs[0]) == _brute_force_hosts(per_host, n), trial
+
+
+def test_host_of_documents_and_the_stats_combine(tmp_path):
+    """doc_keys' host pairs go through ComputeStats on a real runner: summed per host
+    apart from the counters (no ToList of hosts), ranked, and in stats.json;
+    a run without documents still has the key."""
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from apache_beam.testing.test_pipeline import TestPipeline
+    from apache_beam.testing.util import assert_that
+
+    from pipeline.report import ComputeStats, doc_keys, host_of
+    from schemas.records import Doc
+    from tests.conftest import IN_MEMORY
+
+    urls = ["https://a.example.jp/1", "https://A.example.jp:8443/2", "https://u:pw@b.example.jp/x",
+            "http://a.example.jp./3", "", "not a url", "https://c.example.jp/"]
+    docs = [Doc(id=f"d{i}", url=u, source="s", crawl_date="", text="x" * (i + 1), n_chars=i + 1)
+            for i, u in enumerate(urls)]
+    assert [host_of(u) for u in urls] == ["a.example.jp", "a.example.jp", "b.example.jp", "a.example.jp",
+                                          "", "", "c.example.jp"]
+    expected = {"distinct": 3,
+                "top": [{"host": "a.example.jp", "documents": 3, "chars": 1 + 2 + 4},
+                        {"host": "c.example.jp", "documents": 1, "chars": 7},
+                        {"host": "b.example.jp", "documents": 1, "chars": 3}],
+                "without_host": {"documents": 2, "chars": 5 + 6}}
+
+    def check(expected_hosts, expected_docs):
+        def inner(stats_docs):
+            (stats,) = stats_docs
+            assert stats["hosts"] == expected_hosts
+            assert stats["documents_out"] == expected_docs
+        return inner
+
+    p = TestPipeline(options=PipelineOptions(IN_MEMORY))
+    stats = (p | beam.Create(docs, reshuffle=False) | beam.FlatMap(doc_keys) | ComputeStats({}, STEPS))
+    assert_that(stats, check(expected, len(docs)), label="hosts")
+    empty = (p | "None" >> beam.Create([], reshuffle=False) | "Keys" >> beam.FlatMap(doc_keys)
+             | "Empty" >> ComputeStats({}, STEPS))
+    assert_that(empty, check({"distinct": 0, "top": [], "without_host": {"documents": 0, "chars": 0}}, 0),
+                label="empty")
+    p.run().wait_until_finish()
