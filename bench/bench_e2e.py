@@ -324,20 +324,21 @@ def _short_cmd(cmdline: list[str]) -> str:
 
 
 def run_ceiling(d: Path) -> dict:
-    res = run_measured([sys.executable, str(Path(__file__).resolve()), "_ceiling", str(d)])
+    # The ceiling extracts as furui's config says (e.g. [extract] fast), so it stays one.
+    res = run_measured([sys.executable, str(Path(__file__).resolve()), "_ceiling", str(d), FURUI_CONFIG])
     info = json.loads(res["stdout"].strip().splitlines()[-1])
     return {**res, "docs_in": info["records"], "docs_out": info["extracted"], "inner_s": info["seconds"]}
 
 
-def _ceiling_main(d: Path) -> None:
+def _ceiling_main(d: Path, config: str = "") -> None:
     """Child process of ``run_ceiling``: read + decode + trafilatura, nothing else."""
     from pipeline.config import load_config
     from pipeline.extract import ExtractOptions, decode_html, extract_main_text
     from pipeline.readers import read_records
     from schemas.records import Record
 
-    cfg = load_config().extract
-    opts = ExtractOptions(cfg.favor, cfg.include_tables, cfg.include_comments)
+    cfg = load_config(config or None).extract
+    opts = ExtractOptions(cfg.favor, cfg.include_tables, cfg.include_comments, cfg.join_wrapped_lines, cfg.fast)
     n_rec = n_text = 0
     t0 = time.perf_counter()
     for path in input_files(d):
@@ -489,7 +490,7 @@ def per_stage_all(d: Path, isolate_sample: int = 300) -> dict:
     from pipeline.readers import read_records
     from schemas.records import Doc, Record
 
-    cfg = load_config()
+    cfg = load_config(FURUI_CONFIG or None)
     t: dict[str, float] = {}
     t0 = time.perf_counter()
     records = []
@@ -497,7 +498,8 @@ def per_stage_all(d: Path, isolate_sample: int = 300) -> dict:
         with open(path, "rb") as fh:
             records += [r for r in read_records(fh, str(path)) if isinstance(r, Record)]
     t["read"] = time.perf_counter() - t0
-    opts = ExtractOptions(cfg.extract.favor, cfg.extract.include_tables, cfg.extract.include_comments)
+    opts = ExtractOptions(cfg.extract.favor, cfg.extract.include_tables, cfg.extract.include_comments,
+                          cfg.extract.join_wrapped_lines, cfg.extract.fast)
     extractor = Extractor(opts, isolate=False)
     docs, decoded = [], []
     t_decode = t_extract = 0.0
@@ -751,7 +753,7 @@ def main_scale(args) -> None:
 
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "_ceiling":
-        _ceiling_main(Path(sys.argv[2]))
+        _ceiling_main(Path(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else "")
         return
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--docs", type=int, default=2000, help="synthetic livedoor-in-template records")

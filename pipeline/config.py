@@ -93,6 +93,10 @@ class ExtractConfig:
         join_wrapped_lines: join the lines a page's source wraps inside a paragraph,
             as a browser shows them (``pipeline.extract.join_wrapped_lines``); false
             gives trafilatura's text as it is, source line breaks included.
+        fast: skip trafilatura's fallback extractors (it runs readability on every
+            page, and jusText on short ones, and keeps their text when its own
+            looks worse): about a quarter less extraction time, and a worse text on
+            about 1% of real pages (bench/RESULTS-e2e.md, "Fourteenth session").
     """
 
     timeout_s: float = 10.0
@@ -101,6 +105,7 @@ class ExtractConfig:
     include_tables: bool = True
     include_comments: bool = False
     join_wrapped_lines: bool = True
+    fast: bool = False
 
     def __post_init__(self) -> None:
         if self.favor not in ("balanced", "precision", "recall"):

@@ -283,6 +283,7 @@ class ExtractOptions:
     include_tables: bool = True
     include_comments: bool = False
     join_wrapped_lines: bool = True  # see join_wrapped_lines()
+    fast: bool = False  # skip trafilatura's fallback extractors (readability, jusText)
 
 
 class TooDeep(Exception):
@@ -699,7 +700,7 @@ def _extract(trafilatura, page, url: str, options: ExtractOptions):
         favor_recall=options.favor == "recall",
         deduplicate=False,
         with_metadata=False,
-        fast=False,
+        fast=options.fast,
     )
 
 

@@ -206,7 +206,7 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: st
                                       keep_truncated_pages=cfg.io.truncated_pages == "keep")
     extracted = read["kept"] | "ExtractText" >> ExtractText(
         ExtractOptions(cfg.extract.favor, cfg.extract.include_tables, cfg.extract.include_comments,
-                       cfg.extract.join_wrapped_lines),
+                       cfg.extract.join_wrapped_lines, cfg.extract.fast),
         cfg.extract.timeout_s,
         cfg.extract.isolate,
     )

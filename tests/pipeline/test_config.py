@@ -34,6 +34,7 @@ def test_hash_changes_with_content():
         (("min_ratio = 0.2", 'min_ratio = "0.2"'), "min_ratio must be a number, got '0.2'"),
         (("max_payload_bytes = 10_000_000", 'max_payload_bytes = "10MB"'), "max_payload_bytes must be an integer"),
         (("isolate = true", 'isolate = "false"'), "isolate must be true/false"),
+        (("fast = false", "fast = 0"), "fast must be true/false"),
         (("exact = true", 'exact = "no"'), "exact must be true/false"),
         (('languages = ["ja"]', 'languages = "ja"'), "languages must be a list of strings"),
         (("min_score = 0.5", "min_score = true"), "min_score must be a number, got True"),

@@ -183,6 +183,29 @@ def test_lines_the_source_wraps_are_joined_as_a_browser_shows_them(isolate):
     assert "ハンドラ cgi-script" in raw.extract(WRAPPED).split("\n")
 
 
+# A page whose only text is a list in <nav>: trafilatura's own extraction keeps the
+# items as lines; its readability fallback (which it runs on every page unless
+# ``fast``) finds the list as the page's body and keeps the items' bullets.
+NAV_ONLY = ("<html><body><nav><ul>" + "".join(
+    f"<li>これは本文の段落です。ウェブから集めた日本語の文章で、十分な長さがあります。{i}</li>" for i in range(6))
+    + "</ul></nav></body></html>")
+
+
+@pytest.mark.parametrize("isolate", [False, True])
+def test_fast_skips_trafilaturas_fallback_extractors(isolate):
+    """``[extract] fast`` reaches trafilatura, in process and in the child."""
+    slow = Extractor(ExtractOptions(), timeout_s=30, isolate=isolate)
+    fast = Extractor(ExtractOptions(fast=True), timeout_s=30, isolate=isolate)
+    try:
+        with_fallback, without = slow.extract(NAV_ONLY).split("\n"), fast.extract(NAV_ONLY).split("\n")
+    finally:
+        slow.close()
+        fast.close()
+    assert len(with_fallback) == len(without) == 6
+    assert all(line.startswith("- これは本文") for line in with_fallback)
+    assert all(line.startswith("これは本文") for line in without)
+
+
 @pytest.mark.parametrize("html, want", [
     # Inline edges: judged by the characters across the tag.
     ("<p>Hello<span>\nworld</span> again</p>", "Hello world again"),
