@@ -58,3 +58,11 @@ def test_explore_output_notebook_runs(which, tmp_path, tmp_path_factory, monkeyp
         assert "40 documents, 140 rejects" in text
         assert "too_few_hiragana" in text and "rej-hiragana_ratio-too_few_hiragana-0" in text
         assert "吾輩は猫である" in text  # kept sample shows the Japanese text
+    else:
+        # The hosts table: stats.json's ranking beside the count over the documents' URLs.
+        import json
+
+        stats = json.loads((Path(out) / "stats.json").read_text(encoding="utf-8"))
+        first = stats["hosts"]["top"][0]
+        assert f"{stats['hosts']['distinct']:,} hosts; documents without one: 0" in text
+        assert first["host"] in text and "documents (from URLs)" in text
