@@ -21,6 +21,7 @@ import bisect
 import copy
 import heapq
 import json
+import unicodedata
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
@@ -78,16 +79,38 @@ def host_of(url: str) -> str:
     """The host of a document's URL, lower case, without user, port or final dot;
     ``""`` when there is none (a JSONL line without ``url``, a URL that is not one).
 
+    One host is counted once however its URLs spell it: full-width letters and
+    dots are mapped as browsers map them (NFKC, the ideographic full stop is a
+    dot), and punycode labels are shown decoded (``xn--wgv71a119e.jp`` is
+    ``日本語.jp``; a label that does not decode stays as written).
+
     >>> host_of("https://user:pw@News.Example.JP:8443/a?b=1"), host_of("http://[::1]:80/"), host_of("")
     ('news.example.jp', '::1', '')
     >>> host_of("http://[::1/"), host_of("example.jp/page"), host_of("http://example.jp./")
     ('', '', 'example.jp')
+    >>> host_of("http://XN--WGV71A119E.jp/"), host_of("http://日本語.jp/"), host_of("http://ｅｘａｍｐｌｅ。ｊｐ/x")
+    ('日本語.jp', '日本語.jp', 'example.jp')
+    >>> host_of("http://xn--zz.example.jp/")
+    'xn--zz.example.jp'
     """
     try:
         host = urlsplit(url).hostname or ""
     except ValueError:  # an unclosed IPv6 bracket, a bad port
         return ""
+    if not host.isascii():
+        host = unicodedata.normalize("NFKC", host).replace("\u3002", ".").replace("\uff61", ".").lower()
+    if "xn--" in host:
+        host = ".".join(_decoded_label(label) for label in host.split("."))
     return host.rstrip(".")
+
+
+def _decoded_label(label: str) -> str:
+    if not label.startswith("xn--"):
+        return label
+    try:
+        return label.encode("ascii").decode("idna").lower()
+    except UnicodeError:  # not valid punycode (or not ASCII): shown as written
+        return label
 
 
 def crawl_month(date: str) -> str:
