@@ -1199,21 +1199,36 @@ def _fields_section() -> list[str]:
 def _hosts_section(hosts: Mapping[str, Any], n_docs: int) -> list[str]:
     """The hosts the documents kept come from: how many, and the largest."""
     top = [t for t in hosts.get("top") or [] if isinstance(t, Mapping)][:CARD_TOP_HOSTS]
-    if not top:
+    without = hosts.get("without_host") if isinstance(hosts.get("without_host"), Mapping) else {}
+    hostless = _int(without.get("documents"))
+    if not top and not hostless:
         return []
     distinct = _int(hosts.get("distinct"))
-    lines = ["## Hosts", "",
-             f"The documents kept come from {distinct:,} host{'s' if distinct != 1 else ''}"
-             f"{f'; the {len(top)} with the most documents' if distinct > len(top) else ''}"
-             " (`stats.json` lists up to 100):", ""]
-    # A host is a code span: a URL's host may hold Markdown or HTML.
-    lines += _table(["Host", "Documents", "Share", "Characters"],
-                    [(f"`{str(t.get('host', '')).replace('`', '%60')}`", f"{_int(t.get('documents')):,}",
-                      _pct(_int(t.get("documents")), n_docs), f"{_int(t.get('chars')):,}") for t in top])
-    without = hosts.get("without_host") if isinstance(hosts.get("without_host"), Mapping) else {}
-    if _int(without.get("documents")):
-        lines += ["", f"{_int(without['documents']):,} document(s) have no URL with a host (JSONL lines without `url`)."]
-    return lines + [""]
+    lines = ["## Hosts", ""]
+    if top:
+        lines += [f"The documents kept come from {distinct:,} host{'s' if distinct != 1 else ''}"
+                  f"{f'; the {len(top)} with the most documents' if distinct > len(top) else ''}"
+                  " (`stats.json` lists up to 100):", ""]
+        # A host is a code span: stats.json may come from elsewhere than furui's host_of.
+        lines += _table(["Host", "Documents", "Share", "Characters"],
+                        [(f"`{_code_text(t.get('host', ''))}`", f"{_int(t.get('documents')):,}",
+                          _pct(_int(t.get("documents")), n_docs), f"{_int(t.get('chars')):,}") for t in top])
+        lines.append("")
+    if hostless:
+        lines.append(f"{hostless:,} document(s) have no URL with a host name (JSONL lines without `url`, URLs"
+                     " without a scheme, or a host no domain name or IP address can be).")
+        lines.append("")
+    return lines
+
+
+def _code_text(value: Any) -> str:
+    r"""Text for a Markdown code span in a table cell: no backtick ends it, no
+    backslash escapes the cell's pipe.
+
+    >>> _code_text("a`b\\|c")
+    'a%60b%5C|c'
+    """
+    return str(value).replace("`", "%60").replace("\\", "%5C")
 
 
 def _sources_section(stats: Mapping[str, Any]) -> list[str]:

@@ -95,8 +95,9 @@ class ExtractConfig:
             gives trafilatura's text as it is, source line breaks included.
         fast: skip trafilatura's fallback extractors (it runs readability on every
             page, and jusText on short ones, and keeps their text when its own
-            looks worse): about a quarter less extraction time, and a worse text on
-            about 1% of real pages (bench/RESULTS-e2e.md, "Fourteenth session").
+            looks worse): about a quarter less extraction time; 2% of real pages
+            come out different, most of them worse (bench/RESULTS-e2e.md,
+            "Fourteenth session").
     """
 
     timeout_s: float = 10.0

@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import copy
 import heapq
+import ipaddress
 import json
 import unicodedata
 from typing import Any, Iterable
@@ -63,7 +64,7 @@ def reject_keys(r: Reject) -> Iterable[tuple[tuple, int]]:
         yield ("hist", "lang_score", bucket(LANG_SCORE_EDGES, r.scores["langid.score"], closed=True)), 1
 
 
-def doc_keys(d: Doc) -> Iterable[tuple[tuple, int]]:
+def doc_keys(d: Doc) -> Iterable[tuple[tuple, Any]]:
     yield ("documents",), 1
     yield ("total", "chars"), d.n_chars
     yield ("total", "tokens"), d.n_tokens
@@ -76,13 +77,19 @@ def doc_keys(d: Doc) -> Iterable[tuple[tuple, int]]:
 
 
 def host_of(url: str) -> str:
-    """The host of a document's URL, lower case, without user, port or final dot;
-    ``""`` when there is none (a JSONL line without ``url``, a URL that is not one).
+    r"""The host of a document's URL, lower case, without user, port or final dot.
 
-    One host is counted once however its URLs spell it: full-width letters and
-    dots are mapped as browsers map them (NFKC, the ideographic full stop is a
-    dot), and punycode labels are shown decoded (``xn--wgv71a119e.jp`` is
-    ``日本語.jp``; a label that does not decode stays as written).
+    ``""`` when the URL has no host a web page can be served from: a JSONL line
+    without ``url``, a URL without a scheme (``example.jp/page``) or not one, a
+    name longer than DNS allows (253) or with characters no host name holds, and a
+    name without a dot (``localhost``; ``http://ghp_TOKEN/x@github.com/`` names the
+    host ``ghp_token``, as browsers read it, and such a token must not reach the card).
+
+    One host is counted once however its URLs spell it, as browsers map them:
+    full-width letters and dots (NFKC; the ideographic full stop is a dot), a
+    backslash for a slash, punycode labels decoded (``xn--wgv71a119e.jp`` is
+    ``日本語.jp``; a label that does not decode stays as written), an IPv6 address
+    in its compressed form, without a zone.
 
     >>> host_of("https://user:pw@News.Example.JP:8443/a?b=1"), host_of("http://[::1]:80/"), host_of("")
     ('news.example.jp', '::1', '')
@@ -90,26 +97,48 @@ def host_of(url: str) -> str:
     ('', '', 'example.jp')
     >>> host_of("http://XN--WGV71A119E.jp/"), host_of("http://日本語.jp/"), host_of("http://ｅｘａｍｐｌｅ。ｊｐ/x")
     ('日本語.jp', '日本語.jp', 'example.jp')
-    >>> host_of("http://xn--zz.example.jp/")
-    'xn--zz.example.jp'
+    >>> host_of("http://xn--zz.example.jp/"), host_of("http://xn--strae-oqa.de/"), host_of("http://xn--mtk.jp/")
+    ('xn--zz.example.jp', 'straße.de', '令和.jp')
+    >>> host_of("http://ghp_ABC/def@github.com/"), host_of("http://host.jp\\@evil.jp/"), host_of("http://a b.jp/")
+    ('', 'host.jp', '')
+    >>> host_of("http://[FE80::0:1%25eth0]/"), host_of("http://" + "a" * 251 + ".jp/")
+    ('fe80::1', '')
     """
+    # The host is near the start: a longer URL cut here has a host of > 4,000
+    # characters, which is no host either way (and nothing unbounded is scanned).
+    url = url[:4096].replace("\\", "/")
     try:
         host = urlsplit(url).hostname or ""
     except ValueError:  # an unclosed IPv6 bracket, a bad port
         return ""
+    if len(host) > _MAX_HOST:
+        return ""
+    if ":" in host:  # an IPv6 literal (urlsplit took it from between brackets)
+        try:
+            return str(ipaddress.IPv6Address(host.split("%", 1)[0]))
+        except ValueError:
+            return ""
     if not host.isascii():
-        host = unicodedata.normalize("NFKC", host).replace("\u3002", ".").replace("\uff61", ".").lower()
+        host = unicodedata.normalize("NFKC", host).replace("\u3002", ".").replace("\uff61", ".")
     if "xn--" in host:
         host = ".".join(_decoded_label(label) for label in host.split("."))
-    return host.rstrip(".")
+    host = host.lower().rstrip(".")
+    if not 0 < len(host) <= _MAX_HOST or "." not in host or not all(
+            c in "-_." or unicodedata.category(c)[0] in "LMN" for c in host):
+        return ""
+    return host
+
+
+_MAX_HOST = 253  # DNS's longest name
 
 
 def _decoded_label(label: str) -> str:
-    if not label.startswith("xn--"):
+    """A punycode label decoded and mapped as a browser shows it (NFKC, lower case)."""
+    if not label.startswith("xn--") or not label.isascii():
         return label
     try:
-        return label.encode("ascii").decode("idna").lower()
-    except UnicodeError:  # not valid punycode (or not ASCII): shown as written
+        return unicodedata.normalize("NFKC", label[4:].encode("ascii").decode("punycode")).lower()
+    except UnicodeError:  # not valid punycode: shown as written
         return label
 
 

@@ -8,6 +8,7 @@ session; or ``$FURUI_OUTPUT`` when set, e.g. a run made by CI beforehand).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,9 @@ def test_explore_output_notebook_runs(which, tmp_path, tmp_path_factory, monkeyp
         assert "40 documents, 140 rejects" in text
         assert "too_few_hiragana" in text and "rej-hiragana_ratio-too_few_hiragana-0" in text
         assert "吾輩は猫である" in text  # kept sample shows the Japanese text
+        # The hosts table: stats.json's count beside the one over the documents' URLs.
+        assert "1 hosts; documents without one: 0" in text
+        assert re.search(r"example\.jp\s+40\s+\d+\s+40\b", text), "hosts row with both counts"
     else:
         # The hosts table: stats.json's ranking beside the count over the documents' URLs.
         import json
@@ -65,4 +69,5 @@ def test_explore_output_notebook_runs(which, tmp_path, tmp_path_factory, monkeyp
         stats = json.loads((Path(out) / "stats.json").read_text(encoding="utf-8"))
         first = stats["hosts"]["top"][0]
         assert f"{stats['hosts']['distinct']:,} hosts; documents without one: 0" in text
-        assert first["host"] in text and "documents (from URLs)" in text
+        assert re.search(rf"{re.escape(first['host'])}\s+{first['documents']}\s+{first['chars']}\s+"
+                         rf"{first['documents']}\b", text), "hosts row with both counts"

@@ -193,6 +193,8 @@ def build_output(out_dir: str, *, n_docs: int = 40, n_shards: int = 3, config_te
         "rejected": 180 - n_docs,
         "funnel": funnel,
         "pii": {"email": 3, "phone": 5},
+        "hosts": {"distinct": 1, "top": [{"host": "example.jp", "documents": n_docs, "chars": sum(n_chars)}],
+                  "without_host": {"documents": 0, "chars": 0}},
         "histograms": {"n_chars": {"edges": edges, "counts": counts},
                        "lang_score": {"edges": score_edges, "counts": score_counts},
                        "cluster_size": {"2": 10, "3": 4, "5": 1}},

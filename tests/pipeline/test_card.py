@@ -491,3 +491,11 @@ def test_card_without_hosts_has_no_hosts_section(make_output):
         json.dump(stats, f)
     text = open(write_card(out), encoding="utf-8").read()
     assert "## Hosts" not in text and "| Hosts |" not in text
+
+
+def test_documents_without_a_host_are_said_even_when_no_document_has_one(make_output):
+    out = make_output("hostless")
+    _set_stats(out, hosts={"distinct": 0, "top": [], "without_host": {"documents": 40, "chars": 900}})
+    text = open(write_card(out), encoding="utf-8").read()
+    assert "## Hosts" in text and "| Hosts | 0 |" in text
+    assert "40 document(s) have no URL with a host name" in text and "| Host | Documents" not in text

@@ -145,4 +145,49 @@ def test_host_of_documents_and_the_stats_combine(tmp_path):
              | "Empty" >> ComputeStats({}, STEPS))
     assert_that(empty, check({"distinct": 0, "top": [], "without_host": {"documents": 0, "chars": 0}}, 0),
                 label="empty")
+    # More hosts than twice the list: the ranking trims on the way and stays exact.
+    many = [Doc(id=f"m{i}", url=f"https://h{i % 23}.example.jp/{i}", source="s", crawl_date="", text="x",
+                n_chars=1 + i % 5) for i in range(400)]
+    per_host: dict[str, list[int]] = {}
+    for d in many:
+        per_host.setdefault(host_of(d.url), [0, 0])
+        per_host[host_of(d.url)][0] += 1
+        per_host[host_of(d.url)][1] += d.n_chars
+    ranked = sorted(per_host.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))[:3]
+    trimmed = (p | "Many" >> beam.Create(many) | "ManyKeys" >> beam.FlatMap(doc_keys)
+               | "Trimmed" >> ComputeStats({}, STEPS, top_hosts=3))
+    assert_that(trimmed, check({"distinct": 23, "top": [{"host": h, "documents": n, "chars": c} for h, (n, c) in ranked],
+                                "without_host": {"documents": 0, "chars": 0}}, 400), label="trimmed")
     p.run().wait_until_finish()
+
+
+def test_host_of_never_raises_and_gives_a_host_name_or_nothing():
+    """Adversarial URLs (a JSONL ``url`` field is any string): host_of returns a
+    name a page can be served from (letters, digits, ``-_.``, a dot, at most 253
+    characters), an IPv6 address, or ``""``; the same host spelled differently is
+    one; a token in a URL's user part is no host."""
+    import ipaddress
+    import random
+    import unicodedata
+
+    from pipeline.report import host_of
+
+    def valid(h: str) -> bool:
+        if ":" in h:
+            return str(ipaddress.IPv6Address(h)) == h
+        return 0 < len(h) <= 253 and "." in h and all(c in "-_." or unicodedata.category(c)[0] in "LMN" for c in h)
+
+    rng = random.Random(11)
+    pieces = ["http://", "https://", "HTTP://", "//", "xn--", "xn--wgv71a119e", ".jp", "。", "．", "ｊｐ", "@", ":",
+              "%", "[", "]", "::1", "/", "\\", "?", "#", " ", "\u200b", "\ud800", "\x00", "`", "|", "<b>", "例",
+              "ß", "㋿", "a" * 300, "1.2.3.4", "user:pw", "~", "-", "_", "é", "\u0301"]
+    for _ in range(5000):
+        url = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        h = host_of(url)
+        assert h == "" or valid(h), (url, h)
+    assert host_of("http://x" + "y" * 10_000_000) == ""  # a 10 MB "URL" is cut, never scanned whole
+    same = {host_of(u) for u in ["http://日本語.JP/", "https://xn--wgv71a119e.jp:443/x", "http://日本語。jp./",
+                                 "http://user@ＸＮ--ＷＧＶ71Ａ119Ｅ．ＪＰ/"]}
+    assert same == {"日本語.jp"}
+    assert host_of("http://ghp_0123456789abcdef/x@github.com/") == ""
+    assert host_of("https://medium.com/@someone/post") == "medium.com"
