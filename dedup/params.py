@@ -53,9 +53,9 @@ class DedupParams:
             ``num_perm=128``.
         max_bucket_size: Band buckets with more members than this are
             considered boilerplate collisions (empty/templated text): their
-            members still get star edges, but the bucket is counted
-            (``bucket.oversized``) and its edges are not verified one by one.
-            Time and memory stay linear in the bucket size either way.
+            members still get star edges (verified like any other), and the
+            bucket is counted (``bucket.oversized``). Time and memory stay
+            linear in the bucket size either way.
         max_rounds: Upper bound on large-star/small-star rounds unrolled in the
             Beam graph. Convergence takes O(log n) rounds; 12 covers chains far
             longer than any real duplicate cluster. Components not converged by

@@ -92,6 +92,7 @@ def tokenize_words(text: str, tokenizer: Callable[[str], Sequence[str]] | None =
 
 
 _SUDACHI = None
+_SUDACHI_CHUNK_CHARS = 12_000
 
 
 def _default_sudachi() -> Callable[[str], Sequence[str]]:
@@ -100,10 +101,12 @@ def _default_sudachi() -> Callable[[str], Sequence[str]]:
         from sudachipy import Dictionary, SplitMode
 
         tok = Dictionary(dict="core").create(mode=SplitMode.C)
-        # Sudachi refuses inputs over 49,149 bytes: split on lines, then chunk.
+        # Sudachi refuses inputs over 49,149 bytes: a code point is at most 4
+        # bytes of UTF-8, so 12,000 of them always fit (16,000 did only while
+        # no character needed 4 bytes: emoji and rare kanji do).
         def run(text: str) -> list[str]:
             out: list[str] = []
-            for chunk in _chunks(text, 16000):
+            for chunk in _chunks(text, _SUDACHI_CHUNK_CHARS):
                 out.extend(m.surface() for m in tok.tokenize(chunk))
             return out
 

@@ -109,6 +109,16 @@ def test_datasketch_helper_accepts_empty_lists():
     assert (sig[0] == 0xFFFFFFFF).all() and not (sig[1] == 0xFFFFFFFF).all()
 
 
+def test_sudachi_word_shingles_of_text_in_four_byte_characters():
+    """Emoji and rare kanji take 4 bytes of UTF-8: chunks of 16,000 characters
+    reached Sudachi's 49,149-byte limit and the signing step raised."""
+    pytest.importorskip("sudachipy")
+    for text in ("😀" * 20_000, "あ𠮷" * 12_000):
+        words = shingles(text, 1, "sudachi")
+        assert "".join(words) == text.replace(" ", "")
+        assert signatures([text], n=2, tokenizer="sudachi").shape == (1, 128)
+
+
 @pytest.mark.slow
 def test_sudachi_word_shingles_real_tokenizer():
     pytest.importorskip("sudachipy")
