@@ -75,6 +75,17 @@ class Sketch(NamedTuple):
     bands: bytes
 
 
+def cluster_id(kind: str, keeper_id: str, keeper_digest: bytes) -> str:
+    """``<kind>:<keeper id>:<16 hex digits of the keeper's text digest>``: unique per
+    cluster even when ids repeat (a user's constant JSONL id keeps several texts,
+    and each can keep a cluster of its own).
+
+    >>> cluster_id("near", "doc-1", bytes(range(8)))
+    'near:doc-1:0001020304050607'
+    """
+    return f"{kind}:{keeper_id}:{keeper_digest[:8].hex()}"
+
+
 def text_digest(text: str) -> bytes:
     """xxh3-128 of a text: exact dedup's key; its first 8 bytes end each rank.
 
@@ -180,7 +191,7 @@ class _ExactDecide(beam.DoFn):
     def _duplicates(self, keeper_id, best_digest, sketches, size):
         self.c_clusters.inc()
         self.c_exact_clusters.inc()
-        cid = f"exact:{keeper_id}"
+        cid = cluster_id("exact", keeper_id, best_digest)
         yield TaggedOutput("clusters", {"cluster_id": cid, "doc_id": keeper_id, "kept": True, "size": size, "kind": "exact",
                                         MEMBER_DIGEST: best_digest})
         for s in sketches:
@@ -347,7 +358,7 @@ class _Clusters(beam.DoFn):
         children = reiterable(children)
         size = 1 + sum(1 for _ in children)
         keeper_id = keeper[1]
-        cid = f"near:{keeper_id}"
+        cid = cluster_id("near", keeper_id, keeper[2])
         self.c_clusters.inc()
         self.c_near_clusters.inc()
         yield TaggedOutput("clusters", {"cluster_id": cid, "doc_id": keeper_id, "kept": True, "size": size, "kind": "near",

@@ -4,11 +4,13 @@ One row per document that belongs to a duplicate cluster of size >= 2.
 
 Version history:
     1: initial schema.
+    2: ``cluster_id`` ends with the keeper's text digest (clusters kept by
+       different texts under one repeated id were one cluster id).
 """
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 SCHEMA = pa.schema(
     [
@@ -23,7 +25,8 @@ SCHEMA = pa.schema(
 
 #: What each column holds (the README's schema tables show it).
 DESCRIPTIONS = {
-    "cluster_id": "`exact:<keeper id>` or `near:<keeper id>`",
+    "cluster_id": "`exact:<keeper id>:<digest>` or `near:<keeper id>:<digest>`, the digest 16 hex digits of the"
+                  " keeper's text (one id can keep several texts)",
     "doc_id": "A member's document id",
     "kept": "Whether this member is the cluster's kept document",
     "size": "Members in the cluster",

@@ -463,6 +463,8 @@ def test_texts_sharing_an_id_are_deduplicated_each_on_its_own(sample_run_in_memo
     near-duplicates another document goes, the unrelated one stays, on every run.
     (As one node they shared one decision, which rejected both, and verification
     used whichever of their two signatures the shuffle delivered first.)"""
+    from pipeline.dedup import text_digest
+
     t1, t2 = _kept_texts(sample_run_in_memory, 2)
     edited = t1[: len(t1) // 2] + "ここは二回目の取得で書き換えられた一文です。" + t1[len(t1) // 2:]
     _jsonl(tmp_path / "in" / "x" / "p.jsonl", {"id": "k", "url": "https://e.example.jp/k", "text": t1},
@@ -475,7 +477,8 @@ def test_texts_sharing_an_id_are_deduplicated_each_on_its_own(sample_run_in_memo
         assert (reject["id"], reject["url"], reject["reason"], reject["dup_of"]) == (
             "same", "https://e.example.jp/b", "near_duplicate", "k")
         clusters = sorted((r["cluster_id"], r["doc_id"], r["kept"], r["size"]) for r in rows(out, "clusters"))
-        assert clusters == [("near:k", "k", True, 2), ("near:k", "same", False, 2)]
+        cid = "near:k:" + text_digest(t1)[:8].hex()
+        assert clusters == [(cid, "k", True, 2), (cid, "same", False, 2)]
         stats = json.loads((out / "stats.json").read_text())
         assert stats["accounted"] and stats["duplicate_ids"] == 1
         seen.add(json.dumps([sorted(d.items()) for d in rows(out, "documents")], default=str))

@@ -13,7 +13,7 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from dedup.params import DedupParams
-from pipeline.dedup import MEMBER_DIGEST, Deduplicate
+from pipeline.dedup import MEMBER_DIGEST, Deduplicate, text_digest
 from schemas.records import Doc
 from tests.conftest import shared
 
@@ -82,17 +82,37 @@ def test_exact_near_and_unrelated(tmp_path):
     assert rejects["c"][1:5] == ["dedup", "near_dedup", "near_duplicate", "b"]
     assert rejects["a"][5] == len(base)
     kinds = {(c["kind"], c["doc_id"]): (c["kept"], c["size"], c["cluster_id"]) for c in clusters}
+    b = "b:" + text_digest(base)[:8].hex()  # the keeper's id and its text
     assert kinds == {
-        ("exact", "a"): (False, 2, "exact:b"),
-        ("exact", "b"): (True, 2, "exact:b"),
-        ("near", "b"): (True, 2, "near:b"),
-        ("near", "c"): (False, 2, "near:b"),
+        ("exact", "a"): (False, 2, f"exact:{b}"),
+        ("exact", "b"): (True, 2, f"exact:{b}"),
+        ("near", "b"): (True, 2, f"near:{b}"),
+        ("near", "c"): (False, 2, f"near:{b}"),
     }
     assert counters["in"] == 5
     assert counters["kept"] + counters["dropped.exact_duplicate"] + counters["dropped.near_duplicate"] == 5
     assert counters["dropped.exact_duplicate"] == 1 and counters["dropped.near_duplicate"] == 1
     assert counters["clusters"] == 2
     assert counters["cc.unconverged"] == 0
+
+
+def test_clusters_kept_by_texts_under_one_id_are_told_apart(tmp_path):
+    """A user's constant id keeps two texts, each with an exact copy under another
+    id: two clusters, each with one keeper and its own size (one cluster id
+    ``exact:ds`` once held four rows, two of them kept)."""
+    rng = random.Random(5)
+    a, b = random_text(rng, 1500), random_text(rng, 1500)
+    docs = [doc("ds", a, quality=0.9), doc("o1", a, quality=0.5), doc("ds", b, quality=0.9),
+            doc("o2", b, quality=0.5), doc("o3", b, quality=0.4)]
+    kept, rejects, clusters, counters = run_dedup(tmp_path, docs, DedupParams())
+    assert sorted(kept) == ["ds", "ds"] and sorted(rejects) == ["o1", "o2", "o3"]
+    by_cluster = defaultdict(list)
+    for c in clusters:
+        by_cluster[c["cluster_id"]].append((c["doc_id"], c["kept"], c["size"]))
+    assert {k: sorted(v) for k, v in by_cluster.items()} == {
+        f"exact:ds:{text_digest(a)[:8].hex()}": [("ds", True, 2), ("o1", False, 2)],
+        f"exact:ds:{text_digest(b)[:8].hex()}": [("ds", True, 3), ("o2", False, 3), ("o3", False, 3)],
+    }
 
 
 def test_chain_ends_in_one_cluster(tmp_path):
@@ -109,7 +129,7 @@ def test_chain_ends_in_one_cluster(tmp_path):
     kept, rejects, clusters, counters = run_dedup(tmp_path, docs, DedupParams(exact=False))
     assert kept == ["a"]
     assert {r[4] for r in rejects.values()} == {"a"}
-    assert {c["cluster_id"] for c in clusters} == {"near:a"}
+    assert {c["cluster_id"] for c in clusters} == {f"near:a:{text_digest(texts[3])[:8].hex()}"}
     assert all(c["size"] == 5 for c in clusters)
 
 
