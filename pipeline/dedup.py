@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import struct
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Iterable, NamedTuple, Sequence
 
 import apache_beam as beam
 import numpy as np
@@ -411,30 +411,37 @@ class Copies:
     """Routes the documents of one join group or writer shard.
 
     Documents are keyed by :func:`doc_key`; copies of one text under one id (one
-    record read twice, say one file under two paths) share a key and a
-    decision. Of such copies one is kept unless the decision drops their text:
-    the first by (source, URL, crawl date), so every rerun keeps the same one;
-    the others are its exact duplicates. A decision that drops a text for the
-    same text under the same id (with ``[dedup] exact = false``, copies that
-    differ in crawl date are near duplicates of each other) keeps the first
-    copy the same way, and the others keep the decision.
+    record read twice, say one file under two paths, or one page crawled twice
+    under a constant JSONL id) share a key and a decision. Of such copies one is
+    kept unless the decision drops their text: the first by the keeper order
+    (``keeper``: with the default, the earliest crawl date), then by (source,
+    URL, crawl date), so every rerun keeps the same one; the others are its
+    exact duplicates. A decision that drops a text for the same text under the
+    same id (with ``[dedup] exact = false``, copies that differ in crawl date
+    are near duplicates of each other) keeps the first copy the same way, and
+    the others keep the decision.
 
     Passes over the group's (re-iterable) documents: :meth:`count` sees every
     one (the caller's first pass, which also reads what else the group holds);
     :meth:`route_counted` then makes the others: only if some key repeats,
     :meth:`order` sees them again; :meth:`route` routes each as it comes, then
-    :meth:`finish`. Memory: a count per key, the first copy's (source, URL, date)
-    per repeated key, and one held document per key whose first copies are alike
-    in all three (a line twice in one file); never the copies themselves.
+    :meth:`finish`. Memory: a count per key, the first copy's order per repeated
+    key, and one held document per key whose first copies are alike in all of it
+    (a line twice in one file); never the copies themselves.
     """
 
-    def __init__(self, router: "Router"):
+    def __init__(self, router: "Router", keeper: Sequence[str] = ()):
         self.router = router
+        self.keeper = tuple(keeper)
         self.n: dict[tuple, int] = {}
         self.repeats = 0  # documents beyond the first of their key
-        self.first: dict[tuple, tuple] = {}  # repeated key -> (source, url, date) of its first copy
-        self.tied: set[tuple] = set()  # repeated keys whose first copies are alike in all three
+        self.first: dict[tuple, tuple] = {}  # repeated key -> the order of its first copy
+        self.tied: set[tuple] = set()  # repeated keys whose first copies are alike in all of it
         self.held: dict[tuple, Doc] = {}  # tied key -> the copy kept so far
+
+    def _order(self, doc: Doc) -> tuple:
+        rank = rank_key(doc.id, doc.quality, doc.crawl_date, doc.n_chars, self.keeper)[0] if self.keeper else b""
+        return (rank, doc.source, doc.url, doc.crawl_date)
 
     def count(self, key: tuple) -> None:
         n = self.n.get(key, 0)
@@ -444,7 +451,7 @@ class Copies:
     def order(self, key: tuple, doc: Doc) -> None:
         if self.n[key] < 2:
             return
-        order = (doc.source, doc.url, doc.crawl_date)
+        order = self._order(doc)
         first = self.first.get(key)
         if first is None or order < first:
             self.first[key] = order
@@ -461,13 +468,13 @@ class Copies:
             yield self.router.route(doc, None if own else decision)
             return
         loser = decision if own else ("exact_duplicate", key[0], n)
-        if (doc.source, doc.url, doc.crawl_date) != self.first[key]:
+        if self._order(doc) != self.first[key]:
             yield self.router.route(doc, loser)
         elif key not in self.tied:
             yield self.router.route(doc, None)
         elif key not in self.held:
             self.held[key] = doc
-        else:  # copies alike in source, URL and date: the smaller repr is kept, on every run
+        else:  # copies alike in rank, source, URL and date: the smaller repr is kept, on every run
             if repr(doc) < repr(self.held[key]):
                 self.held[key], doc = doc, self.held[key]
             yield self.router.route(doc, loser)
@@ -492,6 +499,9 @@ class Copies:
 class _Apply(beam.DoFn):
     """Final join: route each document to kept or rejected."""
 
+    def __init__(self, keeper: Sequence[str]):
+        self.keeper = tuple(keeper)
+
     def setup(self):
         self.router = Router()
 
@@ -499,7 +509,7 @@ class _Apply(beam.DoFn):
         key, grouped = element
         docs = reiterable(grouped["doc"])  # one, unless one text repeats under one id
         decisions = list(grouped["decision"])
-        copies = Copies(self.router)
+        copies = Copies(self.router, self.keeper)
         for _ in docs:
             copies.count(key)
         for out in copies.route_counted(lambda: ((key, d) for d in docs), lambda _: decisions):
@@ -632,6 +642,6 @@ class Deduplicate(beam.PTransform):
             {"doc": docs | f"{label}/Join/KeyDocs" >> beam.Map(lambda d: (doc_key(d), d)),
              "decision": decisions | f"{label}/Join/KeyDecisions" >> beam.Map(lambda kv: ((kv[0], kv[1][3]), kv[1]))}
             | f"{label}/Join/Group" >> beam.CoGroupByKey()
-            | f"{label}/Join/Apply" >> beam.ParDo(_Apply()).with_outputs("rejected", main="kept")
+            | f"{label}/Join/Apply" >> beam.ParDo(_Apply(self.params.keeper)).with_outputs("rejected", main="kept")
         )
         return {"kept": routed.kept, "rejected": routed.rejected, "clusters": clusters}

@@ -253,7 +253,7 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: st
         cluster_rows = deduped["clusters"]
         written = {"docs": docs, "decisions": deduped["decisions"]} | "WriteDocuments" >> WriteDeduplicatedDocuments(
             "documents", documents_schema.SCHEMA, out_dir, meta, _text_size,
-            to_row=_doc_row, stat_keys=report.doc_keys, **common)
+            to_row=_doc_row, stat_keys=report.doc_keys, keeper=cfg.dedup.keeper, **common)
         rejects.append(written["rejected"])
         stat_pairs.append(written["stats"])
         if cfg.dedup.exact:

@@ -346,10 +346,11 @@ class WriteShards(beam.PTransform):
 class _WriteDedupShardFn(_WriteShardFn):
     """One shard: route its documents by the dedup decisions, write the kept ones."""
 
-    def __init__(self, *args, to_row, stat_keys):
+    def __init__(self, *args, to_row, stat_keys, keeper=()):
         super().__init__(*args)
         self.to_row = to_row
         self.stat_keys = stat_keys
+        self.keeper = tuple(keeper)
 
     def setup(self):
         from pipeline.dedup import Router
@@ -368,7 +369,7 @@ class _WriteDedupShardFn(_WriteShardFn):
         # text repeats under one id: which copy is first.)
         items = reiterable(items)
         decisions: dict[tuple, list] = {}
-        copies = Copies(self.router)
+        copies = Copies(self.router, self.keeper)
         for kind, value in items:
             if kind == "doc":
                 copies.count(doc_key(value))
@@ -405,12 +406,13 @@ class WriteDeduplicatedDocuments(WriteShards):
     """
 
     def __init__(self, kind: str, schema: pa.Schema, out_dir: str, metadata: dict[str, str],
-                 size_of: Callable[[dict], int], *, to_row, stat_keys, **kwargs):
+                 size_of: Callable[[dict], int], *, to_row, stat_keys, keeper=(), **kwargs):
         # No shard_id to choose: documents must go where their decisions go, both
         # by the id and text digest (pipeline.dedup.shard_key).
         super().__init__(kind, schema, out_dir, metadata, size_of, None, **kwargs)
         self.to_row = to_row
         self.stat_keys = stat_keys
+        self.keeper = tuple(keeper)  # which of several copies of one text under one id is kept
 
     def expand(self, inputs):
         from pipeline.dedup import key_string, shard_key
@@ -437,7 +439,7 @@ class WriteDeduplicatedDocuments(WriteShards):
             | "Tag" >> beam.Flatten()
             | "GroupShard" >> beam.GroupByKey()
             | "RouteAndWrite" >> beam.ParDo(
-                _WriteDedupShardFn(*fn_args, to_row=to_row, stat_keys=self.stat_keys), totals=t
+                _WriteDedupShardFn(*fn_args, to_row=to_row, stat_keys=self.stat_keys, keeper=self.keeper), totals=t
             ).with_outputs("rejected", "stats", main="files")
         )
         return {"files": out.files, "rejected": out.rejected, "stats": out.stats}

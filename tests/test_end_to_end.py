@@ -243,6 +243,23 @@ def _jsonl(path: Path, *objs: dict) -> None:
     path.write_text("".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objs), encoding="utf-8")
 
 
+def test_a_page_crawled_twice_under_one_id_keeps_its_earliest_capture(sample_run_in_memory, tmp_path):
+    """The writer, not only the dedup join, picks among copies of one text under
+    one id by the keeper order: the earlier crawl date, though its file sorts last."""
+    (t1,) = _kept_texts(sample_run_in_memory, 1)
+    _jsonl(tmp_path / "in" / "a" / "p.jsonl", {"id": "page", "url": "https://e.example.jp/p", "text": t1,
+                                              "date": "2024-05-01T00:00:00Z"})
+    _jsonl(tmp_path / "in" / "b" / "p.jsonl", {"id": "page", "url": "https://e.example.jp/p", "text": t1,
+                                              "date": "2019-05-01T00:00:00Z"})
+    for out in _run_in_both_modes(tmp_path):
+        (kept,) = rows(out, "documents")
+        assert (kept["id"], kept["crawl_date"], kept["source"].split("/in/")[1]) == (
+            "page", "2019-05-01T00:00:00Z", "b/p.jsonl")
+        (reject,) = rows(out, "rejects")
+        assert (reject["reason"], reject["dup_of"], reject["source"].split("/in/")[1]) == (
+            "exact_duplicate", "page", "a/p.jsonl")
+
+
 def test_same_file_name_in_two_directories_gives_different_ids(sample_run_in_memory, tmp_path):
     """Ids of records without their own come from the whole path: two part.jsonl files
     in different directories must not share ids, or the dedup decision against one

@@ -11,6 +11,7 @@ import apache_beam as beam
 import pytest
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.testing.util import assert_that, equal_to
 
 from dedup.params import DedupParams
 from pipeline.dedup import MEMBER_DIGEST, Deduplicate, text_digest
@@ -113,6 +114,27 @@ def test_clusters_kept_by_texts_under_one_id_are_told_apart(tmp_path):
         f"exact:ds:{text_digest(a)[:8].hex()}": [("ds", True, 2), ("o1", False, 2)],
         f"exact:ds:{text_digest(b)[:8].hex()}": [("ds", True, 3), ("o2", False, 3), ("o3", False, 3)],
     }
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_copies_of_one_text_under_one_id_follow_the_keeper_order(tmp_path, exact):
+    """One page crawled twice under a constant id: the copy the keeper order
+    prefers (the earlier crawl date) is kept, not the first by source path."""
+    rng = random.Random(9)
+    text = random_text(rng, 1200)
+    late = Doc(id="y", url="https://example.jp/p", source="a.jsonl", crawl_date="2024-01-01", text=text,
+               n_chars=len(text), quality=0.5)
+    early = late._replace(source="b.jsonl", crawl_date="2020-01-01")
+    for docs in ([late, early], [early, late]):
+        p = beam.Pipeline(options=PipelineOptions(IN_MEMORY))
+        res = p | beam.Create(docs, reshuffle=False) | Deduplicate(DedupParams(exact=exact))
+        kept_dates = res["kept"] | "KeptDates" >> beam.Map(lambda d: d.crawl_date)
+        rejected = res["rejected"] | "Rejected" >> beam.Map(lambda r: (r.id, r.reason, r.dup_of))
+        assert_that(kept_dates, equal_to(["2020-01-01"]), label="kept")
+        # Without the exact pass the two copies are one near cluster (README).
+        reason = "exact_duplicate" if exact else "near_duplicate"
+        assert_that(rejected, equal_to([("y", reason, "y")]), label="rejected")
+        p.run().wait_until_finish()
 
 
 def test_chain_ends_in_one_cluster(tmp_path):
