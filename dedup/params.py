@@ -16,6 +16,16 @@ KEEPER_CRITERIA = (
 )
 
 
+# Limits past which a value is a mistake, not a setting: each is far beyond what
+# dedup needs, and each would otherwise fail (or build a huge graph) only in the job.
+_MAXIMUM = {"ngram": 1_000, "num_perm": 8_192, "max_rounds": 64}
+_WHY_MAXIMUM = {
+    "ngram": "shingles of that many characters or words",
+    "num_perm": "32-bit slots per document; 128 is the default",
+    "max_rounds": "each round adds stages to the job; the default 12 covers chains far longer than any real cluster",
+}
+
+
 @dataclass(frozen=True)
 class DedupParams:
     """Parameters of exact and near-duplicate removal.
@@ -92,6 +102,9 @@ class DedupParams:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"dedup.{name} must be a positive integer, got {value!r}")
+            if value > _MAXIMUM.get(name, value):
+                raise ValueError(f"dedup.{name} must be at most {_MAXIMUM[name]:,}, got {value:,} "
+                                 f"({_WHY_MAXIMUM[name]})")
         if self.tokenizer not in ("char", "sudachi"):
             raise ValueError(f"dedup.tokenizer must be 'char' or 'sudachi', got {self.tokenizer!r}")
         if self.method not in ("oph", "datasketch"):

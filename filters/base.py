@@ -262,5 +262,5 @@ def build_filter(name: str, params: Mapping[str, Any]) -> Filter:
     check_types(cls, params, f"filter {name!r}")
     try:
         return cls(**params)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: an integer no float holds
         raise ConfigError(f"filter {name!r}: {exc}") from exc

@@ -57,9 +57,9 @@ def trie_regex(words: Iterable[str]) -> re.Pattern[str]:
             node = node.setdefault(ch, {})
         node[""] = {}
 
-    def build(node: dict) -> str:
+    def build(node: dict, parts: dict[int, str]) -> str:
         end = "" in node
-        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        branches = [re.escape(ch) + parts.pop(id(child)) for ch, child in sorted(node.items()) if ch]
         if not branches:
             return ""
         body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
@@ -68,9 +68,27 @@ def trie_regex(words: Iterable[str]) -> re.Pattern[str]:
             return ("(?:" + body + ")?") if len(branches) == 1 else body + "?"
         return body
 
-    pattern = build(trie)
+    # Children before their parent, without recursion: a word of 500 characters
+    # is a trie 500 levels deep.
+    parts: dict[int, str] = {}
+    stack: list[tuple[dict, bool]] = [(trie, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            parts[id(node)] = build(node, parts)
+        else:
+            stack.append((node, True))
+            stack.extend((child, False) for ch, child in node.items() if ch)
+    pattern = parts.pop(id(trie))
     # An empty list must match nothing ((?!) never matches).
     return re.compile(pattern if pattern else "(?!)")
+
+
+def _compile_lists(files: Iterable[str]) -> re.Pattern[str]:
+    words: set[str] = set()
+    for path in files:
+        words.update(read_word_list(path))
+    return trie_regex(sorted(words))
 
 
 @dataclass(frozen=True)
@@ -122,15 +140,17 @@ class NgWordFilter(Filter):
                 read_word_list(path)
             except UnicodeDecodeError as exc:
                 raise ValueError(f"NG word list {path} is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+        if self.word_files:  # compiled as load() compiles them, so no worker is the first to fail
+            try:
+                _compile_lists(self.word_files)
+            except (re.error, OverflowError, RecursionError) as exc:
+                raise ValueError(f"NG word lists {', '.join(self.word_files)} cannot be compiled into one pattern "
+                                 f"({type(exc).__name__}: {str(exc)[:120]}); are they word lists?") from None
 
     def load(self) -> None:
         if "pattern" in self._state:
             return
-        files = self.word_files or (str(DEFAULT_NG_WORDS),)
-        words: set[str] = set()
-        for path in files:
-            words.update(read_word_list(path))
-        self._state["pattern"] = trie_regex(sorted(words))
+        self._state["pattern"] = _compile_lists(self.word_files or (str(DEFAULT_NG_WORDS),))
 
     def score(self, doc: Doc) -> dict[str, float]:
         self.load()

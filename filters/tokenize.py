@@ -157,9 +157,12 @@ class SudachiTokenizer(Filter):
             except Exception as exc:  # noqa: BLE001 - SudachiError and friends
                 raise ResourceMissingError(f"not a Sudachi system dictionary: {self.dict} "
                                            f"({str(exc)[:120]})") from None
-        elif importlib.util.find_spec(f"sudachidict_{self.dict}") is None:
-            raise ResourceMissingError(f"Sudachi dictionary {self.dict!r} not available: install sudachidict-{self.dict} "
-                                       "or give a system.dic path")
+        elif not self.dict.isidentifier() or importlib.util.find_spec(f"sudachidict_{self.dict}") is None:
+            # A name with a dot or a slash is no sudachidict package (and find_spec
+            # would try to import its "parent"): a path that does not end in .dic.
+            raise ResourceMissingError(f"Sudachi dictionary {self.dict!r} not available: give a dictionary name "
+                                       "(core, small, full: install sudachidict-<name>) or the path of a "
+                                       "system dictionary file ending in .dic")
 
     def load(self) -> None:
         if "tokenizer" in self._state:

@@ -229,11 +229,11 @@ class UrlBlocklistFilter(Filter):
         if regexes:  # compiled here as load() joins them, not first in every worker
             try:
                 _join_regexes(entry for _, entry in regexes)
-            except re.error as joined_error:
+            except (re.error, OverflowError, RecursionError) as joined_error:  # a{4294967296}, deep nesting
                 for path, entry in regexes:  # name the culprit
                     try:
                         re.compile(entry)
-                    except re.error as exc:
+                    except (re.error, OverflowError, RecursionError) as exc:
                         raise ValueError(f"blocklist regex file {path}: {entry!r} is not a regular expression "
                                          f"({exc})") from None
                 raise ValueError(f"blocklist regexes {', '.join(self.regex_files)} cannot be combined into one "

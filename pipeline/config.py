@@ -187,8 +187,30 @@ class Config:
         return [s.name for s in self.steps]
 
 
+def _table(data: Any, where: str) -> dict[str, Any]:
+    """A section's key/value table; a section written as a value is refused (``dedup
+    = false`` would otherwise mean every default, dedup on)."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"[{where}] must be a table of settings, got {type(data).__name__} {_shown(data)}: write "
+                          f"[{where}] on its own line and its settings below it"
+                          + (" (dedup off: exact = false and near = false)" if where == "dedup" else ""))
+    return dict(data)
+
+
+def _shown(value: Any) -> str:
+    """A value as an error message shows it: its repr, cut at 60 characters.
+
+    >>> _shown("x" * 100)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx..."
+    """
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "..."
+
+
 def _section(cls, data: Mapping[str, Any] | None, where: str):
-    data = dict(data or {})
+    data = _table(data, where)
     allowed = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - allowed)
     if unknown:
@@ -196,14 +218,14 @@ def _section(cls, data: Mapping[str, Any] | None, where: str):
     check_types(cls, data, f"[{where}]")
     try:
         return cls(**data)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: an integer no float holds
         raise ConfigError(f"[{where}]: {exc}") from exc
 
 
 def _dedup(data: Mapping[str, Any] | None):
     from dedup.params import DedupParams
 
-    data = dict(data or {})
+    data = _table(data, "dedup")
     if isinstance(data.get("keeper"), list):  # a string is left for the type check to name
         data["keeper"] = tuple(data["keeper"])
     return _section(DedupParams, data, "dedup")
@@ -259,6 +281,8 @@ def parse_config(text: str) -> Config:
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or "name" not in entry:
             raise ConfigError(f"[[filters]] entry {i + 1} has no name")
+        if not isinstance(entry["name"], str):
+            raise ConfigError(f"[[filters]] entry {i + 1}: name must be a string, got {_shown(entry['name'])}")
         params = {k: (tuple(v) if isinstance(v, list) else v) for k, v in entry.items() if k != "name"}
         steps.append(build_filter(entry["name"], params))
     names = [s.name for s in steps]

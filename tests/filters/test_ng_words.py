@@ -65,3 +65,16 @@ def test_word_files_from_config_and_nfkc(tmp_path) -> None:
 def test_missing_file_raises(tmp_path) -> None:
     with pytest.raises(FileNotFoundError):
         NgWordFilter(word_files=(str(tmp_path / "nope.txt"),)).load()
+
+
+def test_a_word_longer_than_pythons_recursion_limit_compiles(tmp_path) -> None:
+    """The trie was built recursively, one call per character: a list with a line of
+    500 characters raised RecursionError in every worker."""
+    long_word = "スパム" * 400
+    pattern = trie_regex([long_word, "カジノ"])
+    assert [m.group() for m in pattern.finditer("前" + long_word + "後カジノ")] == [long_word, "カジノ"]
+    path = tmp_path / "ng.txt"
+    path.write_text(long_word + "\n", encoding="utf-8")
+    f = NgWordFilter(word_files=(str(path),))
+    f.check()
+    assert f.score(Doc(id="", url="", source="", crawl_date="", text=long_word))["ng_chars"] == len(long_word)

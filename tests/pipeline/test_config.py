@@ -105,6 +105,23 @@ def test_right_types_still_load():
     assert parse_config(default_config_text().replace("min_score = 0.5", "min_score = 1", 1))
 
 
+@pytest.mark.parametrize("text, message", [
+    # A section written as a value meant every default (dedup on) without a word.
+    ("dedup = false", "[dedup] must be a table of settings, got bool False"),
+    ('io = "fast"', "[io] must be a table of settings, got str 'fast'"),
+    ("[[extract]]\ntimeout_s = 5", "[extract] must be a table of settings, got list"),
+    ("output = [1, 2]", "[output] must be a table of settings, got list [1, 2]"),
+    ('[[filters]]\nname = ["length"]', "[[filters]] entry 1: name must be a string, got ['length']"),
+    ("[dedup]\nverify_threshold = 1" + "0" * 400, "[dedup]: int too large to convert to float"),
+    ("[dedup]\nmax_rounds = 100000", "dedup.max_rounds must be at most 64"),
+    ("[dedup]\nngram = 9223372036854775807", "dedup.ngram must be at most 1,000"),
+])
+def test_config_shapes_that_crashed_or_were_ignored_are_one_error(text, message):
+    with pytest.raises(ConfigError) as info:
+        parse_config("config_version = 1\n" + text + "\n")
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
 def test_step_listed_twice_is_an_error():
     text = 'config_version = 1\n[[filters]]\nname = "normalize"\n[[filters]]\nname = "normalize"\n'
     with pytest.raises(ConfigError, match="twice"):
@@ -250,14 +267,25 @@ def test_list_of_wrong_items_is_reported_as_a_list():
         parse_config(_patched(r"^stopwords = \[.*$", "stopwords = [1, 2]"))
 
 
-@pytest.mark.parametrize("resource", ["bad_regex", "sjis_ng_words"])
+@pytest.mark.parametrize("resource", ["bad_regex", "huge_repeat_regex", "sjis_ng_words", "nested_ng_words",
+                                      "dotted_dictionary"])
 def test_unusable_resource_stops_the_run_before_the_output_is_touched(tmp_path, capsys, resource):
+    """Resources that would fail in every worker (after the previous output was
+    cleared), or with a traceback, are one line before anything is touched."""
     from pipeline.run import run
 
-    if resource == "bad_regex":
-        (tmp_path / "re.txt").write_text("banned(\n", encoding="utf-8")
+    if resource in ("bad_regex", "huge_repeat_regex"):
+        (tmp_path / "re.txt").write_text("banned(\n" if resource == "bad_regex" else "a{4294967296}\n",
+                                         encoding="utf-8")
         text = _patched(r"^regex_files = .*$", f'regex_files = ["{tmp_path / "re.txt"}"]')
         message = "is not a regular expression"
+    elif resource == "nested_ng_words":  # each word a prefix of the next: 700 nested groups
+        (tmp_path / "ng.txt").write_text("".join("あ" * k + "\n" for k in range(1, 700)), encoding="utf-8")
+        text = _patched(r"^word_files = .*$", f'word_files = ["{tmp_path / "ng.txt"}"]')
+        message = "cannot be compiled into one pattern"
+    elif resource == "dotted_dictionary":  # no .dic ending: not a path, and no package name either
+        text = _patched(r'^dict = "core"', 'dict = "/opt/sudachi/system.dict"')
+        message = "not available: give a dictionary name"
     else:
         (tmp_path / "ng.txt").write_bytes("オンラインカジノ\n".encode("cp932"))
         text = _patched(r"^word_files = .*$", f'word_files = ["{tmp_path / "ng.txt"}"]')
