@@ -59,6 +59,7 @@ def _texts(limit: int) -> list[str]:
 
 
 def case(kind: str, n: int) -> dict:
+    from dedup.params import DedupParams
     from pipeline import run as run_mod
     from pipeline.write import _WriteDedupShardFn, _WriteShardFn
     from schemas import documents as documents_schema
@@ -81,7 +82,8 @@ def case(kind: str, n: int) -> dict:
 
         items = _Lazy(n, make)
         fn = _WriteDedupShardFn("documents", documents_schema.SCHEMA, out_dir, meta, "zstd", 3, 1 << 62, 64_000_000,
-                                run_mod._text_size, to_row=run_mod._doc_row, stat_keys=lambda d: ())
+                                run_mod._text_size, to_row=run_mod._doc_row, stat_keys=lambda d: (),
+                                keeper=DedupParams().keeper)
         estimate = sum(run_mod._text_size(make(i)[1]._asdict()) for i in range(n))
     else:
         def make(i: int):

@@ -430,7 +430,7 @@ class Copies:
     (a line twice in one file); never the copies themselves.
     """
 
-    def __init__(self, router: "Router", keeper: Sequence[str] = ()):
+    def __init__(self, router: "Router", keeper: Sequence[str]):
         self.router = router
         self.keeper = tuple(keeper)
         self.n: dict[tuple, int] = {}
@@ -440,7 +440,7 @@ class Copies:
         self.held: dict[tuple, Doc] = {}  # tied key -> the copy kept so far
 
     def _order(self, doc: Doc) -> tuple:
-        rank = rank_key(doc.id, doc.quality, doc.crawl_date, doc.n_chars, self.keeper)[0] if self.keeper else b""
+        rank = rank_key(doc.id, doc.quality, doc.crawl_date, doc.n_chars, self.keeper)[0]
         return (rank, doc.source, doc.url, doc.crawl_date)
 
     def count(self, key: tuple) -> None:

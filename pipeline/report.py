@@ -12,7 +12,7 @@ number of records read and the reject counts, because steps are sequential:
 Per-host counts are the one statistic with a key per value (a corpus has
 millions of hosts): they are summed per host by their own lifted combine and
 reduced to the number of hosts and the ``TOP_HOSTS`` largest by a second
-combine that holds at most ``TOP_HOSTS`` hosts per worker.
+combine that holds at most ``2 * TOP_HOSTS`` hosts per worker.
 """
 
 from __future__ import annotations

@@ -346,7 +346,7 @@ class WriteShards(beam.PTransform):
 class _WriteDedupShardFn(_WriteShardFn):
     """One shard: route its documents by the dedup decisions, write the kept ones."""
 
-    def __init__(self, *args, to_row, stat_keys, keeper=()):
+    def __init__(self, *args, to_row, stat_keys, keeper):
         super().__init__(*args)
         self.to_row = to_row
         self.stat_keys = stat_keys
@@ -406,7 +406,7 @@ class WriteDeduplicatedDocuments(WriteShards):
     """
 
     def __init__(self, kind: str, schema: pa.Schema, out_dir: str, metadata: dict[str, str],
-                 size_of: Callable[[dict], int], *, to_row, stat_keys, keeper=(), **kwargs):
+                 size_of: Callable[[dict], int], *, to_row, stat_keys, keeper, **kwargs):
         # No shard_id to choose: documents must go where their decisions go, both
         # by the id and text digest (pipeline.dedup.shard_key).
         super().__init__(kind, schema, out_dir, metadata, size_of, None, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from apache_beam.io.filesystems import FileSystems
 
+from dedup.params import DedupParams
 from pipeline import write
 
 
@@ -63,7 +64,7 @@ def _dedup_writer(out_dir):
 
     fn = write._WriteDedupShardFn("documents", documents_schema.SCHEMA, str(out_dir), {"config_sha256": "x"},
                                   "zstd", 3, 1 << 40, 64_000_000, run_mod._text_size,
-                                  to_row=run_mod._doc_row, stat_keys=lambda d: ())
+                                  to_row=run_mod._doc_row, stat_keys=lambda d: (), keeper=DedupParams().keeper)
     fn.setup()
     return fn
 
