@@ -63,7 +63,7 @@ class IoConfig:
         if self.max_payload_bytes <= 0:
             raise ValueError("max_payload_bytes must be > 0")
         if self.reshuffle not in (True, False, "auto"):
-            raise ValueError('reshuffle must be true, false or "auto"')
+            raise ValueError(f'reshuffle must be true, false or "auto", got {_shown(self.reshuffle)}')
         if self.truncated_pages not in ("reject", "keep"):
             raise ValueError(f'truncated_pages must be "reject" or "keep", got {self.truncated_pages!r}')
 
@@ -71,6 +71,10 @@ class IoConfig:
 # Ten CPU minutes for one page: beyond any real page (~5 ms). The wall-clock backstop
 # for code that ignores the CPU timer is 3x + 10 s, i.e. at most ~30 minutes.
 MAX_TIMEOUT_S = 600.0
+# A tenth of a CPU second: below it the limit is a mistake, not a setting (the
+# child's timer ticks in milliseconds, and 5e-324 s "passed > 0" and rejected
+# every page as a timeout).
+MIN_TIMEOUT_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -110,11 +114,12 @@ class ExtractConfig:
 
     def __post_init__(self) -> None:
         if self.favor not in ("balanced", "precision", "recall"):
-            raise ValueError("favor must be balanced, precision or recall")
+            raise ValueError(f"favor must be balanced, precision or recall, got {_shown(self.favor)}")
         # nan and inf pass "<= 0" and fail in every worker (a poll timeout must be a
         # finite number); there is no "no limit": isolate = false runs without one.
-        if not 0 < self.timeout_s <= MAX_TIMEOUT_S:
-            raise ValueError(f"timeout_s must be > 0 and at most {MAX_TIMEOUT_S:g} seconds, got {self.timeout_s!r} "
+        if not MIN_TIMEOUT_S <= self.timeout_s <= MAX_TIMEOUT_S:
+            raise ValueError(f"timeout_s must be at least {MIN_TIMEOUT_S:g} and at most {MAX_TIMEOUT_S:g} seconds, "
+                             f"got {self.timeout_s!r} "
                              "(isolate = false extracts in process, without a limit)")
 
 

@@ -29,7 +29,7 @@ def test_hash_changes_with_content():
         (("[output]", "[outptu]"), "unknown top-level"),
         (('name = "length"', 'name = "lenght"'), "unknown filter"),
         (("min_chars = 200", "min_char = 200"), "unknown key"),
-        (('favor = "balanced"', 'favor = "fast"'), "favor"),
+        (('favor = "balanced"', 'favor = "fast"'), "favor must be balanced, precision or recall, got 'fast'"),
         # Wrong TOML types: before, these ran and silently dropped or kept everything.
         (("min_ratio = 0.2", 'min_ratio = "0.2"'), "min_ratio must be a number, got '0.2'"),
         (("max_payload_bytes = 10_000_000", 'max_payload_bytes = "10MB"'), "max_payload_bytes must be an integer"),
@@ -44,10 +44,11 @@ def test_hash_changes_with_content():
         (('compression = "zstd"', 'compression = "bz2"'), "not a Parquet codec"),  # pyarrow has it, Parquet not
         (("max_payload_bytes = 10_000_000", "max_payload_bytes = -1"), "max_payload_bytes must be > 0"),
         # inf/nan passed "> 0" and then failed in every worker (OverflowError in the poll).
-        (("timeout_s = 10.0", "timeout_s = inf"), "timeout_s must be > 0 and at most 600 seconds, got inf"),
-        (("timeout_s = 10.0", "timeout_s = nan"), "timeout_s must be > 0 and at most 600 seconds, got nan"),
-        (("timeout_s = 10.0", "timeout_s = 1e12"), "timeout_s must be > 0 and at most 600"),
-        (("timeout_s = 10.0", "timeout_s = 601"), "timeout_s must be > 0 and at most 600"),
+        (("timeout_s = 10.0", "timeout_s = inf"), "timeout_s must be at least 0.1 and at most 600 seconds, got inf"),
+        (("timeout_s = 10.0", "timeout_s = nan"), "timeout_s must be at least 0.1 and at most 600 seconds, got nan"),
+        (("timeout_s = 10.0", "timeout_s = 1e12"), "timeout_s must be at least 0.1 and at most 600"),
+        (("timeout_s = 10.0", "timeout_s = 601"), "timeout_s must be at least 0.1 and at most 600"),
+        (("timeout_s = 10.0", "timeout_s = 5e-324"), "timeout_s must be at least 0.1 and at most 600 seconds, got 5e-324"),
         # A label lid.176 never predicts rejected every page as wrong_language.
         (('languages = ["ja"]', 'languages = ["jp"]'), r"'jp' \(did you mean 'ja'\?\) is not a label of lid.176"),
         (('languages = ["ja"]', 'languages = ["JA", "english"]'), "'JA' .*'english' .*are not labels of lid.176"),
