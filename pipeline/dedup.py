@@ -108,7 +108,21 @@ def doc_key(doc: Doc) -> tuple[str, bytes]:
     >>> doc_key(Doc(id="a", url="", source="", crawl_date="", text="x")) == ("a", text_digest("x")[:8])
     True
     """
-    return doc.id, text_digest(doc.text or "")[:8]
+    return _key(doc.id, doc.text)
+
+
+def _key(doc_id: str, text: str) -> tuple[str, bytes]:
+    return doc_id, text_digest(text or "")[:8]
+
+
+def decision_key(id_decision: tuple[str, tuple]) -> tuple[str, bytes]:
+    """The :func:`doc_key` of the document an ``(id, decision)`` is for: a decision
+    names its document's text digest (its fourth field), as ids may repeat.
+
+    >>> decision_key(("a", ("exact_duplicate", "b", 2, b"12345678", b"87654321")))
+    ('a', b'12345678')
+    """
+    return id_decision[0], id_decision[1][3]
 
 
 def shard_key(doc_id: str, text: str) -> str:
@@ -118,7 +132,7 @@ def shard_key(doc_id: str, text: str) -> str:
     >>> shard_key("a", "x") == key_string(doc_key(Doc(id="a", url="", source="", crawl_date="", text="x")))
     True
     """
-    return key_string((doc_id, text_digest(text or "")[:8]))
+    return key_string(_key(doc_id, text))
 
 
 def key_string(key: tuple[str, bytes]) -> str:
@@ -640,7 +654,7 @@ class Deduplicate(beam.PTransform):
             return {"decisions": decisions, "clusters": clusters}
         routed = (
             {"doc": docs | f"{label}/Join/KeyDocs" >> beam.Map(lambda d: (doc_key(d), d)),
-             "decision": decisions | f"{label}/Join/KeyDecisions" >> beam.Map(lambda kv: ((kv[0], kv[1][3]), kv[1]))}
+             "decision": decisions | f"{label}/Join/KeyDecisions" >> beam.Map(lambda kv: (decision_key(kv), kv[1]))}
             | f"{label}/Join/Group" >> beam.CoGroupByKey()
             | f"{label}/Join/Apply" >> beam.ParDo(_Apply(self.params.keeper)).with_outputs("rejected", main="kept")
         )

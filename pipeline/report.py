@@ -76,6 +76,9 @@ def doc_keys(d: Doc) -> Iterable[tuple[tuple, Any]]:
     yield ("host", host_of(d.url)), (1, d.n_chars)
 
 
+_MAX_HOST = 253  # DNS's longest name
+
+
 def host_of(url: str) -> str:
     r"""The host of a document's URL, lower case, without user, port or final dot.
 
@@ -127,9 +130,6 @@ def host_of(url: str) -> str:
             c in "-_." or unicodedata.category(c)[0] in "LMN" for c in host):
         return ""
     return host
-
-
-_MAX_HOST = 253  # DNS's longest name
 
 
 def _decoded_label(label: str) -> str:

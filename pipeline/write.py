@@ -359,7 +359,7 @@ class _WriteDedupShardFn(_WriteShardFn):
 
     def process(self, element, totals):
         from dedup.components import reiterable
-        from pipeline.dedup import Copies, doc_key
+        from pipeline.dedup import Copies, decision_key, doc_key
 
         index, items = element
         # Two passes over the grouped values (re-iterable on every runner), so the
@@ -374,7 +374,7 @@ class _WriteDedupShardFn(_WriteShardFn):
             if kind == "doc":
                 copies.count(doc_key(value))
             elif kind == "decision":  # (doc id, decision): keyed like its document
-                decisions.setdefault((value[0], value[1][3]), []).append(value[1])
+                decisions.setdefault(decision_key(value), []).append(value[1])
         builder = self._builder()
         keyed_docs = lambda: ((doc_key(v), v) for k, v in items if k == "doc")  # noqa: E731
         for out in copies.route_counted(keyed_docs, lambda key: decisions.get(key, ())):
@@ -415,7 +415,7 @@ class WriteDeduplicatedDocuments(WriteShards):
         self.keeper = tuple(keeper)  # which of several copies of one text under one id is kept
 
     def expand(self, inputs):
-        from pipeline.dedup import key_string, shard_key
+        from pipeline.dedup import decision_key, key_string, shard_key
 
         docs, decisions = inputs["docs"], inputs["decisions"]
         size_of, shard_bytes = self.size_of, self.shard_bytes
@@ -431,7 +431,7 @@ class WriteDeduplicatedDocuments(WriteShards):
         keyed_docs = docs | "AssignShard" >> beam.Map(
             lambda d, t: (shard_of(shard_key(d.id, d.text), n_shards(t, shard_bytes)), ("doc", d)), t=t)
         keyed_decisions = decisions | "AssignDecisionShard" >> beam.Map(
-            lambda kv, t: (shard_of(key_string((kv[0], kv[1][3])), n_shards(t, shard_bytes)), ("decision", kv)),
+            lambda kv, t: (shard_of(key_string(decision_key(kv)), n_shards(t, shard_bytes)), ("decision", kv)),
             t=t)
         slots = totals_pc | "ShardSlots" >> beam.FlatMap(_shard_slots, shard_bytes, ("slot", None))
         out = (
