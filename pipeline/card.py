@@ -1233,15 +1233,27 @@ def _code_text(value: Any) -> str:
 
 def _sources_section(stats: Mapping[str, Any]) -> list[str]:
     inputs = [strip_userinfo(str(p)) for p in stats.get("inputs") or []]
+    lists = [x for x in stats.get("input_lists") or [] if isinstance(x, Mapping)]
     lines = ["## Sources", ""]
-    if not inputs:
+    if not inputs and not lists:
         return lines + ["The input paths were not recorded.", ""]
-    lines.append(f"{len(inputs):,} input path(s) or pattern(s) as given (credentials in URLs removed):")
-    lines.append("")
-    lines += [f"- `{p}`" for p in inputs[:MAX_LISTED_INPUTS]]
-    if len(inputs) > MAX_LISTED_INPUTS:
-        lines.append(f"- ... and {len(inputs) - MAX_LISTED_INPUTS:,} more (see `stats.json`)")
-    return lines + [""]
+    if inputs:
+        lines.append(f"{len(inputs):,} input path(s) or pattern(s) as given (credentials in URLs removed):")
+        lines.append("")
+        lines += [f"- `{_code_text(p)}`" for p in inputs[:MAX_LISTED_INPUTS]]
+        if len(inputs) > MAX_LISTED_INPUTS:
+            lines.append(f"- ... and {len(inputs) - MAX_LISTED_INPUTS:,} more (see `stats.json`)")
+        lines.append("")
+    if lists:
+        lines.append(f"{len(lists):,} input list(s), each naming input paths or patterns one per line "
+                     "(relative lines under the base shown):")
+        lines.append("")
+        lines += [f"- `{_code_text(strip_userinfo(str(x.get('list', ''))))}` "
+                  f"(base `{_code_text(strip_userinfo(str(x.get('base', ''))))}`)" for x in lists[:MAX_LISTED_INPUTS]]
+        if len(lists) > MAX_LISTED_INPUTS:
+            lines.append(f"- ... and {len(lists) - MAX_LISTED_INPUTS:,} more (see `stats.json`)")
+        lines.append("")
+    return lines
 
 
 def _pipeline_section(stats, version, sha, config_text, config) -> list[str]:

@@ -75,7 +75,7 @@ import posixpath
 import re
 import time
 import zlib
-from typing import BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 from schemas.records import Record, Reject
 
@@ -93,6 +93,7 @@ READ_REASONS: tuple[str, ...] = (
     "bad_json",  # JSONL line that is not an object with html or text
     "unreadable_file",  # cannot read the file, or unknown format
     "read_error",  # the storage kept failing mid-file (after retries): the rest of the file is unread
+    "bad_list_entry",  # a line of an input list (--inputs-from) that cannot name a file (pipeline.input_lists)
 )
 
 STAGE = "read"
@@ -148,6 +149,31 @@ def _is_permanent(exc: Exception) -> bool:
         return int(getattr(exc, "code", 0) or 0) in (403, 404)
     except (TypeError, ValueError):
         return False
+
+
+def retry_call(fn: Callable[[], Any], retries: int = 4, pause_s: float = 0.25,
+               sleep: Callable[[float], None] = time.sleep) -> Any:
+    """``fn()``, called again after a transient storage error (up to ``retries``
+    times, pauses doubling from ``pause_s``), as :class:`RetryingFile` reads.
+
+    >>> calls = []
+    >>> def flaky():
+    ...     calls.append(1)
+    ...     if len(calls) < 3:
+    ...         raise TimeoutError("slow down")
+    ...     return "listed"
+    >>> retry_call(flaky, sleep=lambda s: None), len(calls)
+    ('listed', 3)
+    """
+    attempt = 0
+    while True:
+        try:
+            return fn()
+        except Exception as exc:  # noqa: BLE001 - any storage error: try again
+            if _is_permanent(exc) or attempt >= retries:
+                raise
+            sleep(pause_s * 2 ** attempt)
+            attempt += 1
 
 
 class RetryingFile:

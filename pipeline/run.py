@@ -195,15 +195,16 @@ class _NoClusters(beam.PTransform):
 
 
 def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: str,
-                   reshuffle: bool | None = None) -> None:
-    """Adds every furui stage to ``p``, reading ``inputs`` and writing under ``out_dir``.
+                   reshuffle: bool | None = None, lists: list[tuple[str, str]] = ()) -> None:
+    """Adds every furui stage to ``p``, reading ``inputs`` and the files named
+    by ``lists`` (``(list path, base)``, :func:`input_lists`) and writing under ``out_dir``.
 
     ``reshuffle`` overrides ``[io] reshuffle`` (``run`` resolves ``"auto"``).
     """
     if reshuffle is None:
         reshuffle = cfg.io.reshuffle is True
     read = p | "ReadWarc" >> ReadWarc(inputs, cfg.io.max_payload_bytes, reshuffle,
-                                      keep_truncated_pages=cfg.io.truncated_pages == "keep")
+                                      keep_truncated_pages=cfg.io.truncated_pages == "keep", lists=lists)
     extracted = read["kept"] | "ExtractText" >> ExtractText(
         ExtractOptions(cfg.extract.favor, cfg.extract.include_tables, cfg.extract.include_comments,
                        cfg.extract.join_wrapped_lines, cfg.extract.fast),
@@ -285,6 +286,7 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: st
         "config_version": cfg.config_version,
         "schema_versions": report.SCHEMA_VERSIONS,
         "inputs": [redact_url(i) for i in inputs],
+        "input_lists": [{"list": redact_url(path), "base": redact_url(base)} for path, base in lists],
         "filters": [
             {"name": s.name, "stage": s.stage, "thresholds": _jsonable(s.thresholds())} for s in cfg.steps
         ],
@@ -468,6 +470,59 @@ def check_inputs(inputs: list[str]) -> None:
             if pattern.endswith("/**"):  # a directory given as input (expand_inputs)
                 raise UsageError(f"no files in the input directory {redact_url(pattern[:-3])}")
             raise UsageError(f"input not found: {redact_url(pattern)}")
+
+
+def input_lists(paths: list[str], prefix: str | None) -> list[tuple[str, str]]:
+    """``--inputs-from`` lists as ``(list path, base)``: where each list's relative
+    lines are (``--input-prefix``, or the list's directory). A local list is
+    named by its absolute path, so workers started elsewhere find it.
+
+    >>> input_lists(["s3://b/crawl/warc.paths.gz"], None)
+    [('s3://b/crawl/warc.paths.gz', 's3://b/crawl')]
+    >>> input_lists(["s3://b/crawl/warc.paths.gz"], "s3://commoncrawl/")
+    [('s3://b/crawl/warc.paths.gz', 's3://commoncrawl/')]
+    """
+    from pipeline.input_lists import list_base
+
+    if prefix is not None and not prefix.strip():
+        raise UsageError("--input-prefix is empty")
+    out = []
+    for path in paths:
+        if not path.strip():
+            raise UsageError("--inputs-from needs a file")
+        path = path if "://" in path else os.path.abspath(path)
+        out.append((path, list_base(path, prefix)))
+    return out
+
+
+def check_input_lists(lists: list[tuple[str, str]]) -> None:
+    """Fails fast, in the driver, when an input list is missing, empty or does not
+    start like a list of paths (a WARC given by mistake). Only its start is read:
+    the workers read the rest."""
+    from apache_beam.io.filesystem import CompressionTypes
+
+    from pipeline.input_lists import decompressed, iter_entries
+
+    for path, _ in lists:
+        shown = redact_url(path)
+        try:
+            with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as fh:
+                first = next(iter_entries(decompressed(path, fh)), None)
+        except Exception as exc:  # noqa: BLE001 - any storage or decompression error
+            raise UsageError(f"cannot read the input list {shown}: {type(exc).__name__}: {exc}") from exc
+        if first is None:
+            raise UsageError(f"the input list {shown} names no input (blank lines and # comments only)")
+        line, entry, problem = first
+        if entry is None:
+            raise UsageError(f"the input list {shown}, line {line}: {problem}: give a text file with one input "
+                             "path or glob per line")
+        if _DATA_START.match(entry):
+            raise UsageError(f"the input list {shown} starts like a crawl file ({entry[:40]!r}), not a list of "
+                             "paths: give it as an input, without --inputs-from")
+
+
+# How WARC, ARC, HTML and JSONL files start (pipeline.readers); a path never does.
+_DATA_START = re.compile(r"WARC/\d|filedesc://|<|\{")
 
 
 def resolve_reshuffle(setting: bool | str, options: PipelineOptions) -> bool:
@@ -726,6 +781,12 @@ def parse_run_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         "Unrecognised --options are passed to Apache Beam (e.g. --runner, --direct_num_workers).",
     )
     parser.add_argument("inputs", nargs="*", help="input files or globs (any Beam filesystem); default: bundled sample")
+    parser.add_argument("--inputs-from", action="append", default=[], metavar="LIST",
+                        help="a file naming inputs, one path or glob per line (gzip allowed; read by the workers, "
+                        "e.g. Common Crawl's warc.paths.gz); repeatable")
+    parser.add_argument("--input-prefix", default=None, metavar="PREFIX",
+                        help="where the relative lines of --inputs-from lists are (e.g. s3://commoncrawl/); "
+                        "default: each list's own directory")
     parser.add_argument("--output", "-o", required=True,
                         help="output directory (local, s3://, gs://); a rerun replaces the previous run in it")
     parser.add_argument("--config", "-c", default=None, help="TOML config (default: bundled pipeline/configs/default.toml)")
@@ -738,7 +799,7 @@ def parse_run_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     mine: list[str] = []
     inputs: list[str] = []
     beam: list[str] = []
-    takes_value = {"-o", "--output", "-c", "--config"}
+    takes_value = {"-o", "--output", "-c", "--config", "--inputs-from", "--input-prefix"}
     i = 0
     while i < len(argv):
         tok = argv[i]
@@ -749,7 +810,8 @@ def parse_run_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         short = tok[:2] in ("-o", "-c", "-h") and not tok.startswith("--")  # -oOUT, -h
         if not tok.startswith("-"):
             inputs.append(tok)
-        elif tok.startswith(("--output=", "--config=")) or short or tok == "--help":
+        elif tok.startswith(("--output=", "--config=", "--inputs-from=", "--input-prefix=")) or short \
+                or tok == "--help":
             mine.append(tok)
         else:
             beam.append(tok)
@@ -832,8 +894,10 @@ def run(argv: list[str] | None = None, interrupted=lambda: False) -> int:
     try:
         try:
             cfg = load_config(args.config)
-            inputs = expand_inputs(args.inputs or [sample_path()])
-            check_urls(inputs, args.output)
+            inputs = expand_inputs(args.inputs or ([] if args.inputs_from else [sample_path()]))
+            check_urls([*inputs, *args.inputs_from, *([args.input_prefix] if args.input_prefix else [])],
+                       args.output)
+            lists = input_lists(args.inputs_from, args.input_prefix)
             beam_args = default_runner_args(beam_args)
             check_options(beam_args)
             check_option_urls(beam_args)
@@ -849,6 +913,7 @@ def run(argv: list[str] | None = None, interrupted=lambda: False) -> int:
             FileSystems.set_options(options)
             if not dry_run:  # a dry run only builds the job: it touches no data
                 check_inputs(inputs)
+                check_input_lists(lists)
                 phase = "preparing"
                 prepare_output(args.output)
                 phase = "running"
@@ -856,7 +921,7 @@ def run(argv: list[str] | None = None, interrupted=lambda: False) -> int:
         except (ConfigError, UsageError) as exc:
             print(f"furui: error: {exc}", file=sys.stderr)
             return 2
-        return _run_pipeline(args, cfg, inputs, options, reshuffle, dry_run)
+        return _run_pipeline(args, cfg, inputs, options, reshuffle, dry_run, lists)
     except BaseException as exc:
         if not (interrupted_by(exc) or interrupted()):
             raise
@@ -869,10 +934,10 @@ def run(argv: list[str] | None = None, interrupted=lambda: False) -> int:
 
 
 def _run_pipeline(args, cfg: Config, inputs: list[str], options: PipelineOptions, reshuffle: bool,
-                  dry_run: bool) -> int:
+                  dry_run: bool, lists: list[tuple[str, str]] = ()) -> int:
     started = time.monotonic()
-    log.info("furui %s: %d input pattern(s) -> %s (config %s)", furui_version(), len(inputs),
-             redact_url(args.output), cfg.sha256[:12])
+    log.info("furui %s: %d input pattern(s)%s -> %s (config %s)", furui_version(), len(inputs),
+             f" and {len(lists)} input list(s)" if lists else "", redact_url(args.output), cfg.sha256[:12])
     if cfg.dedup.near:
         log.info("dedup: %d bands x %d rows, implied Jaccard threshold %.3f",
                  cfg.dedup.bands, cfg.dedup.rows, cfg.dedup.threshold)
@@ -880,7 +945,7 @@ def _run_pipeline(args, cfg: Config, inputs: list[str], options: PipelineOptions
         log.warning("dedup: %s off by config", "exact and near passes" if not (cfg.dedup.exact or cfg.dedup.near)
                     else "exact pass" if not cfg.dedup.exact else "near pass")
     p = beam.Pipeline(options=options)
-    build_pipeline(p, inputs, cfg, args.output, reshuffle)
+    build_pipeline(p, inputs, cfg, args.output, reshuffle, lists)
     result = p.run()
     if dry_run:
         print("dry run: the job was built and not submitted")

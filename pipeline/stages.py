@@ -302,21 +302,111 @@ def broken_links(pattern: str) -> Iterable[str | bytes]:
                 yield path_element(path)
 
 
+class _ListInputsFn(beam.DoFn):
+    """An input list (``(list path, base)``) to the paths and patterns it names
+    (``pipeline.input_lists``); lines that cannot be one, and a list that cannot
+    be read, are counted read-stage rejects."""
+
+    retry_pause_s = 0.25  # RetryingFile's first pause (tests shorten it)
+
+    def setup(self):
+        from pipeline.readers import READ_REASONS
+
+        self.counters = _Counters("furui.read", READ_REASONS)
+        self.c_entries = Metrics.counter("furui.read", "list_entries")
+
+    def _reject(self, source: str, id_: str, reason: str, detail: str):
+        self.counters.c_in.inc()
+        self.counters.drop(reason)
+        return pvalue.TaggedOutput(REJECTED, Reject(id=id_, url="", source=source, stage="read", filter="read",
+                                                    reason=reason, detail=_truncate(detail)))
+
+    def process(self, element):
+        from pipeline.card import strip_userinfo, url_has_credentials
+        from pipeline.input_lists import decompressed, iter_entries, resolve_entry
+        from pipeline.readers import ReadFailed, RetryingFile
+
+        list_path, base = element
+        shown = strip_userinfo(shown_path(list_path))
+        fh = RetryingFile(lambda: FileSystems.open(list_path, compression_type=CompressionTypes.UNCOMPRESSED),
+                          pause_s=self.retry_pause_s)
+        line = 0
+        try:
+            for line, entry, problem in iter_entries(decompressed(list_path, fh)):
+                if entry is not None and "://" in entry and url_has_credentials(entry):
+                    entry, problem = None, "embeds credentials in its URL (use the storage's credential chain)"
+                if entry is None:
+                    yield self._reject(shown, f"{shown}:{line}", "bad_list_entry", f"line {line}: {problem}")
+                    continue
+                self.c_entries.inc()
+                yield resolve_entry(entry, base)
+        except Exception as exc:  # noqa: BLE001 - cannot open, read or decompress: one counted reject
+            # RetryingFile has retried a transient error; ReadFailed names the one that lasted.
+            detail = str(exc) if isinstance(exc, ReadFailed) else f"{type(exc).__name__}: {exc}"
+            if fh.pos == 0:
+                yield self._reject(shown, f"{shown}:1", "unreadable_file", detail)
+            else:  # the rest of the list is unread
+                yield self._reject(shown, f"{shown}:{line + 1}", "read_error", f"after line {line}: {detail}")
+        finally:
+            fh.close()
+
+
+class _MatchListedFn(beam.DoFn):
+    """A path or pattern from an input list to the files it names.
+
+    A plain path is passed on unlisted (one storage call fewer per file; a
+    missing one is an ``unreadable_file`` reject when it is opened). A pattern
+    that matches nothing, or cannot be listed, is an ``unreadable_file`` reject:
+    on the command line the driver refuses it, but one line of a list of
+    thousands must not stop a run, nor be dropped without a trace.
+    """
+
+    def setup(self):
+        from pipeline.readers import READ_REASONS
+
+        self.counters = _Counters("furui.read", READ_REASONS)
+
+    def process(self, pattern: str):
+        from pipeline.input_lists import has_glob
+        from pipeline.readers import retry_call
+
+        if not has_glob(pattern):
+            yield path_element(pattern)
+            return
+        try:
+            found = [path_element(m) for m in retry_call(lambda: FileSystems.match([pattern])[0]).metadata_list]
+            found += broken_links(pattern)
+            problem = "" if found else "no file matches this pattern"
+        except Exception as exc:  # noqa: BLE001 - one counted reject, never a crash
+            found, problem = [], f"cannot list: {type(exc).__name__}: {exc}"
+        if problem:
+            self.counters.c_in.inc()
+            self.counters.drop("unreadable_file")
+            shown = shown_path(pattern)
+            yield pvalue.TaggedOutput(REJECTED, Reject(id=f"{shown}@0", url="", source=shown, stage="read",
+                                                       filter="read", reason="unreadable_file",
+                                                       detail=_truncate(problem)))
+        yield from found
+
+
 class ReadWarc(beam.PTransform):
     """Reads WARC/ARC/WET/JSONL/HTML files matching ``patterns`` into ``Record``s.
 
     Globs are expanded inside the pipeline (``fileio.MatchAll``) and the file
-    list is reshuffled so files, not records, are spread over workers. Returns
-    a ``DoOutputsTuple`` with ``kept`` (Records) and ``rejected`` (Rejects).
+    list is reshuffled so files, not records, are spread over workers.
+    ``lists`` are input lists (``(list path, base)``, ``pipeline.input_lists``),
+    read and matched inside the pipeline too. Returns ``kept`` (Records) and
+    ``rejected`` (Rejects).
     """
 
     def __init__(self, patterns: list[str], max_payload_bytes: int, reshuffle_records: bool = False,
-                 keep_truncated_pages: bool = False):
+                 keep_truncated_pages: bool = False, lists: Iterable[tuple[str, str]] = ()):
         super().__init__()
         self.patterns = list(patterns)
         self.max_payload_bytes = max_payload_bytes
         self.reshuffle_records = reshuffle_records
         self.keep_truncated_pages = keep_truncated_pages
+        self.lists = [tuple(x) for x in lists]
 
     def expand(self, pbegin):
         from apache_beam.io import fileio
@@ -328,13 +418,27 @@ class ReadWarc(beam.PTransform):
             | "Path" >> beam.Map(path_element)
         )
         broken = patterns | "BrokenLinks" >> beam.FlatMap(broken_links)
-        paths = (matched, broken) | "AllPaths" >> beam.Flatten() | "Dedupe" >> beam.Distinct()
+        found, list_rejects = [matched, broken], []
+        if self.lists:
+            entries = (pbegin
+                       | "InputLists" >> beam.Create(self.lists)
+                       | "ListEntries" >> beam.ParDo(_ListInputsFn()).with_outputs(REJECTED, main="entries"))
+            listed = (entries["entries"]
+                      | "SpreadEntries" >> beam.Reshuffle()  # one list, many workers listing its globs
+                      | "MatchListed" >> beam.ParDo(_MatchListedFn()).with_outputs(REJECTED, main="paths"))
+            found.append(listed["paths"])
+            list_rejects = [entries[REJECTED], listed[REJECTED]]
+        paths = found | "AllPaths" >> beam.Flatten() | "Dedupe" >> beam.Distinct()
         out = paths | "ReadFile" >> beam.ParDo(_ReadFileFn(self.max_payload_bytes, self.keep_truncated_pages)).with_outputs(
             REJECTED, main=KEPT
         )
-        if not self.reshuffle_records:
+        if not self.reshuffle_records and not list_rejects:
             return out
-        return {KEPT: out[KEPT] | "Spread" >> beam.Reshuffle(), REJECTED: out[REJECTED]}
+        rejected = out[REJECTED]
+        if list_rejects:
+            rejected = [rejected, *list_rejects] | "ReadRejects" >> beam.Flatten()
+        kept = out[KEPT] | "Spread" >> beam.Reshuffle() if self.reshuffle_records else out[KEPT]
+        return {KEPT: kept, REJECTED: rejected}
 
 
 # ---------------------------------------------------------------------------
