@@ -10,8 +10,9 @@ import sys
 USAGE = """usage: furui <command> [args]
 
 commands:
-  run [INPUT ...] --output DIR [--config FILE] [beam options]
-                      run the pipeline (no INPUT: the bundled sample)
+  run [INPUT ...] [--inputs-from LIST] --output DIR [--config FILE] [beam options]
+                      run the pipeline (no INPUT: the bundled sample);
+                      LIST: a file of input paths, one per line
   card OUTPUT_DIR     (re)write the dataset card of a finished run
   publish OUTPUT_DIR s3://bucket/prefix [--endpoint-url URL]
                       upload a finished run to object storage

@@ -37,11 +37,13 @@ _GLOB_CHARS = frozenset("*?[")
 def list_base(list_path: str, prefix: str | None) -> str:
     """Where the relative lines of ``list_path`` are: ``prefix``, or the list's directory.
 
+    A local prefix is made absolute, so workers started elsewhere resolve it alike.
+
     >>> list_base("s3://b/crawl/warc.paths.gz", None), list_base("x/warc.paths", "s3://commoncrawl/")
     ('s3://b/crawl', 's3://commoncrawl/')
     """
     if prefix:
-        return prefix
+        return prefix if "://" in prefix else os.path.abspath(prefix)
     if "://" in list_path:
         scheme, rest = list_path.split("://", 1)
         return f"{scheme}://{rest.rsplit('/', 1)[0]}" if "/" in rest else f"{scheme}://{rest}"
@@ -52,26 +54,31 @@ def resolve_entry(entry: str, base: str) -> str:
     """The path or pattern a line of a list stands for.
 
     A URL or an absolute path is taken as it is; anything else is under
-    ``base``. A directory (a line ending in ``/``, or a local directory) stands
-    for every file under it, as on the command line.
+    ``base``. A local path is normalised (``a/./b``, ``a//b`` and ``a/x/../b``
+    are one file, read once). A directory (a line ending in ``/``, or a local
+    directory) stands for every file under it, as on the command line.
 
     >>> resolve_entry("crawl-data/CC-MAIN-2024-10/a.warc.gz", "s3://commoncrawl/")
     's3://commoncrawl/crawl-data/CC-MAIN-2024-10/a.warc.gz'
     >>> resolve_entry("gs://b/x.warc.gz", "s3://commoncrawl"), resolve_entry("seg/", "s3://b/crawl")
     ('gs://b/x.warc.gz', 's3://b/crawl/seg/**')
-    >>> resolve_entry("/data/a.warc", "/lists"), resolve_entry("a/*.warc", "/lists")
+    >>> resolve_entry("/data/a.warc", "/lists"), resolve_entry("./a//b/../*.warc", "/lists")
     ('/data/a.warc', '/lists/a/*.warc')
+    >>> resolve_entry("commoncrawl/x.warc.gz", "s3://")
+    's3://commoncrawl/x.warc.gz'
     """
     if "://" in entry or entry.startswith("/"):
         path = entry
     elif "://" in base:
-        path = base.rstrip("/") + "/" + entry
+        path = (base if base.endswith("/") else base + "/") + entry
     else:
         path = os.path.join(base, entry)
-    if path.endswith("/"):
+    directory = path.endswith("/")
+    if "://" not in path:
+        path = os.path.normpath(path)
+        directory = directory or (not has_glob(path) and os.path.isdir(path))
+    if directory:
         return path.rstrip("/") + "/**"
-    if "://" not in path and not has_glob(path) and os.path.isdir(path):
-        return path + "/**"
     return path
 
 
@@ -123,19 +130,20 @@ def iter_entries(fh: BinaryIO) -> Iterator[tuple[int, str | None, str]]:
         while (cut := buf.find(b"\n", start)) >= 0:
             line, start = buf[start:cut], cut + 1
             lineno += 1
-            if too_long:
+            if too_long:  # the end of a line already reported
                 too_long = False
-                yield lineno, None, f"line longer than {MAX_ENTRY_BYTES:,} bytes"
                 continue
             out = _entry(line, lineno)
             if out is not None:
                 yield out
         buf = buf[start:]
-        if len(buf) > MAX_ENTRY_BYTES:
-            too_long, buf = True, b""  # the rest of this line is skipped as it comes
-    if too_long:
-        yield lineno + 1, None, f"line longer than {MAX_ENTRY_BYTES:,} bytes"
-    elif buf:
+        if len(buf) > MAX_ENTRY_BYTES and not too_long:
+            # Said now, not at the line's end, which may never come (/dev/zero).
+            yield lineno + 1, None, f"line longer than {MAX_ENTRY_BYTES:,} bytes"
+            too_long = True
+        if too_long:
+            buf = b""  # the rest of this line is skipped as it comes
+    if buf and not too_long:
         out = _entry(buf, lineno + 1)
         if out is not None:
             yield out

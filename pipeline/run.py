@@ -390,14 +390,14 @@ def expand_inputs(inputs: list[str]) -> list[str]:
     return out
 
 
-def check_urls(inputs: list[str], output: str) -> None:
+def check_urls(inputs: list[str], output: str, others: Iterable[tuple[str, str]] = ()) -> None:
     """Refuses input or output paths that are not UTF-8, and credentials written into
     URLs (``s3://KEY:SECRET@bucket``).
 
     They would be echoed by every error and log line that names the path, and
     ``KEY:SECRET@bucket`` is not a bucket name: Beam retries such a path for minutes.
     """
-    for where, url in [*(("input", i) for i in inputs), ("output", output)]:
+    for where, url in [*(("input", i) for i in inputs), ("output", output), *others]:
         try:
             url.encode("utf-8")
         except UnicodeEncodeError:
@@ -412,7 +412,7 @@ def check_urls(inputs: list[str], output: str) -> None:
         # (AWS keys are base64), which ends the authority at "KEY:part": bucket names
         # never hold ":" or "@", so either one there means credentials.
         authority = rest.split("/", 1)[0]
-        if sep and ("@" in authority or ":" in authority):
+        if sep and ("@" in authority or ":" in authority or url_has_credentials(url)):  # or a presigned query
             raise UsageError(f"the {where} URL {redact_url(url)} embeds credentials; use the storage's own "
                              "credential chain (AWS_PROFILE, instance roles...)")
         check_gcs_bucket(url, f"the {where}")
@@ -465,7 +465,7 @@ def check_inputs(inputs: list[str]) -> None:
         try:
             result = FileSystems.match([pattern])[0]
         except Exception as exc:
-            raise UsageError(f"cannot list input {redact_url(pattern)}: {exc}") from exc
+            raise UsageError(f"cannot list input {redact_url(pattern)}: {redact_url(str(exc))}") from exc
         if not result.metadata_list:
             if pattern.endswith("/**"):  # a directory given as input (expand_inputs)
                 raise UsageError(f"no files in the input directory {redact_url(pattern[:-3])}")
@@ -486,12 +486,15 @@ def input_lists(paths: list[str], prefix: str | None) -> list[tuple[str, str]]:
 
     if prefix is not None and not prefix.strip():
         raise UsageError("--input-prefix is empty")
+    if prefix is not None and not paths:
+        raise UsageError("--input-prefix applies to --inputs-from lists, and none is given")
     out = []
     for path in paths:
         if not path.strip():
             raise UsageError("--inputs-from needs a file")
         path = path if "://" in path else os.path.abspath(path)
-        out.append((path, list_base(path, prefix)))
+        if (path, list_base(path, prefix)) not in out:  # a list given twice is read once
+            out.append((path, list_base(path, prefix)))
     return out
 
 
@@ -505,13 +508,27 @@ def check_input_lists(lists: list[tuple[str, str]]) -> None:
 
     for path, _ in lists:
         shown = redact_url(path)
+        if "://" not in path:
+            import stat
+
+            try:
+                mode = os.stat(path).st_mode
+            except OSError as exc:
+                raise UsageError(f"cannot read the input list {shown}: {exc.strerror or exc}") from None
+            if not stat.S_ISREG(mode):
+                # A pipe (<(zcat warc.paths.gz), /dev/stdin) can be read once: this check
+                # would take the entries the workers then miss.
+                raise UsageError(f"the input list {shown} is not a regular file (a pipe or a device is read "
+                                 "only once): write the list to a file")
         try:
             with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as fh:
-                first = next(iter_entries(decompressed(path, fh)), None)
+                first = next(iter_entries(_Limited(decompressed(path, fh), _LIST_CHECK_BYTES)), None)
         except Exception as exc:  # noqa: BLE001 - any storage or decompression error
-            raise UsageError(f"cannot read the input list {shown}: {type(exc).__name__}: {exc}") from exc
+            raise UsageError(f"cannot read the input list {shown}: "
+                             f"{redact_url(f'{type(exc).__name__}: {exc}')}") from None
         if first is None:
-            raise UsageError(f"the input list {shown} names no input (blank lines and # comments only)")
+            raise UsageError(f"the input list {shown} names no input in its first {_LIST_CHECK_BYTES >> 20} MiB "
+                             "(blank lines and # comments only)")
         line, entry, problem = first
         if entry is None:
             raise UsageError(f"the input list {shown}, line {line}: {problem}: give a text file with one input "
@@ -521,8 +538,23 @@ def check_input_lists(lists: list[tuple[str, str]]) -> None:
                              "paths: give it as an input, without --inputs-from")
 
 
-# How WARC, ARC, HTML and JSONL files start (pipeline.readers); a path never does.
-_DATA_START = re.compile(r"WARC/\d|filedesc://|<|\{")
+# How WARC, ARC, HTML and JSONL files start (pipeline.readers); a path does not
+# ("WARC/2024/a.warc.gz" and "{a,b}.warc" are paths).
+_DATA_START = re.compile(r'WARC/\d+\.\d+$|filedesc://|<[!?A-Za-z]|\{\s*"|\{\s*$')
+_LIST_CHECK_BYTES = 1 << 20  # the most of a list the driver reads, looking for its first entry
+
+
+class _Limited:
+    """The first ``n`` bytes of a binary reader."""
+
+    def __init__(self, fh, n: int):
+        self.fh, self.left = fh, n
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.left if size < 0 else min(size, self.left)
+        data = self.fh.read(size) if size else b""
+        self.left -= len(data)
+        return data
 
 
 def resolve_reshuffle(setting: bool | str, options: PipelineOptions) -> bool:
@@ -637,7 +669,7 @@ def mark_success(out_dir: str, cfg: Config) -> None:
     _clear_tmp(out_dir)  # the marker's own temp name
 
 
-RUN_OPTIONS = ("--output", "--config")
+RUN_OPTIONS = ("--output", "--config", "--inputs-from", "--input-prefix")
 
 
 @functools.lru_cache(maxsize=1)
@@ -765,6 +797,16 @@ def check_runner(runner: str, options: dict | None = None) -> None:
         raise UsageError(f"--{jar_option}: no such file: {jar}")
 
 
+def _honours_dry_run(runner: str | None) -> bool:
+    """Whether Beam's ``runner`` stops at ``--dry_run`` (builds the job, submits
+    nothing): only the DataflowRunner does.
+
+    >>> _honours_dry_run("DataflowRunner"), _honours_dry_run(None), _honours_dry_run("FlinkRunner")
+    (True, False, False)
+    """
+    return bool(runner) and str(runner).rsplit(".", 1)[-1] in ("DataflowRunner", "TestDataflowRunner")
+
+
 def check_resources(cfg: Config) -> None:
     """Checks that every step's model, dictionary and list files exist on this machine."""
     for step in cfg.steps:
@@ -780,7 +822,8 @@ def parse_run_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         description="Run the furui pipeline: WARC/WET/ARC/JSONL/HTML in, Parquet + stats + card out. "
         "Unrecognised --options are passed to Apache Beam (e.g. --runner, --direct_num_workers).",
     )
-    parser.add_argument("inputs", nargs="*", help="input files or globs (any Beam filesystem); default: bundled sample")
+    parser.add_argument("inputs", nargs="*", help="input files or globs (any Beam filesystem); default: the bundled "
+                        "sample, unless --inputs-from is given")
     parser.add_argument("--inputs-from", action="append", default=[], metavar="LIST",
                         help="a file naming inputs, one path or glob per line (gzip allowed; read by the workers, "
                         "e.g. Common Crawl's warc.paths.gz); repeatable")
@@ -895,8 +938,8 @@ def run(argv: list[str] | None = None, interrupted=lambda: False) -> int:
         try:
             cfg = load_config(args.config)
             inputs = expand_inputs(args.inputs or ([] if args.inputs_from else [sample_path()]))
-            check_urls([*inputs, *args.inputs_from, *([args.input_prefix] if args.input_prefix else [])],
-                       args.output)
+            check_urls(inputs, args.output, [*(("--inputs-from", x) for x in args.inputs_from),
+                                             *([("--input-prefix", args.input_prefix)] if args.input_prefix else [])])
             lists = input_lists(args.inputs_from, args.input_prefix)
             beam_args = default_runner_args(beam_args)
             check_options(beam_args)
@@ -946,6 +989,12 @@ def _run_pipeline(args, cfg: Config, inputs: list[str], options: PipelineOptions
                     else "exact pass" if not cfg.dedup.exact else "near pass")
     p = beam.Pipeline(options=options)
     build_pipeline(p, inputs, cfg, args.output, reshuffle, lists)
+    if dry_run and not _honours_dry_run(options.get_all_options().get("runner")):
+        # Only Dataflow stops a job at --dry_run; the local and portable runners ran it
+        # whole (documents written into an output that prepare_output had not cleared).
+        p.to_runner_api()  # translated, as a runner would, to surface its errors
+        print("dry run: the job was built and not run")
+        return 0
     result = p.run()
     if dry_run:
         print("dry run: the job was built and not submitted")

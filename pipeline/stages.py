@@ -333,13 +333,15 @@ class _ListInputsFn(beam.DoFn):
         line = 0
         try:
             for line, entry, problem in iter_entries(decompressed(list_path, fh)):
-                if entry is not None and "://" in entry and url_has_credentials(entry):
-                    entry, problem = None, "embeds credentials in its URL (use the storage's credential chain)"
-                if entry is None:
+                path = None if entry is None else resolve_entry(entry, base)
+                # Checked once the prefix is on: "KEY:SECRET@bucket/x" under "s3://" is a URL with credentials.
+                if path is not None and "://" in path and url_has_credentials(path):
+                    path, problem = None, "embeds credentials in its URL (use the storage's credential chain)"
+                if path is None:
                     yield self._reject(shown, f"{shown}:{line}", "bad_list_entry", f"line {line}: {problem}")
                     continue
                 self.c_entries.inc()
-                yield resolve_entry(entry, base)
+                yield path
         except Exception as exc:  # noqa: BLE001 - cannot open, read or decompress: one counted reject
             # RetryingFile has retried a transient error; ReadFailed names the one that lasted.
             detail = str(exc) if isinstance(exc, ReadFailed) else f"{type(exc).__name__}: {exc}"
@@ -423,8 +425,10 @@ class ReadWarc(beam.PTransform):
             entries = (pbegin
                        | "InputLists" >> beam.Create(self.lists)
                        | "ListEntries" >> beam.ParDo(_ListInputsFn()).with_outputs(REJECTED, main="entries"))
+            # Distinct: a line repeated (or two lists naming one glob) is listed, and
+            # rejected, once; its shuffle also spreads one list's globs over the workers.
             listed = (entries["entries"]
-                      | "SpreadEntries" >> beam.Reshuffle()  # one list, many workers listing its globs
+                      | "DistinctEntries" >> beam.Distinct()
                       | "MatchListed" >> beam.ParDo(_MatchListedFn()).with_outputs(REJECTED, main="paths"))
             found.append(listed["paths"])
             list_rejects = [entries[REJECTED], listed[REJECTED]]

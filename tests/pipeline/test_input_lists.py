@@ -80,10 +80,25 @@ def test_a_huge_line_is_one_problem_and_is_never_buffered_whole():
     assert got == [(1, "a.warc", ""), (2, None, too_long), (3, "b.warc", ""), (4, None, too_long)]
 
 
+def test_an_endless_line_is_reported_at_once():
+    """/dev/zero given as a list: the line never ends, and the problem is said
+    after MAX_ENTRY_BYTES, not at an end that never comes (the driver hung)."""
+
+    class Zeros(io.RawIOBase):
+        def readable(self):
+            return True
+
+        def read(self, size=-1):
+            return b"\0" * (size if size > 0 else 1 << 16)
+
+    assert next(iter_entries(Zeros())) == (1, None, f"line longer than {MAX_ENTRY_BYTES:,} bytes")
+
+
 def test_relative_lines_are_under_the_prefix_or_the_lists_directory(tmp_path):
     assert resolve_entry("crawl-data/CC-MAIN-2024-10/segments/1/warc/x.warc.gz", "s3://commoncrawl/") == \
         "s3://commoncrawl/crawl-data/CC-MAIN-2024-10/segments/1/warc/x.warc.gz"
     assert resolve_entry("x.warc.gz", "s3://commoncrawl") == "s3://commoncrawl/x.warc.gz"
+    assert resolve_entry("commoncrawl/x.warc.gz", "s3://") == "s3://commoncrawl/x.warc.gz"  # was s3:/commoncrawl
     assert resolve_entry("gs://other/y.warc.gz", "s3://commoncrawl/") == "gs://other/y.warc.gz"
     assert resolve_entry("/abs/y.warc", str(tmp_path)) == "/abs/y.warc"
     assert resolve_entry("seg/*.warc.gz", "s3://b/crawl") == "s3://b/crawl/seg/*.warc.gz"
@@ -94,10 +109,16 @@ def test_relative_lines_are_under_the_prefix_or_the_lists_directory(tmp_path):
     assert list_base("s3://b/lists/warc.paths.gz", None) == "s3://b/lists"
     assert list_base("s3://b", None) == "s3://b"
     assert list_base("rel/warc.paths", None) == str(Path("rel").resolve())
+    assert list_base("s3://b/l.txt", "rel/prefix") == str(Path("rel/prefix").resolve())  # workers elsewhere
+    # One file spelled several ways is one path (read once).
+    assert {resolve_entry(e, str(tmp_path)) for e in ("a.warc", "./a.warc", "x//../a.warc", f"{tmp_path}/a.warc")} \
+        == {f"{tmp_path}/a.warc"}
     assert input_lists(["rel/warc.paths"], None) == [(str(Path("rel/warc.paths").resolve()),
                                                       str(Path("rel").resolve()))]
     with pytest.raises(UsageError, match="--input-prefix is empty"):
         input_lists(["x"], " ")
+    with pytest.raises(UsageError, match="none is given"):
+        input_lists([], "s3://commoncrawl/")
 
 
 def test_options_are_taken_anywhere_in_either_form():
@@ -106,9 +127,11 @@ def test_options_are_taken_anywhere_in_either_form():
          "--input-prefix", "s3://commoncrawl/", "-o", "out"]))
     assert args.inputs == ["a.warc"] and args.inputs_from == ["l1.txt", "l2.txt.gz"]
     assert args.input_prefix == "s3://commoncrawl/" and beam == ["--direct_num_workers=2"]
+    # A near miss is refused, not handed to Beam (which would ignore it and read the sample).
+    assert run(["--input-from", "l1.txt", "--output", "/tmp/furui-unused"]) == 2
 
 
-def test_the_driver_refuses_a_list_it_cannot_use(tmp_path):
+def test_the_driver_refuses_a_list_it_cannot_use(tmp_path, capsys):
     def check(name: str, data: bytes | None) -> str:
         path = tmp_path / name
         if data is not None:
@@ -122,12 +145,29 @@ def test_the_driver_refuses_a_list_it_cannot_use(tmp_path):
     assert "line 1: not UTF-8" in check("binary.txt", b"\x89PNG\r\n\x1a\n")
     assert "starts like a crawl file" in check("crawl.warc.gz", b"WARC/1.0\r\nWARC-Type: warcinfo\r\n")
     assert "starts like a crawl file" in check("pages.jsonl", b'{"text": "x"}\n')
+    assert "starts like a crawl file" in check("page.html", b"<!DOCTYPE html>\n<html>\n")
+    assert "not a regular file" in check("/dev/zero", None)  # it hung the driver
+    import os
+
+    os.mkfifo(tmp_path / "pipe")  # <(zcat warc.paths.gz): the check would eat what the workers then miss
+    assert "not a regular file" in check("pipe", None)
+    # A gzip list cut short before its first entry is out: refused (later cuts: test below).
+    (tmp_path / "cut.txt.gz").write_bytes(gzip.compress(b"crawl/a.warc.gz\n" * 100)[:-12])
+    assert "EOFError" in check("cut.txt.gz", None)
+    for name, first in [("dated.txt", b"WARC/2024/a.warc.gz\n"), ("braces.txt", b"{a,b}.warc.gz\n"),
+                        ("lt.txt", b"<1>.warc\n")]:  # paths, not crawl files
+        (tmp_path / name).write_bytes(first)
+        check_input_lists(input_lists([str(tmp_path / name)], None))
     ok = tmp_path / "ok.txt.gz"
     ok.write_bytes(gzip.compress(b"# list\ncrawl/a.warc.gz\n"))
     check_input_lists(input_lists([str(ok)], None))
     # Credentials in the list's own URL or the prefix are refused like an input's.
     assert run(["--inputs-from", "s3://AKIAIOSFODNN7EXAMPLE:abc@bucket/l.txt", "-o", str(tmp_path / "o")]) == 2
     assert run(["--inputs-from", str(ok), "--input-prefix", "s3://k:s@b/", "-o", str(tmp_path / "o")]) == 2
+    # A presigned URL is credentials too: refused, and its signature is not echoed.
+    assert run(["--inputs-from", "https://host.example/l.txt?X-Amz-Signature=deadbeefsig",
+                "-o", str(tmp_path / "o")]) == 2
+    assert "deadbeefsig" not in capsys.readouterr().err
 
 
 def test_a_list_that_cannot_be_read_or_breaks_midway_is_a_counted_reject(tmp_path):
@@ -146,6 +186,14 @@ def test_a_list_that_cannot_be_read_or_breaks_midway_is_a_counted_reject(tmp_pat
     assert len(paths) > 1000 and paths[:2] == ["s3://b/crawl/00000.warc.gz", "s3://b/crawl/00001.warc.gz"]
     assert reject.reason == "read_error" and reject.id == f"{cut}:{len(paths) + 1}"
     assert reject.detail.startswith(f"after line {len(paths)}: ")
+    # A line with credentials once the prefix is on ("s3://" + "KEY:SECRET@bucket/...") names
+    # the list and line only; a relative line under a scheme-only prefix keeps its "//".
+    creds = tmp_path / "creds.txt"
+    creds.write_text("AKIAABCDEFGHIJKLMNOP:sEcReT0123@bucket/x.warc.gz\ncommoncrawl/y.warc.gz\n")
+    out = list(fn.process((str(creds), "s3://")))
+    assert out[1] == "s3://commoncrawl/y.warc.gz"
+    assert (out[0].value.reason, out[0].value.id) == ("bad_list_entry", f"{creds}:1")
+    assert "sEcReT" not in repr(out[0].value) and "AKIA" not in repr(out[0].value)
 
 
 def test_a_listed_pattern_that_matches_nothing_is_a_counted_reject(tmp_path):
@@ -177,11 +225,14 @@ def test_a_run_over_a_list_reads_what_it_names_and_accounts_for_every_line(tmp_p
         f"{crawl}/seg/\n"  # a directory: every file under it
         f"{crawl}/seg/a.warc.gz\n"  # the same file again: read once
         f"{crawl}/*.nomatch\n"  # a pattern that matches nothing: one reject
+        f"{crawl}/*.nomatch\n"  # ... however often it is listed
+        f"{crawl}/./seg//a.warc.gz\n"  # the same file spelled otherwise: read once
         "s3://AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI@bucket/x.warc.gz\n",  # never written out
         "utf-8")
     (lists / "part2.txt.gz").write_bytes(gzip.compress(b"../crawl/b.jsonl\n../crawl/gone.warc.gz\n"))
     out = tmp_path / "out"
     code = run(["--inputs-from", str(lists / "part1.txt"), "--inputs-from", str(lists / "part2.txt.gz"),
+                "--inputs-from", str(lists / "part1.txt"),  # a list given twice is read once
                 "--output", str(out), *IN_MEMORY])
     assert code == 0
     stats = json.loads((out / "stats.json").read_text())
@@ -190,9 +241,9 @@ def test_a_run_over_a_list_reads_what_it_names_and_accounts_for_every_line(tmp_p
     listed = sorted((r["reason"], r["id"], r["detail"]) for r in rejects
                     if r["reason"] in ("unreadable_file", "bad_list_entry"))
     assert [(reason, rid) for reason, rid, _ in listed] == [
-        ("bad_list_entry", f"{lists}/part1.txt:5"),
+        ("bad_list_entry", f"{lists}/part1.txt:7"),
         ("unreadable_file", f"{crawl}/*.nomatch@0"),
-        ("unreadable_file", f"{lists}/../crawl/gone.warc.gz@0"),
+        ("unreadable_file", f"{crawl}/gone.warc.gz@0"),
     ]
     assert "credentials" in listed[0][2] and "FileNotFoundError" in listed[2][2]
     for path in out.rglob("*"):
@@ -229,3 +280,11 @@ def test_a_list_on_s3_with_a_prefix_reads_from_s3(s3_endpoint, s3_client, s3_buc
     local = tmp_path / "local"
     assert run([sample_path(), "--output", str(local), *IN_MEMORY]) == 0
     assert _documents(out) == _documents(local)
+
+
+def test_a_dry_run_on_the_local_runner_reads_and_writes_nothing(tmp_path, capsys):
+    """Only Dataflow stops at --dry_run; the local runner ran the whole job into an
+    output directory nobody had prepared."""
+    out = tmp_path / "out"
+    assert run(["--output", str(out), "--dry_run=True", *IN_MEMORY]) == 0
+    assert not out.exists() and "the job was built and not run" in capsys.readouterr().out
