@@ -171,16 +171,41 @@ def url_has_credentials(url: str) -> bool:
     return "@" in authority or strip_userinfo(url) != url
 
 
+def embeds_credentials(url: str) -> bool:
+    """Whether a path or pattern given to read from (``scheme://...``) carries a secret:
+    ``@`` or ``:`` in its authority (bucket names hold neither; an AWS secret may
+    hold ``/``, which ends the authority at ``KEY:part``), or a presigned query.
+    Unlike :func:`url_has_credentials` (for text that is shown), an ``@`` in a key
+    is a name, not a secret.
+
+    >>> embeds_credentials("s3://KEY:SE/CRET@bucket/x"), embeds_credentials("https://h/x?X-Amz-Signature=ab")
+    (True, True)
+    >>> embeds_credentials("s3://bucket/2024-05-01T12:00:00Z/page@2x.warc.gz")
+    False
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return False
+    authority = rest.split("/", 1)[0]
+    return "@" in authority or ":" in authority or _secret_query(rest)
+
+
+def _secret_query(rest: str) -> bool:
+    """Whether the query of a URL (``rest``: after the scheme) carries a signature or token."""
+    query_at = rest.find("?")
+    if query_at == -1:
+        return False
+    names = [p.split("=", 1)[0] for p in re.split(r"[&;]", rest[query_at + 1 :])]
+    return any(is_secret_key(n) or "credential" in n.lower() or "signature" in n.lower() for n in names)
+
+
 def _strip_url(scheme: str, rest: str) -> str:
     at = rest.find("@")
     slash = rest.find("/")
     if at != -1 and (slash == -1 or at < slash or ":" in rest[:at]):
         rest = rest[at + 1 :]
-    query_at = rest.find("?")
-    if query_at != -1:
-        names = [p.split("=", 1)[0] for p in re.split(r"[&;]", rest[query_at + 1 :])]
-        if any(is_secret_key(n) or "credential" in n.lower() or "signature" in n.lower() for n in names):
-            rest = rest[:query_at] + "?" + REDACTED
+    if _secret_query(rest):
+        rest = rest[: rest.find("?")] + "?" + REDACTED
     return scheme + rest
 
 

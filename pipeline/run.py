@@ -31,7 +31,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from filters.base import ConfigError
 from pipeline import report
 from pipeline.card import strip_userinfo as redact_url
-from pipeline.card import url_has_credentials
+from pipeline.card import embeds_credentials, url_has_credentials
 from pipeline.config import Config, load_config
 from pipeline.extract import ExtractOptions
 from pipeline.runner import DIRECT_RUNNER_NAMES, LOCAL_RUNNER, is_local
@@ -406,13 +406,9 @@ def check_urls(inputs: list[str], output: str, others: Iterable[tuple[str, str]]
             # itself cannot be.
             raise UsageError(f"the {where} path {url.encode('utf-8', 'surrogateescape')!r} is not valid UTF-8: "
                              "rename it, or give a directory above it") from None
-        scheme, sep, rest = url.partition("://")
-        # Only the authority can hold credentials: "@" or ":" later in a key is legal
-        # (s3://bucket/2024-05-01T12:00:00Z/page@2x.warc.gz). A secret may contain "/"
-        # (AWS keys are base64), which ends the authority at "KEY:part": bucket names
-        # never hold ":" or "@", so either one there means credentials.
-        authority = rest.split("/", 1)[0]
-        if sep and ("@" in authority or ":" in authority or url_has_credentials(url)):  # or a presigned query
+        # Only the authority (or a presigned query) can hold credentials: "@" or ":"
+        # later in a key is legal (s3://bucket/2024-05-01T12:00:00Z/page@2x.warc.gz).
+        if embeds_credentials(url):
             raise UsageError(f"the {where} URL {redact_url(url)} embeds credentials; use the storage's own "
                              "credential chain (AWS_PROFILE, instance roles...)")
         check_gcs_bucket(url, f"the {where}")

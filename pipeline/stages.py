@@ -322,7 +322,7 @@ class _ListInputsFn(beam.DoFn):
                                                     reason=reason, detail=_truncate(detail)))
 
     def process(self, element):
-        from pipeline.card import strip_userinfo, url_has_credentials
+        from pipeline.card import embeds_credentials, strip_userinfo
         from pipeline.input_lists import decompressed, iter_entries, resolve_entry
         from pipeline.readers import ReadFailed, RetryingFile
 
@@ -335,7 +335,7 @@ class _ListInputsFn(beam.DoFn):
             for line, entry, problem in iter_entries(decompressed(list_path, fh)):
                 path = None if entry is None else resolve_entry(entry, base)
                 # Checked once the prefix is on: "KEY:SECRET@bucket/x" under "s3://" is a URL with credentials.
-                if path is not None and "://" in path and url_has_credentials(path):
+                if path is not None and embeds_credentials(path):
                     path, problem = None, "embeds credentials in its URL (use the storage's credential chain)"
                 if path is None:
                     yield self._reject(shown, f"{shown}:{line}", "bad_list_entry", f"line {line}: {problem}")

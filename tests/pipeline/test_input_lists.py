@@ -189,9 +189,10 @@ def test_a_list_that_cannot_be_read_or_breaks_midway_is_a_counted_reject(tmp_pat
     # A line with credentials once the prefix is on ("s3://" + "KEY:SECRET@bucket/...") names
     # the list and line only; a relative line under a scheme-only prefix keeps its "//".
     creds = tmp_path / "creds.txt"
-    creds.write_text("AKIAABCDEFGHIJKLMNOP:sEcReT0123@bucket/x.warc.gz\ncommoncrawl/y.warc.gz\n")
+    creds.write_text("AKIAABCDEFGHIJKLMNOP:sEcReT0123@bucket/x.warc.gz\ncommoncrawl/y.warc.gz\n"
+                     "b/2024-05-01T12:00:00Z/page@2x.warc.gz\n")  # "@" in a key is a name
     out = list(fn.process((str(creds), "s3://")))
-    assert out[1] == "s3://commoncrawl/y.warc.gz"
+    assert out[1:] == ["s3://commoncrawl/y.warc.gz", "s3://b/2024-05-01T12:00:00Z/page@2x.warc.gz"]
     assert (out[0].value.reason, out[0].value.id) == ("bad_list_entry", f"{creds}:1")
     assert "sEcReT" not in repr(out[0].value) and "AKIA" not in repr(out[0].value)
 
