@@ -10,7 +10,8 @@ import sys
 USAGE = """usage: furui <command> [args]
 
 commands:
-  run [INPUT ...] [--inputs-from LIST] --output DIR [--config FILE] [beam options]
+  run [INPUT ...] [--inputs-from LIST [--input-prefix PREFIX]] --output DIR
+      [--config FILE] [beam options]
                       run the pipeline (no INPUT: the bundled sample);
                       LIST: a file of input paths, one per line
   card OUTPUT_DIR     (re)write the dataset card of a finished run

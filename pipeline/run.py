@@ -586,7 +586,11 @@ def resolve_reshuffle(setting: bool | str, options: PipelineOptions) -> bool:
 
 def prepare_output(out_dir: str) -> None:
     """Creates the output directory, checks it is writable, clears a previous run's files."""
+    if not out_dir.strip():
+        raise UsageError("--output is empty")
     if "://" not in out_dir:
+        if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+            raise UsageError(f"--output {out_dir} is a file, not a directory")
         try:
             os.makedirs(out_dir, exist_ok=True)
             probe = os.path.join(out_dir, ".furui-write-test")
@@ -818,10 +822,11 @@ def parse_run_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         description="Run the furui pipeline: WARC/WET/ARC/JSONL/HTML in, Parquet + stats + card out. "
         "Unrecognised --options are passed to Apache Beam (e.g. --runner, --direct_num_workers).",
     )
-    parser.add_argument("inputs", nargs="*", help="input files or globs (any Beam filesystem); default: the bundled "
-                        "sample, unless --inputs-from is given")
+    parser.add_argument("inputs", nargs="*", help="input files, globs or directories (any Beam filesystem); default: "
+                        "the bundled sample, unless --inputs-from is given")
     parser.add_argument("--inputs-from", action="append", default=[], metavar="LIST",
-                        help="a file naming inputs, one path or glob per line (gzip allowed; read by the workers, "
+                        help="a file naming inputs, one path, glob or directory per line (.gz/.bz2 allowed; read by "
+                        "the workers, "
                         "e.g. Common Crawl's warc.paths.gz); repeatable")
     parser.add_argument("--input-prefix", default=None, metavar="PREFIX",
                         help="where the relative lines of --inputs-from lists are (e.g. s3://commoncrawl/); "

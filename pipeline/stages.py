@@ -286,14 +286,21 @@ def broken_links(pattern: str) -> Iterable[str | bytes]:
     """
     import re
 
-    from apache_beam.io.filesystem import FileSystem
-
     if "://" in pattern:
-        return
+        return ()
     prefix = re.match(r"^[^[*?]*", pattern).group(0)
     root = prefix if os.path.isdir(prefix) else os.path.dirname(prefix) or "."
     if prefix == pattern or not os.path.isdir(root):
-        return  # a plain path: the CLI checked it exists
+        return ()  # a plain path: the CLI checked it exists
+    # Not a generator itself: Beam warns of a generator's early "return" on every run.
+    return _broken_links_under(root, pattern)
+
+
+def _broken_links_under(root: str, pattern: str) -> Iterable[str | bytes]:
+    import re
+
+    from apache_beam.io.filesystem import FileSystem
+
     wanted = re.compile(FileSystem.translate_pattern(pattern))
     for dirpath, _, files in os.walk(root):
         for name in files:

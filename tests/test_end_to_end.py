@@ -949,3 +949,13 @@ def test_truncated_pages_are_rejected_or_kept_with_a_score(sample_run_in_memory,
         else:
             (doc,) = docs
             assert doc["id"] == "cut-page" and {"key": "read.truncated", "value": 1.0} in doc["scores"]
+
+
+def test_an_output_that_is_a_file_or_empty_is_one_clear_error(tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    assert run(["--output", str(tmp_path / "afile"), "--direct_running_mode=in_memory"]) == 2
+    assert run(["--output", "", "--direct_running_mode=in_memory"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"furui: error: --output {tmp_path / 'afile'} is a file, not a directory",
+                   "furui: error: --output is empty"]
+    assert (tmp_path / "afile").read_text() == "x"

@@ -131,3 +131,22 @@ def test_real_sample_documents_load_with_hf_datasets(sample_output, hf_datasets,
     ds = _load(hf_datasets, sample_output, "documents", tmp_path)
 
     assert ds.num_rows == stats["documents_out"]
+
+
+def test_shard_schemas_read_back_as_the_readme_shows_them(sample_output):
+    """What a Parquet reader sees is what the schema modules (and so README's tables and
+    the card's data fields) print, type strings included: the list item of `scores`
+    and `pii` is `element`, as Parquet names it, not pyarrow's `item`."""
+    import glob
+
+    import pyarrow.parquet as pq
+
+    from schemas import clusters, documents, rejects, stats
+
+    for kind, mod in [("documents", documents), ("rejects", rejects), ("clusters", clusters)]:
+        (shard, *_) = sorted(glob.glob(os.path.join(sample_output, kind, "*.parquet")))
+        read = pq.read_schema(shard)
+        assert [(f.name, str(f.type), f.nullable) for f in read] == \
+            [(f.name, str(f.type), f.nullable) for f in mod.SCHEMA], kind
+    read = pq.read_schema(os.path.join(sample_output, "stats.parquet"))
+    assert [(f.name, str(f.type)) for f in read] == [(f.name, str(f.type)) for f in stats.SCHEMA]

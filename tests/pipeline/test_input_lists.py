@@ -289,3 +289,4 @@ def test_a_dry_run_on_the_local_runner_reads_and_writes_nothing(tmp_path, capsys
     out = tmp_path / "out"
     assert run(["--output", str(out), "--dry_run=True", *IN_MEMORY]) == 0
     assert not out.exists() and "the job was built and not run" in capsys.readouterr().out
+

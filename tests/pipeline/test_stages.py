@@ -323,3 +323,19 @@ def test_broken_links_and_fifos_under_a_directory_are_unreadable_file_rejects(tm
                 label="rejected")
     p.run().wait_until_finish()
     done.set()
+
+
+def test_reading_logs_no_beam_warning(tmp_path, caplog):
+    """Beam warned "Using yield and return in the process method" on every run, of
+    furui's broken-link search (a generator with an early return)."""
+    import logging
+
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipeline.stages import ReadWarc
+
+    with caplog.at_level(logging.WARNING, logger="apache_beam"):
+        p = beam.Pipeline(options=PipelineOptions(IN_MEMORY))
+        _ = p | ReadWarc([str(tmp_path / "*.warc")], 1_000_000)
+    assert not [r for r in caplog.records if "yield and return" in r.getMessage()]
