@@ -489,8 +489,9 @@ def input_lists(paths: list[str], prefix: str | None) -> list[tuple[str, str]]:
         if not path.strip():
             raise UsageError("--inputs-from needs a file")
         path = path if "://" in path else os.path.abspath(path)
-        if (path, list_base(path, prefix)) not in out:  # a list given twice is read once
-            out.append((path, list_base(path, prefix)))
+        pair = (path, list_base(path, prefix))
+        if pair not in out:  # a list given twice is read once
+            out.append(pair)
     return out
 
 

@@ -157,6 +157,15 @@ class _Counters:
 # Reading
 
 
+def _read_reject(counters: _Counters, source: str, id_: str, reason: str, detail: str) -> pvalue.TaggedOutput:
+    """A read-stage reject of a whole file or list line (no record of it was read),
+    counted as one record in and one dropped for ``reason``."""
+    counters.c_in.inc()
+    counters.drop(reason)
+    return pvalue.TaggedOutput(REJECTED, Reject(id=id_, url="", source=source, stage="read", filter="read",
+                                                reason=reason, detail=_truncate(detail)))
+
+
 class _ReadFileFn(beam.DoFn):
     def __init__(self, max_payload_bytes: int, keep_truncated_pages: bool = False):
         self.max_payload_bytes = max_payload_bytes
@@ -189,13 +198,7 @@ class _ReadFileFn(beam.DoFn):
         except Exception as exc:  # unreadable file: one counted reject, never a crash
             if fh.retried:
                 self.c_retries.inc(fh.retried)
-            self.counters.c_in.inc()
-            self.counters.drop("unreadable_file")
-            yield pvalue.TaggedOutput(
-                REJECTED,
-                Reject(id=f"{shown}@0", url="", source=shown, stage="read", filter="read",
-                       reason="unreadable_file", detail=_truncate(f"{type(exc).__name__}: {exc}")),
-            )
+            yield _read_reject(self.counters, shown, f"{shown}@0", "unreadable_file", f"{type(exc).__name__}: {exc}")
             return
         with fh:
             for item in read_records(fh, shown, max_payload_bytes=self.max_payload_bytes,
@@ -322,12 +325,6 @@ class _ListInputsFn(beam.DoFn):
         self.counters = _Counters("furui.read", READ_REASONS)
         self.c_entries = Metrics.counter("furui.read", "list_entries")
 
-    def _reject(self, source: str, id_: str, reason: str, detail: str):
-        self.counters.c_in.inc()
-        self.counters.drop(reason)
-        return pvalue.TaggedOutput(REJECTED, Reject(id=id_, url="", source=source, stage="read", filter="read",
-                                                    reason=reason, detail=_truncate(detail)))
-
     def process(self, element):
         from pipeline.card import embeds_credentials, strip_userinfo
         from pipeline.input_lists import decompressed, iter_entries, resolve_entry
@@ -345,7 +342,7 @@ class _ListInputsFn(beam.DoFn):
                 if path is not None and embeds_credentials(path):
                     path, problem = None, "embeds credentials in its URL (use the storage's credential chain)"
                 if path is None:
-                    yield self._reject(shown, f"{shown}:{line}", "bad_list_entry", f"line {line}: {problem}")
+                    yield _read_reject(self.counters, shown, f"{shown}:{line}", "bad_list_entry", f"line {line}: {problem}")
                     continue
                 self.c_entries.inc()
                 yield path
@@ -353,9 +350,9 @@ class _ListInputsFn(beam.DoFn):
             # RetryingFile has retried a transient error; ReadFailed names the one that lasted.
             detail = str(exc) if isinstance(exc, ReadFailed) else f"{type(exc).__name__}: {exc}"
             if fh.pos == 0:
-                yield self._reject(shown, f"{shown}:1", "unreadable_file", detail)
+                yield _read_reject(self.counters, shown, f"{shown}:1", "unreadable_file", detail)
             else:  # the rest of the list is unread
-                yield self._reject(shown, f"{shown}:{line + 1}", "read_error", f"after line {line}: {detail}")
+                yield _read_reject(self.counters, shown, f"{shown}:{line + 1}", "read_error", f"after line {line}: {detail}")
         finally:
             fh.close()
 
@@ -389,12 +386,8 @@ class _MatchListedFn(beam.DoFn):
         except Exception as exc:  # noqa: BLE001 - one counted reject, never a crash
             found, problem = [], f"cannot list: {type(exc).__name__}: {exc}"
         if problem:
-            self.counters.c_in.inc()
-            self.counters.drop("unreadable_file")
             shown = shown_path(pattern)
-            yield pvalue.TaggedOutput(REJECTED, Reject(id=f"{shown}@0", url="", source=shown, stage="read",
-                                                       filter="read", reason="unreadable_file",
-                                                       detail=_truncate(problem)))
+            yield _read_reject(self.counters, shown, f"{shown}@0", "unreadable_file", problem)
         yield from found
 
 
