@@ -294,6 +294,10 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], cfg: Config, out_dir: st
     d = _jsonable(dataclasses.asdict(cfg.dedup))
     d["threshold"] = round(cfg.dedup.threshold, 4)
     base["dedup"] = d
+    # The other sections' values in force: config.toml is the file as given, and a
+    # key it leaves out takes the default of the furui version that ran.
+    for section in ("io", "extract", "output"):
+        base[section] = _jsonable(dataclasses.asdict(getattr(cfg, section)))
     (stat_pairs
      | "Stats/All" >> beam.Flatten()
      | "Stats" >> report.ComputeStats(base, steps)

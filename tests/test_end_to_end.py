@@ -959,3 +959,17 @@ def test_an_output_that_is_a_file_or_empty_is_one_clear_error(tmp_path, capsys):
     assert err == [f"furui: error: --output {tmp_path / 'afile'} is a file, not a directory",
                    "furui: error: --output is empty"]
     assert (tmp_path / "afile").read_text() == "x"
+
+
+def test_stats_record_every_setting_in_force_however_little_the_config_gives(tmp_path):
+    """config.toml is the file as given; stats.json has the values that ran, defaults included."""
+    cfg = tmp_path / "partial.toml"
+    cfg.write_text('config_version = 1\n[output]\ndataset_name = "mine"\n[extract]\nfast = true\n', "utf-8")
+    out = tmp_path / "out"
+    assert run(["--config", str(cfg), "--output", str(out), "--direct_running_mode=in_memory"]) == 0
+    assert (out / "config.toml").read_bytes() == cfg.read_bytes()
+    stats = json.loads((out / "stats.json").read_text("utf-8"))
+    assert stats["extract"]["fast"] is True and stats["extract"]["timeout_s"] == 10.0
+    assert stats["output"]["dataset_name"] == "mine" and stats["output"]["compression"] == "zstd"
+    assert stats["io"] == {"max_payload_bytes": 10_000_000, "reshuffle": "auto", "truncated_pages": "reject"}
+    assert [f["name"] for f in stats["filters"]][:3] == ["normalize", "langid", "url_blocklist"]  # the defaults
