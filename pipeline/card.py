@@ -180,14 +180,17 @@ def embeds_credentials(url: str) -> bool:
 
     >>> embeds_credentials("s3://KEY:SE/CRET@bucket/x"), embeds_credentials("https://h/x?X-Amz-Signature=ab")
     (True, True)
-    >>> embeds_credentials("s3://bucket/2024-05-01T12:00:00Z/page@2x.warc.gz")
-    False
+    >>> embeds_credentials("s3://bucket/2024-05-01T12:00:00Z/page@2x.warc.gz"), embeds_credentials("s3://b/?-token.gz")
+    (False, False)
     """
     scheme, sep, rest = url.partition("://")
     if not sep:
         return False
     authority = rest.split("/", 1)[0]
-    return "@" in authority or ":" in authority or _secret_query(rest)
+    # Only an HTTP URL has a query (and can be presigned); in s3:// and gs:// paths "?"
+    # is a glob character (s3://b/shard-?-token.warc.gz).
+    presigned = scheme.lower() in ("http", "https") and _secret_query(rest)
+    return "@" in authority or ":" in authority or presigned
 
 
 def _secret_query(rest: str) -> bool:
@@ -1298,12 +1301,14 @@ def _pipeline_section(stats, version, sha, config_text, config) -> list[str]:
         if redacted:
             body = dump_toml(scrub(config))
             lines.append(
-                f"The config in force ({len(redacted)} secret-looking value(s) redacted, so"
-                " this is a re-serialisation; the SHA-256 above is of the original file):"
+                f"The config file given ({len(redacted)} secret-looking value(s) redacted, so"
+                " this is a re-serialisation; the SHA-256 above is of the original file; keys it leaves out"
+                " took their defaults, and `stats.json` lists every value in force):"
             )
         else:
             body = config_text.rstrip("\n")
-            lines.append("The config in force (`config.toml`, verbatim):")
+            lines.append("The config file given (`config.toml`, verbatim; keys it leaves out took their defaults, "
+                         "and `stats.json` lists every value in force):")
         lines += ["", "```toml", body, "```", ""]
     return lines
 

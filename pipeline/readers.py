@@ -145,6 +145,9 @@ def _is_permanent(exc: Exception) -> bool:
     """
     if isinstance(exc, _PERMANENT_ERRORS):
         return True
+    details = getattr(exc, "exception_details", None)  # Beam's BeamIOError, per path
+    if isinstance(details, dict) and details:
+        return all(isinstance(e, Exception) and _is_permanent(e) for e in details.values())
     try:
         return int(getattr(exc, "code", 0) or 0) in (403, 404)
     except (TypeError, ValueError):
@@ -152,9 +155,11 @@ def _is_permanent(exc: Exception) -> bool:
 
 
 def retry_call(fn: Callable[[], Any], retries: int = 4, pause_s: float = 0.25,
-               sleep: Callable[[float], None] = time.sleep) -> Any:
+               sleep: Callable[[float], None] = time.sleep,
+               on_error: Callable[[Exception], None] | None = None) -> Any:
     """``fn()``, called again after a transient storage error (up to ``retries``
-    times, pauses doubling from ``pause_s``), as :class:`RetryingFile` reads.
+    times, pauses doubling from ``pause_s``); a permanent one (:func:`_is_permanent`)
+    or the last is raised. ``on_error(exc)`` sees every failure first.
 
     >>> calls = []
     >>> def flaky():
@@ -170,6 +175,8 @@ def retry_call(fn: Callable[[], Any], retries: int = 4, pause_s: float = 0.25,
         try:
             return fn()
         except Exception as exc:  # noqa: BLE001 - any storage error: try again
+            if on_error is not None:
+                on_error(exc)
             if _is_permanent(exc) or attempt >= retries:
                 raise
             sleep(pause_s * 2 ** attempt)
@@ -237,22 +244,27 @@ class RetryingFile:
         return f
 
     def read(self, n: int = -1) -> bytes:
-        attempt = 0
-        while True:
-            try:
-                if self._f is None:
-                    self._f = self._open_at(self.pos)
-                data = self._f.read(n)
-                self.pos += len(data)
-                return data
-            except Exception as exc:  # noqa: BLE001 - any storage error: reopen and retry
-                self._drop()
-                if _is_permanent(exc) or attempt >= self.retries:
-                    raise ReadFailed(f"{type(exc).__name__}: {exc} (at byte {self.pos}, "
-                                     f"{attempt} retries)") from exc
-                self._sleep(self.pause_s * 2 ** attempt)
-                attempt += 1
-                self.retried += 1
+        def attempt() -> bytes:
+            if self._f is None:
+                self._f = self._open_at(self.pos)
+            data = self._f.read(n)
+            self.pos += len(data)
+            return data
+
+        failures = [0]
+
+        def failed(exc: Exception) -> None:  # the next attempt reopens the file
+            self._drop()
+            failures[0] += 1
+
+        try:
+            data = retry_call(attempt, self.retries, self.pause_s, self._sleep, failed)
+        except Exception as exc:  # noqa: BLE001 - the storage kept failing, or for good
+            self.retried += failures[0] - 1  # the last failure was not retried
+            raise ReadFailed(f"{type(exc).__name__}: {exc} (at byte {self.pos}, "
+                             f"{failures[0] - 1} retries)") from exc
+        self.retried += failures[0]
+        return data
 
     def _drop(self) -> None:
         if self._f is not None:

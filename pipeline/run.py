@@ -519,8 +519,9 @@ def check_input_lists(lists: list[tuple[str, str]]) -> None:
             if not stat.S_ISREG(mode):
                 # A pipe (<(zcat warc.paths.gz), /dev/stdin) can be read once: this check
                 # would take the entries the workers then miss.
-                raise UsageError(f"the input list {shown} is not a regular file (a pipe or a device is read "
-                                 "only once): write the list to a file")
+                what = "a directory" if stat.S_ISDIR(mode) else "a pipe or a device, which can be read only once"
+                raise UsageError(f"the input list {shown} is not a regular file but {what}: give a file of "
+                                 "input paths")
         try:
             with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as fh:
                 first = next(iter_entries(_Limited(decompressed(path, fh), _LIST_CHECK_BYTES)), None)
@@ -804,12 +805,35 @@ def check_runner(runner: str, options: dict | None = None) -> None:
 
 def _honours_dry_run(runner: str | None) -> bool:
     """Whether Beam's ``runner`` stops at ``--dry_run`` (builds the job, submits
-    nothing): only the DataflowRunner does.
+    nothing): only the DataflowRunner does, by whatever name Beam takes for it
+    (``dataflow``, ``DataflowRunner``...).
 
-    >>> _honours_dry_run("DataflowRunner"), _honours_dry_run(None), _honours_dry_run("FlinkRunner")
+    >>> _honours_dry_run("DataflowRunner"), _honours_dry_run("dataflow"), _honours_dry_run(None)
+    (True, True, False)
+    >>> _honours_dry_run("FlinkRunner")
+    False
+    """
+    if not runner:
+        return False
+    name = str(runner).rsplit(".", 1)[-1].lower()
+    return name in ("dataflow", "dataflowrunner", "testdataflowrunner")
+
+
+def dry_run_value(value: Any) -> bool:
+    """Beam's ``--dry_run`` as furui reads it: the option is a string, and Beam
+    takes any value, ``"False"`` included, as true.
+
+    >>> dry_run_value("True"), dry_run_value("False"), dry_run_value(None)
     (True, False, False)
     """
-    return bool(runner) and str(runner).rsplit(".", 1)[-1] in ("DataflowRunner", "TestDataflowRunner")
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in ("", "false", "0", "no", "off"):
+            return False
+        if word in ("true", "1", "yes", "on"):
+            return True
+        raise UsageError(f"--dry_run={value}: give True or False")
+    return bool(value)
 
 
 def check_resources(cfg: Config) -> None:
@@ -944,19 +968,25 @@ def run(argv: list[str] | None = None, interrupted=lambda: False) -> int:
         try:
             cfg = load_config(args.config)
             inputs = expand_inputs(args.inputs or ([] if args.inputs_from else [sample_path()]))
-            check_urls(inputs, args.output, [*(("--inputs-from", x) for x in args.inputs_from),
-                                             *([("--input-prefix", args.input_prefix)] if args.input_prefix else [])])
+            # A scheme-only prefix (gs://) names no bucket: its lines do.
+            prefix = args.input_prefix
+            named = [("--input-prefix", prefix)] if prefix and not prefix.endswith("://") else []
+            check_urls(inputs, args.output, [*(("--inputs-from", x) for x in args.inputs_from), *named])
             lists = input_lists(args.inputs_from, args.input_prefix)
             beam_args = default_runner_args(beam_args)
             check_options(beam_args)
             check_option_urls(beam_args)
             options = PipelineOptions(beam_args)
+            dry_run = dry_run_value(options.get_all_options().get("dry_run"))
+            if not dry_run and any(a.startswith("--dry_run") for a in beam_args):
+                # --dry_run=False: not passed on, since Beam's Dataflow runner takes any value as true.
+                beam_args = [a for a in beam_args if not a.startswith("--dry_run")]
+                options = PipelineOptions(beam_args)
             runner = options.get_all_options().get("runner")
             if is_local(runner):  # remote workers may see other paths than this machine
                 check_resources(cfg)
             else:
                 check_runner(runner, options.get_all_options())
-            dry_run = bool(options.get_all_options().get("dry_run"))
             # The driver lists inputs and prepares the output itself: give the
             # filesystems (s3://, gs://) the same options the workers get.
             FileSystems.set_options(options)

@@ -280,6 +280,29 @@ def path_element(metadata) -> str | bytes:
     return path if _is_utf8(path) else path.encode("utf-8", "surrogateescape")
 
 
+def file_key(path: str | bytes) -> str | bytes:
+    """What names one file however it is spelled: a local path made absolute and
+    normalised (``crawl/a.warc``, ``./crawl//a.warc`` and ``/work/crawl/a.warc``
+    from ``/work``), a remote one as it is.
+
+    >>> file_key("s3://b/x/../a.warc") == "s3://b/x/../a.warc", file_key("/d/./x//a.warc")
+    (True, '/d/x/a.warc')
+    """
+    if (b"://" if isinstance(path, bytes) else "://") in path:
+        return path
+    return os.path.abspath(path)
+
+
+def first_spelling(paths: Iterable[str | bytes]) -> str | bytes:
+    """Of the spellings of one file (:func:`file_key`), the one it is read and named
+    by: the smallest, so the choice is the same on every run and runner.
+
+    >>> first_spelling(["/work/crawl/a.warc", "crawl/a.warc"])
+    '/work/crawl/a.warc'
+    """
+    return min(paths, key=lambda p: p if isinstance(p, bytes) else p.encode("utf-8", "surrogateescape"))
+
+
 def broken_links(pattern: str) -> Iterable[str | bytes]:
     """Local symbolic links matching ``pattern`` whose target is missing.
 
@@ -432,7 +455,11 @@ class ReadWarc(beam.PTransform):
                       | "MatchListed" >> beam.ParDo(_MatchListedFn()).with_outputs(REJECTED, main="paths"))
             found.append(listed["paths"])
             list_rejects = [entries[REJECTED], listed[REJECTED]]
-        paths = found | "AllPaths" >> beam.Flatten() | "Dedupe" >> beam.Distinct()
+        paths = (found
+                 | "AllPaths" >> beam.Flatten()
+                 | "FileKey" >> beam.Map(lambda p: (file_key(p), p))
+                 | "Dedupe" >> beam.CombinePerKey(first_spelling)
+                 | "OnePath" >> beam.Values())
         out = paths | "ReadFile" >> beam.ParDo(_ReadFileFn(self.max_payload_bytes, self.keep_truncated_pages)).with_outputs(
             REJECTED, main=KEPT
         )

@@ -558,6 +558,8 @@ def test_options_for_other_runners_and_spaced_values(tmp_path):
     assert json.loads((out / "stats.json").read_text())["accounted"]
     # "@" and ":" in an object key are not credentials; in the authority they are.
     check_urls(["s3://bucket/crawl/2024-05-01T12:00:00Z/page@2x.warc.gz"], "s3://b/dump:v2/out")
+    # "?" is a glob character in s3:// and gs:// paths, not a query: no presigned URL there.
+    check_urls(["s3://b/dumps/shard-?-secret.warc.gz", "gs://bkt/crawl/?/signature.warc.gz"], "s3://b/out")
     with pytest.raises(UsageError, match="embeds credentials"):
         check_urls(["s3://KEY:SECRET@bucket/x"], "out")
     with pytest.raises(UsageError, match="embeds credentials") as exc:  # AWS secrets may hold "/"

@@ -147,6 +147,8 @@ def test_the_driver_refuses_a_list_it_cannot_use(tmp_path, capsys):
     assert "starts like a crawl file" in check("pages.jsonl", b'{"text": "x"}\n')
     assert "starts like a crawl file" in check("page.html", b"<!DOCTYPE html>\n<html>\n")
     assert "not a regular file" in check("/dev/zero", None)  # it hung the driver
+    (tmp_path / "adir").mkdir()
+    assert "not a regular file but a directory" in check("adir", None)
     import os
 
     os.mkfifo(tmp_path / "pipe")  # <(zcat warc.paths.gz): the check would eat what the workers then miss
@@ -213,7 +215,7 @@ def _documents(out: Path) -> list[tuple[str, str]]:
     return sorted((d["id"], d["text"]) for d in pq.read_table(out / "documents").to_pylist())
 
 
-def test_a_run_over_a_list_reads_what_it_names_and_accounts_for_every_line(tmp_path):
+def test_a_run_over_a_list_reads_what_it_names_and_accounts_for_every_line(tmp_path, monkeypatch):
     crawl = tmp_path / "crawl"
     (crawl / "seg").mkdir(parents=True)
     shutil.copy(sample_path(), crawl / "seg" / "a.warc.gz")
@@ -232,8 +234,10 @@ def test_a_run_over_a_list_reads_what_it_names_and_accounts_for_every_line(tmp_p
         "utf-8")
     (lists / "part2.txt.gz").write_bytes(gzip.compress(b"../crawl/b.jsonl\n../crawl/gone.warc.gz\n"))
     out = tmp_path / "out"
+    monkeypatch.chdir(tmp_path)
     code = run(["--inputs-from", str(lists / "part1.txt"), "--inputs-from", str(lists / "part2.txt.gz"),
                 "--inputs-from", str(lists / "part1.txt"),  # a list given twice is read once
+                "crawl/b.jsonl",  # listed too, spelled otherwise: read once
                 "--output", str(out), *IN_MEMORY])
     assert code == 0
     stats = json.loads((out / "stats.json").read_text())
@@ -250,7 +254,7 @@ def test_a_run_over_a_list_reads_what_it_names_and_accounts_for_every_line(tmp_p
     for path in out.rglob("*"):
         if path.is_file():
             assert b"wJalrXUtnFEMI" not in path.read_bytes() and b"AKIAIOSFODNN7EXAMPLE" not in path.read_bytes()
-    assert stats["inputs"] == [] and stats["input_lists"] == [
+    assert stats["inputs"] == ["crawl/b.jsonl"] and stats["input_lists"] == [
         {"list": str(lists / "part1.txt"), "base": str(lists)},
         {"list": str(lists / "part2.txt.gz"), "base": str(lists)}]
     card = (out / "README.md").read_text()
@@ -289,4 +293,13 @@ def test_a_dry_run_on_the_local_runner_reads_and_writes_nothing(tmp_path, capsys
     out = tmp_path / "out"
     assert run(["--output", str(out), "--dry_run=True", *IN_MEMORY]) == 0
     assert not out.exists() and "the job was built and not run" in capsys.readouterr().out
+    # A scheme-only prefix is a prefix (the lines name the bucket), on any scheme.
+    listed = tmp_path / "l.txt"
+    listed.write_text("bucket/crawl/a.warc.gz\n")
+    assert run(["--inputs-from", str(listed), "--input-prefix", "gs://", "--output", str(out), "--dry_run=True",
+                *IN_MEMORY]) == 0
+    # Beam's --dry_run is a string, and Beam takes "False" as true: furui does not.
+    assert run(["--output", str(out), "--dry_run=False", *IN_MEMORY]) == 0
+    assert json.loads((out / "stats.json").read_text())["accounted"]
+    assert run(["--output", str(out), "--dry_run=maybe", *IN_MEMORY]) == 2
 
