@@ -73,11 +73,19 @@ def resolve_entry(entry: str, base: str) -> str:
         path = (base if base.endswith("/") else base + "/") + entry
     else:
         path = os.path.join(base, entry)
-    directory = path.endswith("/")
     if "://" not in path:
-        path = os.path.normpath(path)
-        directory = directory or (not has_glob(path) and os.path.isdir(path))
-    if directory:
+        path = os.path.normpath(path) + ("/" if path.endswith("/") else "")  # normpath drops the "/"
+    return directory_pattern(path)
+
+
+def directory_pattern(path: str) -> str:
+    """A directory stands for every file under it: ``dir`` -> ``dir/**``, for a
+    local directory or any path ending in ``/`` (``s3://bucket/crawl/``).
+
+    >>> directory_pattern("s3://b/crawl/"), directory_pattern("a.warc.gz")
+    ('s3://b/crawl/**', 'a.warc.gz')
+    """
+    if path.endswith("/") or ("://" not in path and not has_glob(path) and os.path.isdir(path)):
         return path.rstrip("/") + "/**"
     return path
 

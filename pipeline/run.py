@@ -386,12 +386,9 @@ def expand_inputs(inputs: list[str]) -> list[str]:
     >>> expand_inputs(["s3://b/crawl/", "a.warc.gz"])
     ['s3://b/crawl/**', 'a.warc.gz']
     """
-    out = []
-    for pattern in inputs:
-        if pattern.endswith("/") or ("://" not in pattern and os.path.isdir(pattern)):
-            pattern = pattern.rstrip("/") + "/**"
-        out.append(pattern)
-    return out
+    from pipeline.input_lists import directory_pattern
+
+    return [directory_pattern(pattern) for pattern in inputs]
 
 
 def check_urls(inputs: list[str], output: str, others: Iterable[tuple[str, str]] = ()) -> None:
