@@ -380,14 +380,16 @@ class _ListInputsFn(beam.DoFn):
             fh.close()
 
 
-class _MatchListedFn(beam.DoFn):
-    """A path or pattern from an input list to the files it names.
+class _MatchFn(beam.DoFn):
+    """A path or pattern, from the command line or an input list, to the files it names.
 
     A plain path is passed on unlisted (one storage call fewer per file; a
-    missing one is an ``unreadable_file`` reject when it is opened). A pattern
-    that matches nothing, or cannot be listed, is an ``unreadable_file`` reject:
-    on the command line the driver refuses it, but one line of a list of
-    thousands must not stop a run, nor be dropped without a trace.
+    missing one, or a broken symbolic link, is an ``unreadable_file`` reject when
+    it is opened). A pattern that matches nothing, or cannot be listed, is an
+    ``unreadable_file`` reject: the driver refuses such a pattern on the command
+    line (it can still vanish before the workers list it), and one line of a list
+    of thousands must neither stop a run nor be dropped without a trace. Broken
+    symbolic links, which Beam's local listing skips, are passed on too.
     """
 
     def setup(self):
@@ -417,8 +419,8 @@ class _MatchListedFn(beam.DoFn):
 class ReadWarc(beam.PTransform):
     """Reads WARC/ARC/WET/JSONL/HTML files matching ``patterns`` into ``Record``s.
 
-    Globs are expanded inside the pipeline (``fileio.MatchAll``) and the file
-    list is reshuffled so files, not records, are spread over workers.
+    Globs are expanded inside the pipeline (:class:`_MatchFn`) and the file
+    list is shuffled so files, not records, are spread over workers.
     ``lists`` are input lists (``(list path, base)``, ``pipeline.input_lists``),
     read and matched inside the pipeline too. Returns ``kept`` (Records) and
     ``rejected`` (Rejects).
@@ -434,16 +436,10 @@ class ReadWarc(beam.PTransform):
         self.lists = [tuple(x) for x in lists]
 
     def expand(self, pbegin):
-        from apache_beam.io import fileio
-
-        patterns = pbegin | "Patterns" >> beam.Create(self.patterns)
-        matched = (
-            patterns
-            | "Match" >> fileio.MatchAll(empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
-            | "Path" >> beam.Map(path_element)
-        )
-        broken = patterns | "BrokenLinks" >> beam.FlatMap(broken_links)
-        found, list_rejects = [matched, broken], []
+        matched = (pbegin
+                   | "Patterns" >> beam.Create(self.patterns)
+                   | "Match" >> beam.ParDo(_MatchFn()).with_outputs(REJECTED, main="paths"))
+        found, match_rejects = [matched["paths"]], [matched[REJECTED]]
         if self.lists:
             entries = (pbegin
                        | "InputLists" >> beam.Create(self.lists)
@@ -452,9 +448,9 @@ class ReadWarc(beam.PTransform):
             # rejected, once; its shuffle also spreads one list's globs over the workers.
             listed = (entries["entries"]
                       | "DistinctEntries" >> beam.Distinct()
-                      | "MatchListed" >> beam.ParDo(_MatchListedFn()).with_outputs(REJECTED, main="paths"))
+                      | "MatchListed" >> beam.ParDo(_MatchFn()).with_outputs(REJECTED, main="paths"))
             found.append(listed["paths"])
-            list_rejects = [entries[REJECTED], listed[REJECTED]]
+            match_rejects += [entries[REJECTED], listed[REJECTED]]
         paths = (found
                  | "AllPaths" >> beam.Flatten()
                  | "FileKey" >> beam.Map(lambda p: (file_key(p), p))
@@ -463,11 +459,7 @@ class ReadWarc(beam.PTransform):
         out = paths | "ReadFile" >> beam.ParDo(_ReadFileFn(self.max_payload_bytes, self.keep_truncated_pages)).with_outputs(
             REJECTED, main=KEPT
         )
-        if not self.reshuffle_records and not list_rejects:
-            return out
-        rejected = out[REJECTED]
-        if list_rejects:
-            rejected = [rejected, *list_rejects] | "ReadRejects" >> beam.Flatten()
+        rejected = [out[REJECTED], *match_rejects] | "ReadRejects" >> beam.Flatten()
         kept = out[KEPT] | "Spread" >> beam.Reshuffle() if self.reshuffle_records else out[KEPT]
         return {KEPT: kept, REJECTED: rejected}
 

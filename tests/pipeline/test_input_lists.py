@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.input_lists import MAX_ENTRY_BYTES, iter_entries, list_base, resolve_entry
 from pipeline.run import UsageError, check_input_lists, input_lists, parse_run_args, run, sample_path, split_beam_values
-from pipeline.stages import _ListInputsFn, _MatchListedFn
+from pipeline.stages import _ListInputsFn, _MatchFn
 
 IN_MEMORY = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
 SAMPLE_RECORDS = 53  # records in the bundled sample WARC
@@ -201,7 +201,7 @@ def test_a_list_that_cannot_be_read_or_breaks_midway_is_a_counted_reject(tmp_pat
 
 def test_a_listed_pattern_that_matches_nothing_is_a_counted_reject(tmp_path):
     (tmp_path / "a.warc").write_bytes(b"")
-    fn = _MatchListedFn()
+    fn = _MatchFn()
     fn.setup()
     assert list(fn.process(f"{tmp_path}/*.warc")) == [f"{tmp_path}/a.warc"]
     # A plain path is passed on unlisted: the reader says whether it is there.
